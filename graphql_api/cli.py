@@ -1,0 +1,38 @@
+"""The `graphql-api` command: serve | emulator | schema."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="graphql-api",
+        description="GraphQL façade over the Partner Center customers API.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the GraphQL service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--upstream", default=None, help="Partner Center base URL")
+    serve.add_argument("--workers", type=int, default=1)
+
+    emulator = commands.add_parser("emulator", help="run the Partner Center emulator")
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=int, default=8081)
+    emulator.add_argument("--customers", type=int, default=2000)
+    emulator.add_argument("--seed", type=int, default=1)
+    emulator.add_argument("--latency-ms", type=float, default=0.0)
+
+    commands.add_parser("schema", help="print the GraphQL SDL")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = _parser().parse_args(argv)
+    print(f"graphql-api {args.command}: not built yet", file=sys.stderr)
+    return 2
