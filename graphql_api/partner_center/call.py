@@ -1,0 +1,22 @@
+"""What every upstream call made for one GraphQL operation shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """Per-operation call settings: one correlation id ties all of an operation's calls together.
+
+    `authorization` is the full `Authorization` header value sent upstream ("Bearer ...").
+    `locale` becomes `X-Locale` when the caller sent `Accept-Language`.
+    """
+
+    authorization: str
+    correlation_id: str
+    locale: str | None = None
+
+    def __repr__(self) -> str:
+        # Never let the bearer token reach a log line or a traceback through repr().
+        return f"CallContext(correlation_id={self.correlation_id!r}, locale={self.locale!r})"
