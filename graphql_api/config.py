@@ -69,6 +69,9 @@ class UpstreamSettings:
     retry_after_cap: float = 30.0
     max_in_flight: int = 16
     max_response_bytes: int = 16 * 1024 * 1024
+    # Exponential back-off between retries: the first wait (also the jitter bound) and the cap.
+    retry_backoff_initial: float = 0.5
+    retry_backoff_max: float = 8.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,8 @@ class Settings:
             max_response_bytes=_integer(
                 env, "UPSTREAM_MAX_RESPONSE_BYTES", 16 * 1024 * 1024, minimum=1024
             ),
+            retry_backoff_initial=_seconds(env, "UPSTREAM_RETRY_BACKOFF_INITIAL", 0.5),
+            retry_backoff_max=_seconds(env, "UPSTREAM_RETRY_BACKOFF_MAX", 8.0),
         )
         return cls(upstream=upstream, use_embedded_emulator=upstream_url is None)
 
