@@ -74,6 +74,54 @@ class UpstreamSettings:
     retry_backoff_max: float = 8.0
 
 
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = _text(env, name) or ""
+    origins = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ConfigError(f"{name} entries must be http(s) origins or *, got {origin!r}")
+    return origins
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """How the HTTP service faces its callers: limits, switches, CORS, logging, shutdown."""
+
+    # Browser origins allowed by CORS; empty means no cross-origin browser access.
+    cors_origins: tuple[str, ...] = ()
+    introspection: bool = True
+    graphiql: bool = True
+    # A bearer token GraphiQL opens with; set by `serve` only for the embedded emulator.
+    graphiql_demo_token: str | None = None
+    max_body_bytes: int = 1024 * 1024
+    max_depth: int = 10
+    max_tokens: int = 2000
+    max_aliases: int = 30
+    shutdown_timeout: float = 20.0
+    readiness_timeout: float = 2.0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ServerSettings:
+        """Read the server settings from environment variables."""
+        log_level = (_text(env, "LOG_LEVEL") or "INFO").upper()
+        if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ConfigError(f"LOG_LEVEL must be a logging level name, got {log_level!r}")
+        return cls(
+            cors_origins=_origins(env, "CORS_ORIGINS"),
+            introspection=_flag(env, "GRAPHQL_INTROSPECTION", True),
+            graphiql=_flag(env, "GRAPHIQL", True),
+            graphiql_demo_token=_text(env, "GRAPHIQL_DEMO_TOKEN"),
+            max_body_bytes=_integer(env, "GRAPHQL_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
+            max_depth=_integer(env, "GRAPHQL_MAX_DEPTH", 10, minimum=1),
+            max_tokens=_integer(env, "GRAPHQL_MAX_TOKENS", 2000, minimum=100),
+            max_aliases=_integer(env, "GRAPHQL_MAX_ALIASES", 30, minimum=0),
+            shutdown_timeout=_seconds(env, "SHUTDOWN_TIMEOUT", 20.0),
+            readiness_timeout=_seconds(env, "READYZ_TIMEOUT", 2.0),
+            log_level=log_level,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service reads at start-up."""
@@ -81,6 +129,7 @@ class Settings:
     upstream: UpstreamSettings = field(default_factory=UpstreamSettings)
     # True when no upstream was configured: `serve` then starts the embedded emulator.
     use_embedded_emulator: bool = True
+    server: ServerSettings = field(default_factory=ServerSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -101,7 +150,11 @@ class Settings:
             retry_backoff_initial=_seconds(env, "UPSTREAM_RETRY_BACKOFF_INITIAL", 0.5),
             retry_backoff_max=_seconds(env, "UPSTREAM_RETRY_BACKOFF_MAX", 8.0),
         )
-        return cls(upstream=upstream, use_embedded_emulator=upstream_url is None)
+        return cls(
+            server=ServerSettings.from_env(env),
+            upstream=upstream,
+            use_embedded_emulator=upstream_url is None,
+        )
 
 
-__all__ = ["DEFAULT_UPSTREAM", "ConfigError", "Settings", "UpstreamSettings"]
+__all__ = ["DEFAULT_UPSTREAM", "ConfigError", "ServerSettings", "Settings", "UpstreamSettings"]
