@@ -1,0 +1,66 @@
+"""The Partner Center customers REST client; it knows nothing of GraphQL or the app.
+
+Implementation lives in private modules; this package exports the public interface.
+"""
+
+from ._client import PartnerCenterClient
+from ._filters import MAX_FILTER_VALUE_LENGTH
+from ._validation import MAX_CONTINUATION_TOKEN_LENGTH, MAX_PAGE_SIZE, MIN_PAGE_SIZE
+from .call import CallContext
+from .errors import (
+    BadRequest,
+    ContinuationTokenRejected,
+    Forbidden,
+    NotFound,
+    PartnerCenterError,
+    ServerError,
+    ServiceUnavailable,
+    Throttled,
+    Unauthorized,
+    UpstreamHTTPError,
+    UpstreamMalformedResponse,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from .models import (
+    Address,
+    BillingProfile,
+    CompanyProfile,
+    Customer,
+    CustomerFilter,
+    CustomerPage,
+    CustomerSearchField,
+    NextLink,
+    RelationshipToPartner,
+)
+
+__all__ = [
+    "MAX_CONTINUATION_TOKEN_LENGTH",
+    "MAX_FILTER_VALUE_LENGTH",
+    "MAX_PAGE_SIZE",
+    "MIN_PAGE_SIZE",
+    "Address",
+    "BadRequest",
+    "BillingProfile",
+    "CallContext",
+    "CompanyProfile",
+    "ContinuationTokenRejected",
+    "Customer",
+    "CustomerFilter",
+    "CustomerPage",
+    "CustomerSearchField",
+    "Forbidden",
+    "NextLink",
+    "NotFound",
+    "PartnerCenterClient",
+    "PartnerCenterError",
+    "RelationshipToPartner",
+    "ServerError",
+    "ServiceUnavailable",
+    "Throttled",
+    "Unauthorized",
+    "UpstreamHTTPError",
+    "UpstreamMalformedResponse",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+]

@@ -1,0 +1,361 @@
+"""The Partner Center customers client: one shared connection pool, typed calls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TypeVar
+
+import httpx
+
+from ..config import UpstreamSettings
+from ._failures import http_error, is_end_of_list, response_ids
+from ._filters import encode_filter
+from ._parsing import (
+    MalformedBody,
+    decode_json,
+    is_safe_link_header,
+    parse_billing_profile,
+    parse_company_profile,
+    parse_customer,
+    parse_customer_page,
+)
+from ._paths import CUSTOMERS_PATH, normalise_next_uri
+from ._responses import ERROR_BODY_LIMIT, RawResponse, read_bounded
+from ._retry import attempts
+from ._validation import (
+    check_continuation_token,
+    check_customer_id,
+    check_page_size,
+    is_header_value_safe,
+)
+from .call import CallContext
+from .errors import UpstreamMalformedResponse, UpstreamTimeout, UpstreamUnavailable
+from .models import (
+    BillingProfile,
+    CompanyProfile,
+    Customer,
+    CustomerFilter,
+    CustomerPage,
+    NextLink,
+)
+
+logger = logging.getLogger("graphql_api.partner_center")
+
+_APPLICATION = "graphql_api"
+_MAX_AUTHORIZATION_LENGTH = 16 * 1024
+_MAX_CORRELATION_ID_LENGTH = 128
+_MAX_LOCALE_LENGTH = 35
+_END_OF_LIST = CustomerPage(items=(), total_count=0)
+
+T = TypeVar("T")
+
+
+class _EndOfList(Exception):
+    """A seek ran past the last page (HTTP 400, code 2000): not a failure."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A successful response with the ids to report if its body turns out unreadable."""
+
+    response: RawResponse
+    body: bytes
+    correlation_id: str
+    request_id: str
+
+
+class PartnerCenterClient:
+    """Async client for Partner Center's customers endpoints.
+
+    Create one per process and share it: it owns one `httpx.AsyncClient` (connection pooling,
+    keep-alive), a cap of `max_in_flight` concurrent requests, and the retry policy. Every
+    method takes the operation's `CallContext` and validates its input before any request.
+
+    Example:
+        async with PartnerCenterClient(settings.upstream) as client:
+            page = await client.list_customers(call, size=100)
+            while page.continuation_token:
+                page = await client.next_customers(call, page.continuation_token)
+    """
+
+    def __init__(
+        self,
+        settings: UpstreamSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._settings = settings
+        self._slots = asyncio.Semaphore(settings.max_in_flight)
+        self._in_flight = 0
+        self._http = httpx.AsyncClient(
+            base_url=settings.base_url,
+            transport=transport,
+            timeout=httpx.Timeout(
+                connect=settings.connect_timeout,
+                read=settings.read_timeout,
+                write=settings.read_timeout,
+                pool=settings.connect_timeout,
+            ),
+            # As many pooled connections as requests we ever let run at once.
+            limits=httpx.Limits(
+                max_connections=settings.max_in_flight,
+                max_keepalive_connections=settings.max_in_flight,
+            ),
+            follow_redirects=False,
+        )
+
+    @property
+    def calls_in_flight(self) -> int:
+        """Requests being sent or read right now (back-off sleeps not counted)."""
+        return self._in_flight
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> PartnerCenterClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def list_customers(
+        self,
+        call: CallContext,
+        *,
+        size: int = 500,
+        search: CustomerFilter | None = None,
+    ) -> CustomerPage:
+        """The first page of customers, optionally filtered by a prefix search."""
+        params = {"size": str(check_page_size(size))}
+        if search is not None:
+            params["filter"] = encode_filter(search)
+        response = await self._get(call, CUSTOMERS_PATH, params=params)
+        return self._parse(response, lambda doc: parse_customer_page(doc, self._http.base_url))
+
+    async def next_customers(
+        self,
+        call: CallContext,
+        continuation_token: str,
+        *,
+        size: int | None = None,
+        search: CustomerFilter | None = None,
+    ) -> CustomerPage:
+        """The page after the one that gave `continuation_token`.
+
+        The end of the list (HTTP 400 with code 2000) is an empty page without a token.
+        Raises ContinuationTokenRejected when the token is refused: restart the walk.
+        """
+        token = check_continuation_token(continuation_token)
+        params = {"seekOperation": "Next"}
+        if size is not None:
+            params["size"] = str(check_page_size(size))
+        if search is not None:
+            params["filter"] = encode_filter(search)
+        try:
+            response = await self._get(
+                call,
+                CUSTOMERS_PATH,
+                params=params,
+                extra_headers=(("MS-ContinuationToken", token),),
+                seek=True,
+            )
+        except _EndOfList:
+            return _END_OF_LIST
+        return self._parse(response, lambda doc: parse_customer_page(doc, self._http.base_url))
+
+    async def follow_next_link(self, call: CallContext, link: NextLink) -> CustomerPage:
+        """The next page through `links.next`, replayed as given (uri normalised under /v1).
+
+        Only a path on the configured base URL is followed (ValueError otherwise), and only
+        its safe headers are copied. End of list and rejected tokens as in next_customers.
+        """
+        path = normalise_next_uri(link.uri, self._http.base_url)
+        headers = tuple((k, v) for k, v in link.headers if is_safe_link_header(k, v))
+        try:
+            response = await self._get(call, path, extra_headers=headers, seek=True)
+        except _EndOfList:
+            return _END_OF_LIST
+        return self._parse(response, lambda doc: parse_customer_page(doc, self._http.base_url))
+
+    async def get_customer(self, call: CallContext, customer_id: str) -> Customer:
+        """The full customer record, company and billing profiles inline."""
+        path = f"{CUSTOMERS_PATH}/{check_customer_id(customer_id)}"
+        response = await self._get(call, path)
+        return self._parse(response, parse_customer)
+
+    async def get_company_profile(self, call: CallContext, customer_id: str) -> CompanyProfile:
+        """The customer's company profile (Partner Center wants App+User credentials)."""
+        path = f"{CUSTOMERS_PATH}/{check_customer_id(customer_id)}/profiles/company"
+        response = await self._get(call, path)
+        return self._parse(response, parse_company_profile)
+
+    async def get_billing_profile(self, call: CallContext, customer_id: str) -> BillingProfile:
+        """The customer's billing profile."""
+        path = f"{CUSTOMERS_PATH}/{check_customer_id(customer_id)}/profiles/billing"
+        response = await self._get(call, path)
+        return self._parse(response, parse_billing_profile)
+
+    async def _get(
+        self,
+        call: CallContext,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        extra_headers: Sequence[tuple[str, str]] = (),
+        seek: bool = False,
+    ) -> _Answer:
+        """One logical GET: retried per policy, bounded in time as a whole."""
+        # One MS-RequestId per logical call, reused by its retries: that is what it is for.
+        request_id = str(uuid.uuid4())
+        headers = self._headers(call, request_id, extra_headers)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._settings.call_timeout
+
+        def remaining() -> float:
+            return deadline - loop.time()
+
+        try:
+            async with asyncio.timeout_at(deadline):
+                async for attempt in attempts(self._settings, remaining):
+                    with attempt:
+                        return await self._attempt(
+                            path, params, headers, call.correlation_id, request_id, seek
+                        )
+        except TimeoutError:
+            raise UpstreamTimeout(
+                f"Partner Center call exceeded {self._settings.call_timeout:g}s",
+                correlation_id=call.correlation_id,
+                request_id=request_id,
+            ) from None
+        raise AssertionError("stamina ended without an outcome")  # pragma: no cover
+
+    async def _attempt(
+        self,
+        path: str,
+        params: Mapping[str, str] | None,
+        headers: Sequence[tuple[str, str]],
+        correlation_id: str,
+        request_id: str,
+        seek: bool,
+    ) -> _Answer:
+        """One HTTP exchange under the in-flight cap (held for this attempt only)."""
+        async with self._slots:
+            self._in_flight += 1
+            try:
+                response = await self._exchange(path, params, headers, correlation_id, request_id)
+            finally:
+                self._in_flight -= 1
+        echoed_correlation, echoed_request = response_ids(
+            response, sent_request_id=request_id, sent_correlation_id=correlation_id
+        )
+        logger.debug("GET %s -> %d (MS-RequestId %s)", path, response.status, request_id)
+        if not 200 <= response.status < 300:
+            if seek and is_end_of_list(response):
+                raise _EndOfList
+            raise http_error(
+                response,
+                correlation_id=echoed_correlation,
+                request_id=echoed_request,
+                seek=seek,
+            )
+        if response.body is None:
+            raise UpstreamMalformedResponse(
+                "Partner Center response exceeded "
+                f"{self._settings.max_response_bytes} bytes",
+                status=response.status,
+                correlation_id=echoed_correlation,
+                request_id=echoed_request,
+            )
+        return _Answer(response, response.body, echoed_correlation, echoed_request)
+
+    async def _exchange(
+        self,
+        path: str,
+        params: Mapping[str, str] | None,
+        headers: Sequence[tuple[str, str]],
+        correlation_id: str,
+        request_id: str,
+    ) -> RawResponse:
+        """Send, then stream the body within its bound; httpx failures become ours."""
+        request = self._http.build_request("GET", path, params=params, headers=list(headers))
+        try:
+            response = await self._http.send(request, stream=True)
+            try:
+                limit = (
+                    self._settings.max_response_bytes
+                    if response.is_success
+                    else ERROR_BODY_LIMIT
+                )
+                body = await read_bounded(response, limit)
+            finally:
+                await response.aclose()
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout(
+                f"Partner Center did not answer in time ({type(exc).__name__})",
+                correlation_id=correlation_id,
+                request_id=request_id,
+            ) from exc
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(
+                f"Partner Center could not be reached ({type(exc).__name__})",
+                correlation_id=correlation_id,
+                request_id=request_id,
+            ) from exc
+        except httpx.DecodingError as exc:
+            raise UpstreamMalformedResponse(
+                "Partner Center sent a body that could not be decoded",
+                status=response.status_code,
+                correlation_id=correlation_id,
+                request_id=request_id,
+            ) from exc
+        return RawResponse(
+            status=response.status_code,
+            reason=response.reason_phrase,
+            headers=response.headers,
+            body=body,
+        )
+
+    def _headers(
+        self, call: CallContext, request_id: str, extra: Sequence[tuple[str, str]]
+    ) -> list[tuple[str, str]]:
+        """Headers for every call; raises ValueError (never echoing the value) when unsafe."""
+        if not is_header_value_safe(call.authorization, max_length=_MAX_AUTHORIZATION_LENGTH):
+            raise ValueError("authorization must be a single-line printable ASCII header value")
+        if not is_header_value_safe(call.correlation_id, max_length=_MAX_CORRELATION_ID_LENGTH):
+            raise ValueError("correlation id must be a short printable ASCII header value")
+        headers = [
+            ("Authorization", call.authorization),
+            ("Accept", "application/json"),
+            ("MS-RequestId", request_id),
+            ("MS-CorrelationId", call.correlation_id),
+            ("MS-PartnerCenter-Application", _APPLICATION),
+        ]
+        # Localised messages are a nicety: an unusable locale is left out, not an error.
+        if call.locale and is_header_value_safe(call.locale, max_length=_MAX_LOCALE_LENGTH):
+            headers.append(("X-Locale", call.locale))
+        headers.extend(extra)
+        return headers
+
+    def _parse(self, answer: _Answer, parse: Callable[[object], T]) -> T:
+        """Decode and read a success body; unreadable becomes UpstreamMalformedResponse."""
+        try:
+            document = decode_json(answer.body, answer.response.headers.get("Content-Type"))
+            return parse(document)
+        except MalformedBody as exc:
+            raise UpstreamMalformedResponse(
+                f"Partner Center sent an unreadable response: {exc}",
+                status=answer.response.status,
+                correlation_id=answer.correlation_id,
+                request_id=answer.request_id,
+            ) from None
