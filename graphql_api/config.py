@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal, get_args
+from urllib.parse import urlsplit
 
 DEFAULT_UPSTREAM = "https://api.partnercenter.microsoft.com"
 
@@ -122,6 +125,168 @@ class ServerSettings:
         )
 
 
+AuthMode = Literal["passthrough", "client_credentials"]
+DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = _text(env, name) or ""
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    """How callers prove who they are, and which credentials go to Partner Center.
+
+    Construction refuses a combination that cannot work, naming the missing setting, so a
+    bad deployment fails at start-up rather than on the first request.
+    """
+
+    mode: AuthMode = "passthrough"
+    tenant_id: str | None = None
+    client_id: str | None = None
+    # repr=False: the secret must never reach a log line through repr(settings).
+    client_secret: str | None = field(default=None, repr=False)
+    authority_host: str = DEFAULT_AUTHORITY_HOST
+    # Caller token validation is on when jwks_url is set; client_credentials requires it,
+    # or anyone who can reach the port could read the customer list with our identity.
+    jwks_url: str | None = None
+    issuers: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = ()
+    # Pinned: never let a token's own header choose a weaker algorithm (none, HS256).
+    algorithms: tuple[str, ...] = ("RS256",)
+    # Tolerated clock difference with the token issuer, in seconds.
+    leeway: float = 60.0
+    # A PEM bundle trusted for the sign-in authority and the JWKS URL (private CAs, tests).
+    ca_bundle: str | None = None
+    # Renew the service's own token this long before it expires (msal's own rule is 5 min).
+    token_refresh_margin: float = 300.0
+
+    def __post_init__(self) -> None:
+        if self.mode not in get_args(AuthMode):
+            modes = " or ".join(get_args(AuthMode))
+            raise ConfigError(f"PARTNER_CENTER_AUTH must be {modes}, got {self.mode!r}")
+        if self.mode == "client_credentials":
+            _require(
+                "PARTNER_CENTER_AUTH=client_credentials needs",
+                AZURE_TENANT_ID=self.tenant_id,
+                AZURE_CLIENT_ID=self.client_id,
+                AZURE_CLIENT_SECRET=self.client_secret,
+                AUTH_JWKS_URL=self.jwks_url,
+            )
+        if self.jwks_url is None and (self.issuers or self.audiences):
+            raise ConfigError("AUTH_ISSUER/AUTH_AUDIENCE are set but AUTH_JWKS_URL is not")
+        if self.jwks_url is not None:
+            _require(
+                "AUTH_JWKS_URL is set, so caller tokens need",
+                AUTH_ISSUER=self.issuers,
+                AUTH_AUDIENCE=self.audiences,
+            )
+            _check_jwks_url(self.jwks_url)
+        authority = urlsplit(self.authority_host)
+        if authority.scheme != "https" or not authority.hostname:
+            # msal talks to an authority over https only.
+            raise ConfigError(
+                f"AZURE_AUTHORITY_HOST must be an https URL, got {self.authority_host!r}"
+            )
+        if self.ca_bundle is not None and not os.path.isfile(self.ca_bundle):
+            raise ConfigError(f"AUTH_CA_BUNDLE must be a PEM file, got {self.ca_bundle!r}")
+        if self.token_refresh_margin < 0 or self.leeway < 0:
+            raise ConfigError("token refresh margin and leeway must not be negative")
+
+    @property
+    def validates_callers(self) -> bool:
+        """True when every caller's bearer token must be a valid JWT for this service."""
+        return self.jwks_url is not None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AuthSettings:
+        """Read the authentication settings from environment variables."""
+        mode = (_text(env, "PARTNER_CENTER_AUTH") or "passthrough").lower()
+        return cls(
+            mode=mode,  # type: ignore[arg-type]  # checked in __post_init__
+            tenant_id=_text(env, "AZURE_TENANT_ID"),
+            client_id=_text(env, "AZURE_CLIENT_ID"),
+            client_secret=_text(env, "AZURE_CLIENT_SECRET"),
+            authority_host=_text(env, "AZURE_AUTHORITY_HOST", DEFAULT_AUTHORITY_HOST) or "",
+            jwks_url=_text(env, "AUTH_JWKS_URL"),
+            issuers=_list(env, "AUTH_ISSUER"),
+            audiences=_list(env, "AUTH_AUDIENCE"),
+            ca_bundle=_text(env, "AUTH_CA_BUNDLE"),
+        )
+
+
+def _require(reason: str, **settings: object) -> None:
+    missing = [name for name, value in settings.items() if not value]
+    if missing:
+        raise ConfigError(f"{reason} {', '.join(missing)}")
+
+
+def _check_jwks_url(url: str) -> None:
+    parts = urlsplit(url)
+    # Keys fetched over plain http could be swapped in transit; loopback is the exception
+    # so a local emulator works without certificates.
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS:
+        return
+    raise ConfigError(f"AUTH_JWKS_URL must be an https URL, got {url!r}")
+
+
+# Partner Center pages hold at most 500 customers; a GraphQL page may span several of them.
+_UPSTREAM_MAX_PAGE_SIZE = 500
+_MIN_CURSOR_SECRET_LENGTH = 16
+
+
+def _cursor_secret(env: Mapping[str, str]) -> bytes:
+    raw = _text(env, "CURSOR_SECRET")
+    if raw is None:
+        # Fine for one process; workers and replicas must share CURSOR_SECRET (see README).
+        return secrets.token_bytes(32)
+    if len(raw) < _MIN_CURSOR_SECRET_LENGTH:
+        raise ConfigError(f"CURSOR_SECRET must be at least {_MIN_CURSOR_SECRET_LENGTH} characters")
+    return raw.encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaSettings:
+    """How the GraphQL schema pages customers, signs cursors and batches loads."""
+
+    # `first` when the caller gives none, and the largest `first` accepted.
+    customers_default_page_size: int = 50
+    customers_max_page_size: int = 500
+    # Largest upstream page requested. A walk asks for min(first, this) per upstream page, so
+    # a walk with a steady `first` costs one upstream call per GraphQL page.
+    upstream_page_size: int = _UPSTREAM_MAX_PAGE_SIZE
+    # HMAC key of cursors; every worker and replica behind one endpoint must share it.
+    cursor_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    loader_max_batch_size: int = 100
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SchemaSettings:
+        """Read the schema settings from environment variables."""
+        default_size = _integer(env, "CUSTOMERS_DEFAULT_PAGE_SIZE", 50, minimum=1)
+        max_size = _integer(env, "CUSTOMERS_MAX_PAGE_SIZE", 500, minimum=1)
+        if default_size > max_size:
+            raise ConfigError(
+                f"CUSTOMERS_DEFAULT_PAGE_SIZE ({default_size}) must not exceed "
+                f"CUSTOMERS_MAX_PAGE_SIZE ({max_size})"
+            )
+        upstream_size = _integer(env, "UPSTREAM_PAGE_SIZE", _UPSTREAM_MAX_PAGE_SIZE, minimum=1)
+        if upstream_size > _UPSTREAM_MAX_PAGE_SIZE:
+            raise ConfigError(
+                f"UPSTREAM_PAGE_SIZE must be at most {_UPSTREAM_MAX_PAGE_SIZE}, got {upstream_size}"
+            )
+        return cls(
+            customers_default_page_size=default_size,
+            customers_max_page_size=max_size,
+            upstream_page_size=upstream_size,
+            cursor_secret=_cursor_secret(env),
+            loader_max_batch_size=_integer(env, "LOADER_MAX_BATCH_SIZE", 100, minimum=1),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service reads at start-up."""
@@ -130,6 +295,8 @@ class Settings:
     # True when no upstream was configured: `serve` then starts the embedded emulator.
     use_embedded_emulator: bool = True
     server: ServerSettings = field(default_factory=ServerSettings)
+    schema: SchemaSettings = field(default_factory=SchemaSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -152,9 +319,21 @@ class Settings:
         )
         return cls(
             server=ServerSettings.from_env(env),
+            schema=SchemaSettings.from_env(env),
+            auth=AuthSettings.from_env(env),
             upstream=upstream,
             use_embedded_emulator=upstream_url is None,
         )
 
 
-__all__ = ["DEFAULT_UPSTREAM", "ConfigError", "ServerSettings", "Settings", "UpstreamSettings"]
+__all__ = [
+    "DEFAULT_AUTHORITY_HOST",
+    "DEFAULT_UPSTREAM",
+    "AuthMode",
+    "AuthSettings",
+    "ConfigError",
+    "SchemaSettings",
+    "ServerSettings",
+    "Settings",
+    "UpstreamSettings",
+]
