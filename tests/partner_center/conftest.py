@@ -1,0 +1,117 @@
+"""Fixtures for the Partner Center client tests: settings with tiny back-offs, a call context,
+and a way to point a client at an httpx.MockTransport for shapes the emulator cannot produce."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import pytest
+import stamina.instrumentation
+from stamina.instrumentation import RetryDetails
+
+from graphql_api.config import UpstreamSettings
+from graphql_api.partner_center import CallContext, PartnerCenterClient
+
+BASE_URL = "http://partner-center.test"
+TOKEN = "Bearer s3cret-token-value"
+CORRELATION_ID = "6a4e7c1c-9a3b-4a5e-8d21-1f2e3d4c5b6a"
+CUSTOMER_ID = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def fast_settings(**overrides: Any) -> UpstreamSettings:
+    """Settings whose back-off waits are a few milliseconds, so retry tests stay fast."""
+    base = UpstreamSettings(
+        base_url=BASE_URL,
+        connect_timeout=2.0,
+        read_timeout=2.0,
+        call_timeout=10.0,
+        max_attempts=4,
+        retry_after_cap=5.0,
+        max_in_flight=4,
+        retry_backoff_initial=0.001,
+        retry_backoff_max=0.005,
+    )
+    return replace(base, **overrides)
+
+
+def json_response(
+    status: int,
+    payload: object,
+    *,
+    headers: dict[str, str] | None = None,
+    bom: bool = False,
+) -> httpx.Response:
+    """A response with a JSON body (optionally led by a UTF-8 byte-order mark)."""
+    body = json.dumps(payload).encode()
+    return httpx.Response(
+        status,
+        content=(b"\xef\xbb\xbf" + body) if bom else body,
+        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+    )
+
+
+def page_payload(ids: list[str], *, token: str | None = None) -> dict[str, object]:
+    """A list page as Partner Center shapes it."""
+    payload: dict[str, object] = {
+        "totalCount": len(ids),
+        "items": [
+            {
+                "id": customer_id,
+                "companyProfile": {
+                    "tenantId": customer_id,
+                    "companyName": f"Company {customer_id}",
+                },
+                "relationshipToPartner": "reseller",
+                "attributes": {"objectType": "Customer"},
+            }
+            for customer_id in ids
+        ],
+        "attributes": {"objectType": "Collection"},
+    }
+    if token is not None:
+        payload["continuationToken"] = token
+    return payload
+
+
+@pytest.fixture
+def call() -> CallContext:
+    """The call context of one GraphQL operation."""
+    return CallContext(authorization=TOKEN, correlation_id=CORRELATION_ID, locale="nl-NL")
+
+
+@pytest.fixture
+async def mock_client() -> AsyncIterator[Callable[..., PartnerCenterClient]]:
+    """Build clients on MockTransports; they are closed when the test ends."""
+    made: list[PartnerCenterClient] = []
+
+    def make(handler: Handler, **overrides: Any) -> PartnerCenterClient:
+        client = PartnerCenterClient(
+            fast_settings(**overrides), transport=httpx.MockTransport(handler)
+        )
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        await client.aclose()
+
+
+@pytest.fixture
+async def recorded_retries() -> AsyncIterator[list[RetryDetails]]:
+    """Every retry stamina schedules during the test, with the wait it chose."""
+    seen: list[RetryDetails] = []
+
+    def record(details: RetryDetails) -> None:
+        seen.append(details)
+
+    stamina.instrumentation.set_on_retry_hooks([record])
+    try:
+        yield seen
+    finally:
+        stamina.instrumentation.set_on_retry_hooks(None)
