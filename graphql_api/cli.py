@@ -26,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--customers", type=int, default=2000)
     emulator.add_argument("--seed", type=int, default=1)
     emulator.add_argument("--latency-ms", type=float, default=0.0)
+    from graphql_api.emulator.serve import add_arguments as add_emulator_arguments
+
+    add_emulator_arguments(emulator)
 
     commands.add_parser("schema", help="print the GraphQL SDL")
     return parser
@@ -34,5 +37,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
+    if args.command == "emulator":
+        from graphql_api.emulator.serve import main as emulator_main
+
+        return emulator_main(args)
     print(f"graphql-api {args.command}: not built yet", file=sys.stderr)
     return 2
