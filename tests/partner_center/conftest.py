@@ -1,11 +1,13 @@
 """Fixtures for the Partner Center client tests: settings with tiny back-offs, a call context,
-and a way to point a client at an httpx.MockTransport for shapes the emulator cannot produce."""
+a live emulator over real HTTP, and clients on httpx.MockTransport for shapes the emulator
+cannot produce."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -14,7 +16,9 @@ import stamina.instrumentation
 from stamina.instrumentation import RetryDetails
 
 from graphql_api.config import UpstreamSettings
+from graphql_api.emulator import Emulator, EmulatorConfig, create_emulator_app
 from graphql_api.partner_center import CallContext, PartnerCenterClient
+from tests.live_server import live_server
 
 BASE_URL = "http://partner-center.test"
 TOKEN = "Bearer s3cret-token-value"
@@ -115,3 +119,69 @@ async def recorded_retries() -> AsyncIterator[list[RetryDetails]]:
         yield seen
     finally:
         stamina.instrumentation.set_on_retry_hooks(None)
+
+
+# --- the live emulator -------------------------------------------------------------------
+
+CUSTOMERS = 237  # a prime: no page size divides it, so last pages are partial
+
+
+class ShiftedClock:
+    """Wall-clock time plus an offset a test may move forward (token expiry, budgets)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+@dataclass
+class LiveEmulator:
+    """The emulator's base URL, its live state and its clock."""
+
+    url: str
+    state: Emulator
+    clock: ShiftedClock
+    defaults: dict[str, Any]
+
+    def reset(self) -> None:
+        self.state.configure(**self.defaults)
+        self.state.stats.reset()
+        self.clock.offset = 0.0
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[LiveEmulator]:
+    """One emulator server per test module."""
+    clock = ShiftedClock()
+    app = create_emulator_app(EmulatorConfig(customers=CUSTOMERS, seed=7), clock=clock)
+    state: Emulator = app.state.emulator
+    with live_server(app) as url:
+        yield LiveEmulator(url, state, clock, state.config.knobs())
+
+
+@pytest.fixture
+def live(emulator: LiveEmulator) -> Iterator[LiveEmulator]:
+    """The module's emulator with default knobs, zeroed stats and an unshifted clock."""
+    emulator.reset()
+    yield emulator
+    emulator.reset()
+
+
+@pytest.fixture
+async def live_client(
+    live: LiveEmulator,
+) -> AsyncIterator[Callable[..., PartnerCenterClient]]:
+    """Build clients on the live emulator over real HTTP; closed when the test ends."""
+    made: list[PartnerCenterClient] = []
+
+    def make(**overrides: Any) -> PartnerCenterClient:
+        settings: UpstreamSettings = replace(fast_settings(**overrides), base_url=live.url)
+        client = PartnerCenterClient(settings)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        await client.aclose()
