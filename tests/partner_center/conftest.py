@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -106,17 +106,26 @@ async def mock_client() -> AsyncIterator[Callable[..., PartnerCenterClient]]:
         await client.aclose()
 
 
+@dataclass
+class RetryLog:
+    """Retries stamina scheduled (with the wait it chose), and actions to run at each one."""
+
+    seen: list[RetryDetails] = field(default_factory=list)
+    then: list[Callable[[RetryDetails], object]] = field(default_factory=list)
+
+    def __call__(self, details: RetryDetails) -> None:
+        self.seen.append(details)
+        for action in self.then:
+            action(details)
+
+
 @pytest.fixture
-async def recorded_retries() -> AsyncIterator[list[RetryDetails]]:
-    """Every retry stamina schedules during the test, with the wait it chose."""
-    seen: list[RetryDetails] = []
-
-    def record(details: RetryDetails) -> None:
-        seen.append(details)
-
-    stamina.instrumentation.set_on_retry_hooks([record])
+def retry_log() -> Iterator[RetryLog]:
+    """Record every retry scheduled during the test; stamina's default hooks come back after."""
+    log = RetryLog()
+    stamina.instrumentation.set_on_retry_hooks([log])
     try:
-        yield seen
+        yield log
     finally:
         stamina.instrumentation.set_on_retry_hooks(None)
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from stamina.instrumentation import RetryDetails
 
 from graphql_api.partner_center import (
     CallContext,
@@ -19,7 +18,7 @@ from graphql_api.partner_center import (
     UpstreamUnavailable,
 )
 
-from .conftest import CUSTOMER_ID, json_response
+from .conftest import CUSTOMER_ID, RetryLog, json_response
 
 MakeClient = Callable[..., PartnerCenterClient]
 OK = {"id": CUSTOMER_ID}
@@ -95,11 +94,11 @@ async def test_each_logical_call_gets_a_fresh_request_id(
 
 
 async def test_retry_waits_what_retry_after_asks(
-    mock_client: MakeClient, call: CallContext, recorded_retries: list[RetryDetails]
+    mock_client: MakeClient, call: CallContext, retry_log: RetryLog
 ) -> None:
     handler, _ = failing_then_ok([json_response(429, {}, headers={"Retry-After": "0.05"})])
     await mock_client(handler).get_customer(call, CUSTOMER_ID)
-    assert [retry.wait_for for retry in recorded_retries] == [pytest.approx(0.05)]
+    assert [retry.wait_for for retry in retry_log.seen] == [pytest.approx(0.05)]
 
 
 async def test_retry_after_above_cap_fails_at_once(
