@@ -34,7 +34,12 @@ from ._validation import (
     is_header_value_safe,
 )
 from .call import CallContext
-from .errors import UpstreamMalformedResponse, UpstreamTimeout, UpstreamUnavailable
+from .errors import (
+    PartnerCenterError,
+    UpstreamMalformedResponse,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from .models import (
     BillingProfile,
     CompanyProfile,
@@ -225,19 +230,25 @@ class PartnerCenterClient:
         def remaining() -> float:
             return deadline - loop.time()
 
+        # The failure that led to the back-off the deadline cut short, kept as the cause.
+        last_failure: PartnerCenterError | None = None
         try:
             async with asyncio.timeout_at(deadline):
                 async for attempt in attempts(self._settings, remaining):
                     with attempt:
-                        return await self._attempt(
-                            path, params, headers, call.correlation_id, request_id, seek
-                        )
+                        try:
+                            return await self._attempt(
+                                path, params, headers, call.correlation_id, request_id, seek
+                            )
+                        except PartnerCenterError as failure:
+                            last_failure = failure
+                            raise
         except TimeoutError:
             raise UpstreamTimeout(
                 f"Partner Center call exceeded {self._settings.call_timeout:g}s",
                 correlation_id=call.correlation_id,
                 request_id=request_id,
-            ) from None
+            ) from last_failure
         raise AssertionError("stamina ended without an outcome")  # pragma: no cover
 
     async def _attempt(

@@ -194,3 +194,16 @@ async def test_back_off_sleep_does_not_hold_an_in_flight_slot(
     await throttled
     # The other call ran while the throttled one slept: the single slot was free.
     assert order == [CUSTOMER_ID, other_id, CUSTOMER_ID]
+
+
+async def test_deadline_during_back_off_is_a_timeout_caused_by_the_last_failure(
+    mock_client: MakeClient, call: CallContext
+) -> None:
+    handler, seen = failing_then_ok([json_response(503, {})] * 10)
+    client = mock_client(
+        handler, call_timeout=0.2, retry_backoff_initial=5.0, retry_backoff_max=5.0
+    )
+    with pytest.raises(UpstreamTimeout) as caught:
+        await client.get_customer(call, CUSTOMER_ID)
+    assert isinstance(caught.value.__cause__, ServiceUnavailable)
+    assert len(seen) == 1
