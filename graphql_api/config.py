@@ -96,6 +96,8 @@ class ServerSettings:
     graphiql: bool = True
     # A bearer token GraphiQL opens with; set by `serve` only for the embedded emulator.
     graphiql_demo_token: str | None = None
+    # A node_modules directory holding GraphiQL's assets; None means the project's own.
+    graphiql_assets_dir: str | None = None
     max_body_bytes: int = 1024 * 1024
     max_depth: int = 10
     max_tokens: int = 2000
@@ -115,6 +117,7 @@ class ServerSettings:
             introspection=_flag(env, "GRAPHQL_INTROSPECTION", True),
             graphiql=_flag(env, "GRAPHIQL", True),
             graphiql_demo_token=_text(env, "GRAPHIQL_DEMO_TOKEN"),
+            graphiql_assets_dir=_text(env, "GRAPHIQL_ASSETS_DIR"),
             max_body_bytes=_integer(env, "GRAPHQL_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
             max_depth=_integer(env, "GRAPHQL_MAX_DEPTH", 10, minimum=1),
             max_tokens=_integer(env, "GRAPHQL_MAX_TOKENS", 2000, minimum=100),

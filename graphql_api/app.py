@@ -1,0 +1,178 @@
+"""The Starlette app: `/graphql` (GraphQL over HTTP, GraphiQL), `/healthz`, `/readyz`, `/metrics`.
+
+One `PartnerCenterClient` (one connection pool) lives for the app's lifetime, opened and closed
+by the lifespan; everything per request (context, loaders) is made by the GraphQL view.
+
+Example:
+    app = create_app(Settings.from_env())
+    uvicorn.run(app)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry import Schema
+from strawberry.extensions import SchemaExtension
+
+from .body_limit import BodySizeLimitMiddleware
+from .config import Settings
+from .graphiql import STATIC_PATH, AssetDirectory, GraphiQLPage
+from .graphql_view import CORRELATION_HEADER, GraphQLView
+from .limits import hardening_extensions
+from .metrics import MeteredTransport, Metrics
+from .observe import OperationObserver
+from .partner_center import PartnerCenterClient
+from .readiness import probe_upstream
+
+GRAPHQL_PATH = "/graphql"
+
+
+class _HttpLayerExtension:
+    """An extension factory added by the app, marked so that it is added only once per schema."""
+
+    def __init__(self, factory: Callable[[], SchemaExtension]) -> None:
+        self._factory = factory
+
+    def __call__(self) -> SchemaExtension:
+        return self._factory()
+
+
+def install_extensions(schema: Schema, settings: Settings) -> None:
+    """Add the observer, limits and caches to `schema`, replacing any a previous app added."""
+    own = [ext for ext in schema.extensions if not isinstance(ext, _HttpLayerExtension)]
+    added = [_HttpLayerExtension(factory) for factory in hardening_extensions(settings.server)]
+    schema.extensions = (*own, _HttpLayerExtension(OperationObserver), *added)
+
+
+@dataclass(slots=True)
+class _Resources:
+    """What the lifespan opens: the shared upstream client and the readiness prober."""
+
+    client: PartnerCenterClient | None = None
+    probe: httpx.AsyncClient | None = None
+
+    def require_client(self) -> PartnerCenterClient:
+        if self.client is None:
+            raise RuntimeError("the app's lifespan has not started: no Partner Center client")
+        return self.client
+
+
+def _upstream_transport(settings: Settings, metrics: Metrics) -> httpx.AsyncBaseTransport:
+    """The client's transport, counting every request; pool sized like the client's cap."""
+    cap = settings.upstream.max_in_flight
+    limits = httpx.Limits(max_connections=cap, max_keepalive_connections=cap)
+    return MeteredTransport(httpx.AsyncHTTPTransport(limits=limits), metrics)
+
+
+def create_app(settings: Settings | None = None, *, schema: Schema | None = None) -> Starlette:
+    """The service as an ASGI app; `schema` defaults to `create_schema(settings)`."""
+    settings = settings if settings is not None else Settings.from_env()
+    server = settings.server
+    if schema is None:
+        from .schema import create_schema
+
+        schema = create_schema(settings)
+    install_extensions(schema, settings)
+    metrics = Metrics()
+    resources = _Resources()
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        resources.client = PartnerCenterClient(
+            settings.upstream, transport=_upstream_transport(settings, metrics)
+        )
+        resources.probe = httpx.AsyncClient(timeout=server.readiness_timeout)
+        try:
+            yield
+        finally:
+            await resources.client.aclose()
+            await resources.probe.aclose()
+            resources.client = resources.probe = None
+
+    graphiql = (
+        GraphiQLPage(
+            endpoint=GRAPHQL_PATH,
+            assets=AssetDirectory.locate(server.graphiql_assets_dir),
+            demo_token=server.graphiql_demo_token,
+        )
+        if server.graphiql
+        else None
+    )
+    view = GraphQLView(
+        schema,
+        settings=settings,
+        client=resources.require_client,
+        metrics=metrics,
+        graphiql=graphiql,
+    )
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        if resources.probe is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        result = await probe_upstream(resources.probe, settings.upstream.base_url)
+        return JSONResponse(
+            {"status": "ready" if result.ready else "unavailable", "upstream": result.detail},
+            status_code=200 if result.ready else 503,
+        )
+
+    async def metrics_endpoint(_: Request) -> Response:
+        body, content_type = metrics.render()
+        return Response(body, headers={"Content-Type": content_type})
+
+    routes = [
+        Route(GRAPHQL_PATH, view),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+    ]
+    if graphiql is not None:
+        routes.append(Route(f"{STATIC_PATH}/{{name}}", graphiql.asset, methods=["GET"]))
+
+    middleware = []
+    if server.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(server.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    "Accept",
+                    "Accept-Language",
+                    "MS-CorrelationId",
+                    "X-Correlation-Id",
+                ],
+                expose_headers=[CORRELATION_HEADER],
+                # Bearer tokens travel in a header, never in cookies: no credentials mode.
+                allow_credentials=False,
+                max_age=600,
+            )
+        )
+    # Inside CORS, so that a 413 still carries the CORS headers a browser needs to read it.
+    middleware.append(Middleware(BodySizeLimitMiddleware, max_bytes=server.max_body_bytes))
+
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.metrics = metrics
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for `uvicorn --factory` (each worker process builds its own app from env)."""
+    return create_app(Settings.from_env())
+
+
+__all__ = ["GRAPHQL_PATH", "app_from_env", "create_app", "install_extensions"]

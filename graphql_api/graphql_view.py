@@ -1,0 +1,312 @@
+"""`/graphql`: Strawberry's ASGI view, made to follow GraphQL over HTTP to the letter.
+
+What this adds to `strawberry.asgi.GraphQL`:
+- the response media type follows the `Accept` header (`application/graphql-response+json` or
+  `application/json`); with the former, request errors (parse, validation, variable coercion)
+  are HTTP 400, and request errors never carry a `data` entry;
+- every refusal is a JSON GraphQL error body with `extensions.code`: malformed JSON or a missing
+  query 400 `BAD_REQUEST`, a body that is not JSON 415 `UNSUPPORTED_MEDIA_TYPE`, a mutation over
+  GET or a method other than GET/POST 405 `METHOD_NOT_ALLOWED` (with `Allow`);
+- request errors get a code too: `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED` (the
+  depth, token and alias limits land here), `BAD_USER_INPUT` for variables;
+- GraphiQL for browsers only (`Accept: text/html`), from this server's own assets;
+- the per-request context from `build_request_context`, whose correlation id is returned in
+  the `MS-CorrelationId` header, tags the log lines, and is logged with the outcome and metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http import process_result as strawberry_process_result
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.base import BaseSchema
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+
+from .config import Settings
+from .context import RequestContext, build_request_context
+from .graphiql import GraphiQLPage
+from .logging_setup import correlation_id
+from .metrics import Metrics
+from .observe import OperationRecord, record_operation
+from .partner_center import PartnerCenterClient
+
+logger = logging.getLogger("graphql_api.http")
+
+CORRELATION_HEADER = "MS-CorrelationId"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+JSON = "application/json"
+
+_HTTP_ERROR_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+class _MethodNotAllowed(HTTPException):
+    """A method GraphQL over HTTP refuses here; `allow` lists what would work."""
+
+    def __init__(self, reason: str, allow: str) -> None:
+        super().__init__(405, reason)
+        self.allow = allow
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What one request came to, for the log line and the metrics."""
+
+    label: str = "rejected"
+    status: int = 200
+    error_codes: tuple[str, ...] = ()
+
+
+def response_media_type(accept: str | None) -> str:
+    """The GraphQL over HTTP media type to answer with, negotiated from `Accept`.
+
+    `application/graphql-response+json` when the caller names it at least as strongly as
+    `application/json`; otherwise (no `Accept`, `*/*`, or nothing we serve) `application/json`.
+    """
+    qualities: dict[str, float] = {}
+    for item in (accept or "").split(","):
+        if not item.strip():
+            continue
+        media, params = parse_content_type(item.strip())
+        try:
+            quality = float(params.get("q", "1"))
+        except ValueError:
+            quality = 0.0
+        media = media.lower()
+        qualities[media] = max(qualities.get(media, 0.0), quality)
+    wanted = qualities.get(GRAPHQL_RESPONSE_JSON, 0.0)
+    if wanted > 0 and wanted >= qualities.get(JSON, 0.0):
+        return GRAPHQL_RESPONSE_JSON
+    return JSON
+
+
+def _http_error_code(status: int) -> str:
+    return _HTTP_ERROR_CODES.get(status, "BAD_REQUEST")
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """No data and no error with a path: the operation never ran (GraphQL spec's request error)."""
+    return result.data is None and all(error.path is None for error in result.errors or ())
+
+
+def _request_error_code(record: OperationRecord) -> str:
+    if not record.parsed:
+        return "GRAPHQL_PARSE_FAILED"
+    if not record.executed:
+        return "GRAPHQL_VALIDATION_FAILED"
+    return "BAD_USER_INPUT"
+
+
+def _codes(response: GraphQLHTTPResponse) -> tuple[str, ...]:
+    codes: list[str] = []
+    for error in response.get("errors") or ():
+        extensions = error.get("extensions") if isinstance(error, dict) else None
+        code = extensions.get("code") if isinstance(extensions, dict) else None
+        codes.append(code if isinstance(code, str) else "UNKNOWN")
+    return tuple(codes)
+
+
+def error_body(message: str, code: str) -> dict[str, Any]:
+    """A GraphQL response made of one error (no `data`: the operation never ran)."""
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+class GraphQLView(GraphQL[RequestContext, None]):
+    """Strawberry's ASGI GraphQL endpoint with the behaviour described in this module."""
+
+    def __init__(
+        self,
+        schema: BaseSchema,
+        *,
+        settings: Settings,
+        client: Callable[[], PartnerCenterClient],
+        metrics: Metrics,
+        graphiql: GraphiQLPage | None,
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if graphiql is not None else None,
+            allow_queries_via_get=True,
+            multipart_uploads_enabled=False,
+        )
+        self._settings = settings
+        self._client = client
+        self._metrics = metrics
+        self._graphiql = graphiql
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one HTTP request: run it, fit the response to `Accept`, log and count it."""
+        if scope["type"] != "http":  # no subscriptions here
+            return
+        request = Request(scope, receive)
+        started = time.perf_counter()
+        outcome = _Outcome()
+        request.state.graphql_outcome = outcome
+        correlation_token = correlation_id.set(None)
+        try:
+            with record_operation() as record:
+                request.state.graphql_record = record
+                try:
+                    response = await self.run(request)
+                except HTTPException as exc:
+                    response = self._refusal(request, exc)
+                    outcome.error_codes = (_http_error_code(exc.status_code),)
+                else:
+                    if not getattr(request.state, "graphiql_page", False):
+                        self._negotiate(request, response, outcome)
+            outcome.status = response.status_code
+            await response(scope, receive, send)
+        finally:
+            if not getattr(request.state, "graphiql_page", False):
+                self._observe(request, record, outcome, time.perf_counter() - started)
+            correlation_id.reset(correlation_token)
+
+    # -- Strawberry hooks -------------------------------------------------------------------
+
+    async def get_context(self, request: Any, response: Any) -> RequestContext:
+        """The request context; its correlation id goes back in a header and on log lines."""
+        context = build_request_context(request, client=self._client(), settings=self._settings)
+        correlation_id.set(context.correlation_id)
+        request.state.correlation_id = context.correlation_id
+        response.headers[CORRELATION_HEADER] = context.correlation_id
+        return context
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """GraphiQL only for browsers: a GET without a query that accepts HTML."""
+        return (
+            self._graphiql is not None
+            and request.method == "GET"
+            and request.query_params.get("query") is None
+            and "text/html" in request.headers.get("accept", "")
+        )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our own offline GraphiQL page."""
+        assert self._graphiql is not None
+        request.state.graphiql_page = True
+        return self._graphiql.render()
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Refuse what is not a GraphQL request before Strawberry reads it."""
+        if request.method == "POST":
+            media, _ = parse_content_type(request.content_type or "")
+            if media.lower() != JSON:
+                raise HTTPException(
+                    415, "POST bodies must be application/json GraphQL requests"
+                )
+            if not isinstance(self.parse_json(await request.get_body()), dict):
+                raise HTTPException(400, "The request body must be a JSON object")
+        return await super().parse_http_body(request)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """Strawberry's execution, with a mutation over GET refused as 405 (GraphQL over HTTP)."""
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            if isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise _MethodNotAllowed(exc.reason, allow="POST") from exc
+            raise
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """Strawberry's response dict, with request errors coded and without `data`."""
+        response = strawberry_process_result(result)
+        outcome: _Outcome = request.state.graphql_outcome
+        if result.errors and _is_request_error(result):
+            response.pop("data", None)
+            code = _request_error_code(_current_record(request))
+            for error in response.get("errors") or ():
+                if isinstance(error, dict):
+                    extensions = error.setdefault("extensions", {})
+                    if isinstance(extensions, dict):
+                        extensions.setdefault("code", code)
+            outcome.label = "rejected"
+        elif result.errors:
+            outcome.label = "failed" if result.data is None else "partial"
+        else:
+            outcome.label = "ok"
+        outcome.error_codes = _codes(response)
+        return response
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _negotiate(request: Request, response: Response, outcome: _Outcome) -> None:
+        """Set the negotiated media type; request errors are 400 with graphql-response+json."""
+        media_type = response_media_type(request.headers.get("accept"))
+        response.headers["content-type"] = f"{media_type}; charset=utf-8"
+        if media_type == GRAPHQL_RESPONSE_JSON and outcome.label == "rejected":
+            response.status_code = 400
+
+    def _refusal(self, request: Request, exc: HTTPException) -> Response:
+        """A JSON GraphQL error body for a request refused before execution."""
+        code = _http_error_code(exc.status_code)
+        headers = {}
+        cid = getattr(request.state, "correlation_id", None)
+        if cid:
+            headers[CORRELATION_HEADER] = cid
+        if isinstance(exc, _MethodNotAllowed):
+            headers["Allow"] = exc.allow
+        elif exc.status_code == 405:
+            headers["Allow"] = "GET, POST"
+        media_type = response_media_type(request.headers.get("accept"))
+        return Response(
+            self.encode_json(error_body(exc.reason, code)),
+            status_code=exc.status_code,
+            headers=headers,
+            media_type=f"{media_type}; charset=utf-8",
+        )
+
+    def _observe(
+        self, request: Request, record: OperationRecord, outcome: _Outcome, seconds: float
+    ) -> None:
+        """One log line and the metrics for a GraphQL request."""
+        codes = list(outcome.error_codes)
+        self._metrics.observe_request(record.name, outcome.label, seconds, codes)
+        logger.info(
+            "graphql request",
+            extra={
+                "method": request.method,
+                "operation": (record.name or "")[:100] or None,
+                "outcome": outcome.label,
+                "status": outcome.status,
+                "duration_ms": round(seconds * 1000, 2),
+                "error_codes": sorted(set(outcome.error_codes)),
+            },
+        )
+
+
+def _current_record(request: Request) -> OperationRecord:
+    record: OperationRecord | None = getattr(request.state, "graphql_record", None)
+    return record if record is not None else OperationRecord()
+
+
+__all__ = [
+    "CORRELATION_HEADER",
+    "GRAPHQL_RESPONSE_JSON",
+    "JSON",
+    "GraphQLView",
+    "error_body",
+    "response_media_type",
+]

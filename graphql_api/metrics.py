@@ -1,0 +1,149 @@
+"""Prometheus metrics of the service: GraphQL operations, their errors, and upstream calls.
+
+Label values are bounded so that a caller cannot grow the series without limit: operation
+names must look like GraphQL names and only the first `MAX_OPERATION_NAMES` distinct ones per
+process get their own series (later ones count as `other`); error codes must look like codes;
+upstream paths are reduced to route templates. Each `Metrics` owns its registry, so several
+apps in one process (tests) do not collide.
+
+With several worker processes, set `PROMETHEUS_MULTIPROC_DIR` (`graphql-api serve --workers`
+does) and every worker's `/metrics` reports the sum over all workers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+
+import httpx
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import generate_latest as _generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+MAX_OPERATION_NAMES = 100
+ANONYMOUS = "anonymous"
+OTHER = "other"
+
+_GRAPHQL_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,63}$")
+_ERROR_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,47}$")
+_UPSTREAM_ROUTES = (
+    (re.compile(r"^/v1/customers/?$"), "/v1/customers"),
+    (re.compile(r"^/v1/customers/[^/]+/profiles/(company|billing)/?$"), None),
+    (re.compile(r"^/v1/customers/[^/]+/?$"), "/v1/customers/{id}"),
+)
+# Seconds; GraphQL operations here span one fast upstream call to several slow pages.
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+def upstream_route(path: str) -> str:
+    """The route template of an upstream path, so that customer ids never become labels."""
+    for pattern, route in _UPSTREAM_ROUTES:
+        match = pattern.match(path)
+        if match:
+            return route or f"/v1/customers/{{id}}/profiles/{match.group(1)}"
+    return OTHER
+
+
+class Metrics:
+    """The service's metrics, registered in a registry of their own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._names: set[str] = set()
+        self._names_lock = threading.Lock()
+        self.requests = Counter(
+            "graphql_requests_total",
+            "GraphQL HTTP requests by operation name and outcome "
+            "(ok, partial, failed, rejected).",
+            ["operation", "outcome"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "graphql_request_duration_seconds",
+            "Time to answer a GraphQL HTTP request, by operation name.",
+            ["operation"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "graphql_errors_total",
+            "GraphQL errors returned to callers, by extensions.code.",
+            ["code"],
+            registry=self.registry,
+        )
+        self.upstream = Counter(
+            "partner_center_requests_total",
+            "HTTP requests sent to Partner Center (each retry counts), by route and status "
+            "(`error` when no response arrived).",
+            ["route", "status"],
+            registry=self.registry,
+        )
+
+    def operation_label(self, name: str | None) -> str:
+        """A bounded label for an operation name taken from the caller's document."""
+        if not name:
+            return ANONYMOUS
+        if not _GRAPHQL_NAME.match(name):
+            return OTHER
+        with self._names_lock:
+            if name in self._names:
+                return name
+            if len(self._names) < MAX_OPERATION_NAMES:
+                self._names.add(name)
+                return name
+        return OTHER
+
+    def observe_request(
+        self, operation: str | None, outcome: str, seconds: float, error_codes: list[str]
+    ) -> None:
+        """Count one GraphQL HTTP request, its latency and the codes of its errors."""
+        label = self.operation_label(operation)
+        self.requests.labels(label, outcome).inc()
+        self.latency.labels(label).observe(seconds)
+        for code in error_codes:
+            self.errors.labels(code if _ERROR_CODE.match(code) else OTHER).inc()
+
+    def observe_upstream(self, path: str, status: int | None) -> None:
+        """Count one HTTP request to Partner Center; `status` None when no response came."""
+        self.upstream.labels(upstream_route(path), "error" if status is None else str(status)).inc()
+
+    def render(self) -> tuple[bytes, str]:
+        """The metrics in Prometheus text format, summed over workers in multiprocess mode."""
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return _generate_latest(registry), CONTENT_TYPE_LATEST
+        return _generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class MeteredTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that counts every request it sends in `Metrics.upstream`."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, metrics: Metrics) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send through the wrapped transport, counting the outcome."""
+        try:
+            response = await self._inner.handle_async_request(request)
+        except BaseException:
+            self._metrics.observe_upstream(request.url.path, None)
+            raise
+        self._metrics.observe_upstream(request.url.path, response.status_code)
+        return response
+
+    async def aclose(self) -> None:
+        """Close the wrapped transport."""
+        await self._inner.aclose()
+
+
+__all__ = [
+    "ANONYMOUS",
+    "MAX_OPERATION_NAMES",
+    "OTHER",
+    "MeteredTransport",
+    "Metrics",
+    "upstream_route",
+]

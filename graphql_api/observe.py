@@ -1,0 +1,63 @@
+"""What the HTTP layer learns about a GraphQL operation from inside Strawberry's execution.
+
+The HTTP view opens an `OperationRecord` per request (`record_operation`); the
+`OperationObserver` extension fills it in: the operation's name (from the document when the
+caller sent no `operationName`) and how far the document got (parsed, executed). The view uses
+it to tell request errors (parse, validation, variable coercion) apart, for status codes,
+error codes, metrics and the log line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from strawberry.extensions import SchemaExtension
+
+
+@dataclass(slots=True)
+class OperationRecord:
+    """Facts about one GraphQL operation, filled in as it runs."""
+
+    name: str | None = None
+    parsed: bool = False
+    executed: bool = False
+
+
+_current: ContextVar[OperationRecord | None] = ContextVar("graphql_operation", default=None)
+
+
+@contextmanager
+def record_operation() -> Iterator[OperationRecord]:
+    """Open the record that `OperationObserver` fills in for operations run inside the block."""
+    record = OperationRecord()
+    token = _current.set(record)
+    try:
+        yield record
+    finally:
+        _current.reset(token)
+
+
+class OperationObserver(SchemaExtension):
+    """Copies the operation's name and progress into the current `OperationRecord`."""
+
+    def on_parse(self) -> Iterator[None]:
+        """Note whether the document parsed."""
+        yield
+        record = _current.get()
+        if record is not None:
+            record.parsed = self.execution_context.graphql_document is not None
+            if record.parsed:
+                record.name = self.execution_context.operation_name
+
+    def on_execute(self) -> Iterator[None]:
+        """Note that execution started (so parse and validation passed)."""
+        record = _current.get()
+        if record is not None:
+            record.executed = True
+        yield
+
+
+__all__ = ["OperationObserver", "OperationRecord", "record_operation"]
