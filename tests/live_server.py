@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -21,12 +22,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(app: ASGIApp, *, port: int | None = None) -> Iterator[str]:
-    """Serve `app` over real HTTP for the duration of the block; yields its base URL."""
+def live_server(app: ASGIApp, *, port: int | None = None, **uvicorn_options: Any) -> Iterator[str]:
+    """Serve `app` over real HTTP for the duration of the block; yields its base URL.
+
+    Extra keywords go to `uvicorn.Config`; with `ssl_certfile` the server speaks https.
+    """
     port = port or free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="auto"
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="auto", **uvicorn_options
     )
+    scheme = "https" if uvicorn_options.get("ssl_certfile") else "http"
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
@@ -36,7 +41,7 @@ def live_server(app: ASGIApp, *, port: int | None = None) -> Iterator[str]:
             raise RuntimeError(f"server on port {port} did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{scheme}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

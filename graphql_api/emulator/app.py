@@ -21,6 +21,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -30,6 +31,7 @@ from starlette.routing import Route
 
 from graphql_api.emulator import errors, faults, ops, routes
 from graphql_api.emulator.config import EmulatorConfig, Principal
+from graphql_api.emulator.identity import IdentityProvider
 from graphql_api.emulator.state import Clock, Emulator
 from graphql_api.emulator.stats import CallRecord
 
@@ -131,10 +133,22 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_emulator_app(
-    config: EmulatorConfig | None = None, *, clock: Clock = time.time
+    config: EmulatorConfig | None = None,
+    *,
+    clock: Clock = time.time,
+    identity: IdentityProvider | None = None,
 ) -> Starlette:
-    """Build the emulator app; its live state is `app.state.emulator` (an `Emulator`)."""
-    emulator = Emulator(config or EmulatorConfig(), clock=clock)
+    """Build the emulator app; its live state is `app.state.emulator` (an `Emulator`).
+
+    `app.state.identity` is its Entra-shaped identity provider (token endpoint, JWKS).
+    With `require_issued_tokens` and no `token_checker`, the customer routes accept only
+    tokens that provider issued.
+    """
+    identity = identity or IdentityProvider()
+    config = config or EmulatorConfig()
+    if config.require_issued_tokens and config.token_checker is None:
+        config = replace(config, token_checker=identity.check_token)
+    emulator = Emulator(config, clock=clock)
     app = Starlette(
         routes=[
             Route("/v1/customers", _endpoint("list", routes.list_customers)),
@@ -144,12 +158,14 @@ def create_emulator_app(
             Route("/v1/customers/{customer_id}/profiles/billing",
                   _endpoint("billing", routes.get_billing_profile)),
             *ops.routes(),
+            *identity.routes(),
         ],
         exception_handlers={HTTPException: _http_error},
     )
     # Partner Center does not redirect `/v1/customers/` to `/v1/customers`; neither do we.
     app.router.redirect_slashes = False
     app.state.emulator = emulator
+    app.state.identity = identity
     return app
 
 

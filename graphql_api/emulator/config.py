@@ -53,8 +53,8 @@ class EmulatorConfig:
     token_secret: bytes | None = None
     # The seam for issued-token checks: when `token_checker` is set it decides every
     # bearer token (None from it means 401); when unset any non-empty bearer is accepted,
-    # as the demo behind `make serve` needs. `require_issued_tokens` makes building the
-    # app without a checker an error, so a test that means to check tokens cannot forget.
+    # as the demo behind `make serve` needs. `require_issued_tokens` without a checker
+    # makes `create_emulator_app` check tokens against its identity provider (identity.py).
     require_issued_tokens: bool = False
     token_checker: TokenChecker | None = None
 

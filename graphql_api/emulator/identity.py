@@ -21,6 +21,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import threading
 import time
 import uuid
 from collections import Counter
@@ -28,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import parse_qsl, unquote_plus
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -83,19 +84,46 @@ class IdentityStats:
         self.calls.clear()
 
 
+@dataclass(frozen=True, slots=True)
+class _SigningKey:
+    private: rsa.RSAPrivateKey
+    kid: str
+    public_jwk: Mapping[str, str]
+
+    @classmethod
+    def generate(cls) -> _SigningKey:
+        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwk: dict[str, Any] = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+        kid = _thumbprint(jwk)
+        public_jwk = {"kty": "RSA", "use": "sig", "kid": kid, "n": jwk["n"], "e": jwk["e"]}
+        return cls(private=private, kid=kid, public_jwk=public_jwk)
+
+    def __repr__(self) -> str:
+        return f"_SigningKey(kid={self.kid!r})"
+
+
 class IdentityProvider:
     """Issues and checks tokens for one emulated tenant; the routes are in `routes()`."""
 
     def __init__(self, config: IdentityConfig | None = None) -> None:
         self.config = config or IdentityConfig()
         self.stats = IdentityStats()
-        self._private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        public_jwk: dict[str, Any] = json.loads(
-            jwt.algorithms.RSAAlgorithm.to_jwk(self._private_key.public_key())
-        )
-        self.key_id = _thumbprint(public_jwk)
-        self._public_jwk = {"kty": "RSA", "use": "sig", "kid": self.key_id}
-        self._public_jwk.update({"n": public_jwk["n"], "e": public_jwk["e"]})
+        self._signing_key: _SigningKey | None = None
+        # Tests mint tokens from their own thread while the server's loop checks them.
+        self._key_lock = threading.Lock()
+
+    def _key(self) -> _SigningKey:
+        # Made on first use: most emulators (demos, most tests) never sign a token, and a
+        # 2048-bit key costs tens of milliseconds each.
+        with self._key_lock:
+            if self._signing_key is None:
+                self._signing_key = _SigningKey.generate()
+            return self._signing_key
+
+    @property
+    def key_id(self) -> str:
+        """The `kid` of the signing key, in every issued token's header and in the JWKS."""
+        return self._key().kid
 
     def issuer(self, base_url: str) -> str:
         """The `iss` of tokens issued through `base_url` (Entra's v2.0 issuer shape)."""
@@ -103,7 +131,7 @@ class IdentityProvider:
 
     def jwks(self) -> dict[str, Any]:
         """The public key set, as served at `/discovery/v2.0/keys`."""
-        return {"keys": [dict(self._public_jwk)]}
+        return {"keys": [dict(self._key().public_jwk)]}
 
     def issue_token(
         self,
@@ -133,16 +161,15 @@ class IdentityProvider:
             "ver": "2.0",
             "uti": uuid.uuid4().hex,
         }
-        return jwt.encode(
-            claims, self._private_key, algorithm=_ALGORITHM, headers={"kid": self.key_id}
-        )
+        key = self._key()
+        return jwt.encode(claims, key.private, algorithm=_ALGORITHM, headers={"kid": key.kid})
 
     def check_token(self, token: str) -> Principal | None:
         """Accept a Partner Center token this provider signed and that has not expired."""
         try:
             claims = jwt.decode(
                 token,
-                self._private_key.public_key(),
+                self._key().private.public_key(),
                 algorithms=[_ALGORITHM],
                 audience=PARTNER_CENTER_RESOURCE,
                 options={"require": ["exp", "aud", "tid"]},
@@ -205,8 +232,11 @@ class IdentityProvider:
         if tenant != self.config.tenant_id:
             self.stats.count("tokens_refused")
             return _tenant_not_found(request, tenant)
-        form = await request.form()
-        fields = {key: value for key, value in form.items() if isinstance(value, str)}
+        # Token requests are always form-encoded; parsing them here spares a multipart library.
+        try:
+            fields = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+        except UnicodeDecodeError:
+            fields = {}
         basic = _basic_credentials(request.headers.get("authorization"))
         client_id = basic[0] if basic else fields.get("client_id", "")
         secret = basic[1] if basic else fields.get("client_secret", "")
