@@ -37,21 +37,12 @@ from .readiness import probe_upstream
 GRAPHQL_PATH = "/graphql"
 
 
-class _HttpLayerExtension:
-    """An extension factory added by the app, marked so that it is added only once per schema."""
+def http_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """The schema extensions the HTTP layer relies on: its observer, the limits, the caches.
 
-    def __init__(self, factory: Callable[[], SchemaExtension]) -> None:
-        self._factory = factory
-
-    def __call__(self) -> SchemaExtension:
-        return self._factory()
-
-
-def install_extensions(schema: Schema, settings: Settings) -> None:
-    """Add the observer, limits and caches to `schema`, replacing any a previous app added."""
-    own = [ext for ext in schema.extensions if not isinstance(ext, _HttpLayerExtension)]
-    added = [_HttpLayerExtension(factory) for factory in hardening_extensions(settings.server)]
-    schema.extensions = (*own, _HttpLayerExtension(OperationObserver), *added)
+    Pass them to a schema built outside `create_app` (`create_app` does it for its own).
+    """
+    return [OperationObserver, *hardening_extensions(settings.server)]
 
 
 @dataclass(slots=True)
@@ -75,14 +66,16 @@ def _upstream_transport(settings: Settings, metrics: Metrics) -> httpx.AsyncBase
 
 
 def create_app(settings: Settings | None = None, *, schema: Schema | None = None) -> Starlette:
-    """The service as an ASGI app; `schema` defaults to `create_schema(settings)`."""
+    """The service as an ASGI app.
+
+    `schema` defaults to the service's own; one given here should carry `http_extensions`.
+    """
     settings = settings if settings is not None else Settings.from_env()
     server = settings.server
     if schema is None:
         from .schema import create_schema
 
-        schema = create_schema(settings)
-    install_extensions(schema, settings)
+        schema = create_schema(settings, extensions=http_extensions(settings))
     metrics = Metrics()
     resources = _Resources()
 
@@ -175,4 +168,4 @@ def app_from_env() -> Starlette:
     return create_app(Settings.from_env())
 
 
-__all__ = ["GRAPHQL_PATH", "app_from_env", "create_app", "install_extensions"]
+__all__ = ["GRAPHQL_PATH", "app_from_env", "create_app", "http_extensions"]

@@ -49,8 +49,9 @@ class OperationObserver(SchemaExtension):
         record = _current.get()
         if record is not None:
             record.parsed = self.execution_context.graphql_document is not None
-            if record.parsed:
-                record.name = self.execution_context.operation_name
+            name = self.execution_context.operation_name if record.parsed else None
+            # `operationName` comes from the caller's JSON and may be any type.
+            record.name = name if isinstance(name, str) else None
 
     def on_execute(self) -> Iterator[None]:
         """Note that execution started (so parse and validation passed)."""
