@@ -41,5 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from graphql_api.emulator.serve import main as emulator_main
 
         return emulator_main(args)
+    if args.command == "schema":
+        from graphql_api.config import Settings
+        from graphql_api.schema import create_schema, print_sdl
+
+        # Defaults, not the environment: the SDL is the same whatever the deployment, and
+        # schema.graphql must match it on every machine.
+        sys.stdout.write(print_sdl(create_schema(Settings())))
+        return 0
     print(f"graphql-api {args.command}: not built yet", file=sys.stderr)
     return 2

@@ -1,0 +1,135 @@
+"""The per-request context resolvers see: client, settings, credentials, correlation id, loaders.
+
+Built once per GraphQL request from the HTTP request by `build_request_context`; nothing in it
+is shared between requests, so one caller's loaders (and cached records) never serve another.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+
+from .config import Settings
+from .loaders import Loaders, create_loaders
+from .partner_center import CallContext, PartnerCenterClient
+
+# RFC 6750 `b64token`; anything else is not a bearer token we would forward.
+_BEARER = re.compile(r"\A[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)\Z")
+_MAX_AUTHORIZATION_LENGTH = 16 * 1024
+_GUID = re.compile(
+    r"\A[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
+)
+# A BCP 47 tag, loosely: letters, then dash-separated alphanumeric subtags.
+_LANGUAGE_TAG = re.compile(r"\A[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*\Z")
+_MAX_LOCALE_LENGTH = 35
+CORRELATION_HEADERS = ("MS-CorrelationId", "X-Correlation-Id")
+
+
+class NotAuthenticated(Exception):
+    """The request carries no bearer credentials to call Partner Center with."""
+
+
+@dataclass(eq=False)
+class RequestContext:
+    """Strawberry's `info.context` for one GraphQL request.
+
+    `authorization` is the `Authorization` value sent upstream ("Bearer ..."), or None when
+    the caller gave none: then every resolver that needs Partner Center raises
+    NotAuthenticated (UNAUTHENTICATED) before any upstream call.
+    """
+
+    client: PartnerCenterClient
+    settings: Settings
+    correlation_id: str
+    locale: str | None = None
+    authorization: str | None = field(default=None, repr=False)
+    request: Request | None = field(default=None, repr=False)
+    _loaders: Loaders | None = field(default=None, init=False, repr=False)
+
+    @property
+    def call(self) -> CallContext:
+        """What every upstream call of this request shares; raises NotAuthenticated without one."""
+        if self.authorization is None:
+            raise NotAuthenticated("a bearer token is required: send `Authorization: Bearer ...`")
+        return CallContext(
+            authorization=self.authorization,
+            correlation_id=self.correlation_id,
+            locale=self.locale,
+        )
+
+    @property
+    def loaders(self) -> Loaders:
+        """This request's loaders, made on first use (so an anonymous request makes none)."""
+        if self._loaders is None:
+            self._loaders = create_loaders(
+                self.client,
+                self.call,
+                max_batch_size=self.settings.schema.loader_max_batch_size,
+            )
+        return self._loaders
+
+
+def bearer_authorization(value: str | None) -> str | None:
+    """`Bearer <token>` normalised from an Authorization header, or None if it is not one."""
+    if value is None or len(value) > _MAX_AUTHORIZATION_LENGTH:
+        return None
+    match = _BEARER.match(value.strip())
+    return None if match is None else f"Bearer {match.group(1)}"
+
+
+def correlation_id_from(values: list[str | None]) -> str:
+    """The first of `values` that is a GUID (lower-cased), else a fresh uuid4."""
+    for value in values:
+        if value is not None and _GUID.match(value.strip()):
+            return value.strip().lower()
+    return str(uuid.uuid4())
+
+
+def locale_from(accept_language: str | None) -> str | None:
+    """The first language tag of an Accept-Language header, if it is a plain, short tag."""
+    if not accept_language:
+        return None
+    tag = accept_language.split(",", 1)[0].split(";", 1)[0].strip()
+    if len(tag) > _MAX_LOCALE_LENGTH or _LANGUAGE_TAG.match(tag) is None:
+        return None
+    return tag
+
+
+def build_request_context(
+    request: Request,
+    *,
+    client: PartnerCenterClient,
+    settings: Settings,
+    authorization: str | None = None,
+) -> RequestContext:
+    """The context of one GraphQL request.
+
+    `authorization` overrides what is sent upstream (the service's own token in
+    client_credentials mode); when None, the caller's own bearer token is passed through.
+    """
+    headers = request.headers
+    upstream = authorization
+    if upstream is None:
+        upstream = bearer_authorization(headers.get("authorization"))
+    return RequestContext(
+        client=client,
+        settings=settings,
+        correlation_id=correlation_id_from([headers.get(name) for name in CORRELATION_HEADERS]),
+        locale=locale_from(headers.get("accept-language")),
+        authorization=upstream,
+        request=request,
+    )
+
+
+__all__ = [
+    "CORRELATION_HEADERS",
+    "NotAuthenticated",
+    "RequestContext",
+    "bearer_authorization",
+    "build_request_context",
+    "correlation_id_from",
+    "locale_from",
+]

@@ -1,0 +1,80 @@
+"""The GraphQL schema: Strawberry types and resolvers over the request's loaders; no HTTP here.
+
+Example:
+    schema = create_schema(settings)
+    result = await schema.execute("{ customers(first: 5) { nodes { id } } }",
+                                  context_value=build_request_context(request, ...))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
+
+from ..config import Settings
+from .connection import CustomerConnection, CustomerEdge, PageInfo
+from .customer import Customer, RelationshipToPartner
+from .errors import ErrorCode
+from .inputs import CustomerSearch, CustomerSearchField
+from .masking import TypedErrors
+from .node import Node
+from .profiles import Address, BillingProfile, CompanyProfile
+from .query import Query
+
+
+class CustomersSchema(strawberry.federation.Schema):
+    """The federation 2 schema of this subgraph."""
+
+    def process_errors(
+        self,
+        errors: list[GraphQLError],
+        execution_context: ExecutionContext | None = None,
+    ) -> None:
+        # Strawberry logs every error with its stack trace; TypedErrors logs one safe line
+        # per error instead (no stack, no message of an unexpected exception).
+        return
+
+
+def create_schema(settings: Settings, **options: Any) -> CustomersSchema:
+    """The schema for `settings`; `options` go to strawberry.federation.Schema (extensions...).
+
+    TypedErrors runs innermost, so extensions passed in `options` see typed errors.
+    """
+    extensions = [*options.pop("extensions", ()), TypedErrors]
+    # `settings` reaches resolvers through the request context; taking it here keeps the
+    # signature stable for options that will depend on it (introspection, limits).
+    del settings
+    return CustomersSchema(
+        query=Query,
+        types=[Customer],
+        extensions=extensions,
+        **options,
+    )
+
+
+def print_sdl(schema: strawberry.Schema) -> str:
+    """The schema's SDL, as `graphql-api schema` prints it and schema.graphql holds it."""
+    return schema.as_str().rstrip("\n") + "\n"
+
+
+__all__ = [
+    "Address",
+    "BillingProfile",
+    "CompanyProfile",
+    "Customer",
+    "CustomerConnection",
+    "CustomerEdge",
+    "CustomerSearch",
+    "CustomerSearchField",
+    "CustomersSchema",
+    "ErrorCode",
+    "Node",
+    "PageInfo",
+    "Query",
+    "RelationshipToPartner",
+    "create_schema",
+    "print_sdl",
+]

@@ -1,0 +1,145 @@
+"""The root `Query`: customers as a connection, one customer by id, and Relay's `node`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from ..context import RequestContext
+from ..partner_center import CustomerFilter, CustomerPage, NotFound
+from ._fields import described
+from .connection import CustomerConnection, CustomerEdge, PageInfo
+from .cursors import Cursor, CursorCodec
+from .customer import Customer
+from .errors import upstream_error
+from .inputs import CustomerSearch, customer_id, page_size, search_filter, start_position
+from .node import Node
+from .paging import FetchPage, Window, read_window
+
+Info = strawberry.Info[RequestContext, None]
+
+
+async def _customer(info: Info, id: str) -> Customer:
+    checked = customer_id(id)
+    try:
+        record = await info.context.loaders.known_customer(checked)
+    except NotFound as exc:
+        raise upstream_error(exc, message=f"No customer has id {checked}.") from None
+    return Customer.from_record(record)
+
+
+def _connection(window: Window, codec: CursorCodec, *, after_given: bool) -> CustomerConnection:
+    edges = [
+        CustomerEdge(cursor=codec.encode(edge.after), node=Customer.from_record(edge.customer))
+        for edge in window.edges
+    ]
+    return CustomerConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_previous_page=after_given,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+            known_has_next_page=window.has_next_page,
+            probe_has_next_page=None,
+        ),
+    )
+
+
+@strawberry.type(description="Read the partner's customers in Partner Center.")
+class Query:
+    """The root query type."""
+
+    @described(
+
+            "The partner's customers, in Partner Center's order, optionally narrowed by a "
+            "prefix search. Forward paging only: pass a page's `pageInfo.endCursor` as "
+            "`after` (with the same `search`) for the next page."
+
+    )
+    async def customers(
+        self,
+        info: Info,
+        search: Annotated[
+            CustomerSearch | None,
+            strawberry.argument(
+                description="Only customers whose field starts with a prefix (case ignored)."
+            ),
+        ] = None,
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description=(
+                    "How many customers to return: 0 to CUSTOMERS_MAX_PAGE_SIZE (500 unless "
+                    "configured); CUSTOMERS_DEFAULT_PAGE_SIZE (50 unless configured) when "
+                    "absent."
+                )
+            ),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Return the customers after this cursor (an edge's `cursor`)."
+            ),
+        ] = None,
+    ) -> CustomerConnection:
+        settings = info.context.settings.schema
+        size = page_size(first, settings)
+        rest_search = search_filter(search)
+        start = start_position(after, first=size, search=rest_search, settings=settings)
+        loaders = info.context.loaders
+        codec = CursorCodec(settings.cursor_secret)
+
+        async def fetch(
+            token: str | None, size: int, search: CustomerFilter | None
+        ) -> CustomerPage:
+            return await loaders.page(token=token, size=size, search=search)
+
+        if size == 0:
+            return _empty(start, fetch, after_given=after is not None)
+        window = await read_window(fetch, start, size)
+        return _connection(window, codec, after_given=after is not None)
+
+    @described("The customer with this Partner Center id; null if none.")
+    async def customer(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The customer's Partner Center id (its tenant GUID)."),
+        ],
+    ) -> Customer | None:
+        return await _customer(info, id)
+
+    @described("The object with this id (Relay); customers are the only nodes.")
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The object's id; for a customer, its tenant GUID."),
+        ],
+    ) -> Node | None:
+        return await _customer(info, id)
+
+
+def _empty(start: Cursor, fetch: FetchPage, *, after_given: bool) -> CustomerConnection:
+    """`first: 0`: no edges, and an upstream call only if hasNextPage is asked for."""
+
+    async def probe() -> bool:
+        window = await read_window(fetch, start, 0)
+        return window.has_next_page
+
+    return CustomerConnection(
+        edges=[],
+        page_info=PageInfo(
+            has_previous_page=after_given,
+            start_cursor=None,
+            end_cursor=None,
+            known_has_next_page=None,
+            probe_has_next_page=probe,
+        ),
+    )
+
+
+__all__ = ["Query"]

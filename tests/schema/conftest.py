@@ -1,0 +1,167 @@
+"""Fixtures for the schema tests: live emulators over real HTTP, and a way to run operations.
+
+Operations run through `schema.execute` with a RequestContext around a real
+PartnerCenterClient pointed at the emulator; the HTTP layer in front of the schema is
+tested elsewhere.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+from strawberry.types import ExecutionResult
+
+from graphql_api.config import SchemaSettings, Settings, UpstreamSettings
+from graphql_api.context import RequestContext
+from graphql_api.emulator import Emulator, EmulatorConfig, create_emulator_app
+from graphql_api.partner_center import PartnerCenterClient
+from graphql_api.schema import CustomersSchema, create_schema
+from tests.live_server import live_server
+
+TOKEN = "Bearer schema-tests-token"
+CORRELATION_ID = "3f2c1b0a-9e8d-4c7b-a6f5-e4d3c2b1a098"
+SECRET = b"schema-tests-cursor-secret-0123456789"
+BIG = 2000
+# A prime: no page size divides it, so most walks end on a partial page.
+SMALL = 37
+
+
+class ShiftedClock:
+    """Wall-clock time plus an offset a test may move forward (token expiry)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+@dataclass
+class LiveEmulator:
+    """An emulator server: its URL, live state and clock."""
+
+    url: str
+    state: Emulator
+    clock: ShiftedClock
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        """Default knobs, zero counters, unshifted clock."""
+        self.state.configure(**self.defaults)
+        self.state.stats.reset()
+        self.clock.offset = 0.0
+
+    def calls(self, route: str | None = None) -> int:
+        """Upstream calls counted since the last reset (all routes when `route` is None)."""
+        snapshot = self.state.stats.snapshot()
+        return int(snapshot["total"] if route is None else snapshot[route])
+
+    @property
+    def customers(self) -> list[Any]:
+        """The emulator's customers, in upstream order."""
+        return list(self.state.dataset.customers)
+
+
+def _serve(count: int) -> Iterator[LiveEmulator]:
+    clock = ShiftedClock()
+    app = create_emulator_app(EmulatorConfig(customers=count, seed=11), clock=clock)
+    state: Emulator = app.state.emulator
+    with live_server(app) as url:
+        yield LiveEmulator(url, state, clock, state.config.knobs())
+
+
+@pytest.fixture(scope="session")
+def big_emulator() -> Iterator[LiveEmulator]:
+    """An emulator with 2000 customers, shared by the whole session (reset per test)."""
+    yield from _serve(BIG)
+
+
+@pytest.fixture(scope="session")
+def small_emulator() -> Iterator[LiveEmulator]:
+    """An emulator with 37 customers, shared by the whole session (reset per test)."""
+    yield from _serve(SMALL)
+
+
+@pytest.fixture
+def big(big_emulator: LiveEmulator) -> Iterator[LiveEmulator]:
+    """The big emulator, reset before and after the test."""
+    big_emulator.reset()
+    yield big_emulator
+    big_emulator.reset()
+
+
+@pytest.fixture
+def small(small_emulator: LiveEmulator) -> Iterator[LiveEmulator]:
+    """The small emulator, reset before and after the test."""
+    small_emulator.reset()
+    yield small_emulator
+    small_emulator.reset()
+
+
+def settings_for(url: str, *, upstream: dict[str, Any] | None = None, **schema: Any) -> Settings:
+    """Settings on `url` with quick retries; `schema` overrides SchemaSettings fields."""
+    upstream_settings = UpstreamSettings(
+        base_url=url,
+        connect_timeout=2.0,
+        read_timeout=5.0,
+        call_timeout=10.0,
+        max_attempts=3,
+        retry_after_cap=5.0,
+        max_in_flight=8,
+        retry_backoff_initial=0.001,
+        retry_backoff_max=0.005,
+    )
+    return Settings(
+        upstream=replace(upstream_settings, **(upstream or {})),
+        schema=replace(SchemaSettings(cursor_secret=SECRET), **schema),
+    )
+
+
+@dataclass
+class Runner:
+    """Runs operations against one settings/client pair, one RequestContext per operation."""
+
+    settings: Settings
+    client: PartnerCenterClient
+    schema: CustomersSchema
+    authorization: str | None = TOKEN
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None
+    ) -> ExecutionResult:
+        context = RequestContext(
+            client=self.client,
+            settings=self.settings,
+            correlation_id=CORRELATION_ID,
+            authorization=self.authorization,
+        )
+        return await self.schema.execute(
+            query, variable_values=variables, context_value=context
+        )
+
+
+@pytest.fixture
+async def runner() -> AsyncIterator[Any]:
+    """`runner(url, **schema_settings)` builds a Runner; its clients close after the test."""
+    made: list[PartnerCenterClient] = []
+
+    def make(
+        url: str, *, upstream: dict[str, Any] | None = None, **schema: Any
+    ) -> Runner:
+        settings = settings_for(url, upstream=upstream, **schema)
+        client = PartnerCenterClient(settings.upstream)
+        made.append(client)
+        return Runner(settings, client, create_schema(settings))
+
+    yield make
+    for client in made:
+        await client.aclose()
+
+
+def codes(result: ExecutionResult) -> list[str]:
+    """The `extensions.code` of each error of `result`, in order."""
+    return [(error.extensions or {}).get("code", "") for error in result.errors or []]
