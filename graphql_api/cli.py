@@ -15,10 +15,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the GraphQL service")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (0.0.0.0: all)")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--upstream", default=None, help="Partner Center base URL")
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--upstream", default=None,
+                       help="Partner Center base URL (default: PARTNER_CENTER_URL; neither: "
+                            "the embedded emulator)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes (uvicorn factory mode when more than 1)")
 
     emulator = commands.add_parser("emulator", help="run the Partner Center emulator")
     emulator.add_argument("--host", default="127.0.0.1")
@@ -37,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
+    if args.command == "serve":
+        from graphql_api.serving import main as serve_main
+
+        return serve_main(args)
     if args.command == "emulator":
         from graphql_api.emulator.serve import main as emulator_main
 

@@ -46,7 +46,9 @@ _TEXT_PATTERNS = (
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD_ATTRIBUTES = frozenset(
-    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
+    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()
+    # uvicorn's `color_message` repeats the message with terminal colour codes.
+    | {"message", "asctime", "color_message"}
 )
 
 

@@ -1,0 +1,175 @@
+"""`graphql-api serve`: run the service under uvicorn, with the embedded emulator when no upstream.
+
+Flags become environment variables before anything reads settings, so that a single process
+and `--workers N` processes (uvicorn's factory mode: each worker builds its app from the
+environment) see the same configuration. For several workers the parent also makes sure they
+share what must be shared: one `CURSOR_SECRET` (a cursor made by one worker is read by
+another) and one `PROMETHEUS_MULTIPROC_DIR` (`/metrics` sums all workers).
+
+Without `--upstream` or `PARTNER_CENTER_URL`, the Partner Center emulator runs in this process
+on its own loopback port, in a thread, and the service talks to it over real HTTP, exactly as
+it would to Partner Center; GraphiQL then opens with a demo bearer token the emulator accepts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+import secrets
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+
+import uvicorn
+
+from .config import ConfigError, Settings
+from .logging_setup import configure_logging, uvicorn_log_config
+
+# Not a credential: the embedded emulator accepts any bearer token; this one is only shown.
+DEMO_TOKEN = "demo-token-for-the-embedded-emulator"  # noqa: S105
+APP_FACTORY = "graphql_api.app:app_from_env"
+_EMULATOR_THREAD = "partner-center-emulator"
+
+
+class _NotFromEmulatorThread(logging.Filter):
+    """Drops the emulator's access lines: uvicorn's access logger is shared by both servers."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != _EMULATOR_THREAD
+
+
+class EmbeddedEmulator:
+    """The Partner Center emulator served over HTTP on a loopback port, in a daemon thread."""
+
+    def __init__(self) -> None:
+        from .emulator import EmulatorConfig, create_emulator_app
+
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Bound here, before uvicorn starts: no window in which another process takes the port.
+        self._socket.bind(("127.0.0.1", 0))
+        port = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        config = uvicorn.Config(
+            create_emulator_app(EmulatorConfig()),
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="auto",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            name=_EMULATOR_THREAD,
+            daemon=True,
+        )
+
+    def start(self, timeout: float = 15.0) -> None:
+        """Start serving; returns once the emulator accepts connections."""
+        logging.getLogger("uvicorn.access").addFilter(_NotFromEmulatorThread())
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the embedded Partner Center emulator did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread."""
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+
+@contextmanager
+def shared_worker_state(env: MutableMapping[str, str], workers: int) -> Iterator[None]:
+    """Give several workers one cursor secret and one metrics directory (made here if unset)."""
+    made_dir: str | None = None
+    if workers > 1:
+        # Generated once here and inherited: every worker then signs cursors alike.
+        env.setdefault("CURSOR_SECRET", secrets.token_urlsafe(32))
+        if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+            made_dir = tempfile.mkdtemp(prefix="graphql-api-metrics-")
+            env["PROMETHEUS_MULTIPROC_DIR"] = made_dir
+    try:
+        yield
+    finally:
+        if made_dir is not None:
+            shutil.rmtree(made_dir, ignore_errors=True)
+            env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
+
+def _browser_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/graphql"
+
+
+def main(args: argparse.Namespace) -> int:
+    """Serve until interrupted (graceful shutdown on SIGINT/SIGTERM); 2 on bad configuration."""
+    env = os.environ
+    if args.workers < 1:
+        print("graphql-api serve: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.upstream:
+        env["PARTNER_CENTER_URL"] = args.upstream
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"graphql-api serve: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.server.log_level)
+
+    emulator: EmbeddedEmulator | None = None
+    if settings.use_embedded_emulator:
+        emulator = EmbeddedEmulator()
+        emulator.start()
+        env["PARTNER_CENTER_URL"] = emulator.url
+        env.setdefault("GRAPHIQL_DEMO_TOKEN", DEMO_TOKEN)
+        settings = Settings.from_env()
+
+    try:
+        with shared_worker_state(env, args.workers):
+            upstream = (
+                f"the embedded Partner Center emulator at {settings.upstream.base_url}"
+                if emulator is not None
+                else settings.upstream.base_url
+            )
+            graphiql = (
+                f"GraphiQL: {_browser_url(args.host, args.port)} (open it in a browser)"
+                if settings.server.graphiql
+                else "GraphiQL is off (GRAPHIQL=false)"
+            )
+            print(
+                f"graphql-api serving http://{args.host}:{args.port}/graphql with "
+                f"{args.workers} worker(s), upstream: {upstream}\n{graphiql}",
+                flush=True,
+            )
+            uvicorn.run(
+                APP_FACTORY,
+                factory=True,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                log_config=uvicorn_log_config(settings.server.log_level),
+                timeout_graceful_shutdown=math.ceil(settings.server.shutdown_timeout),
+                # The service sits behind load balancers; it reads no client-IP headers.
+                proxy_headers=False,
+                server_header=False,
+            )
+    finally:
+        if emulator is not None:
+            emulator.stop()
+    return 0
+
+
+__all__ = ["APP_FACTORY", "DEMO_TOKEN", "EmbeddedEmulator", "main", "shared_worker_state"]
