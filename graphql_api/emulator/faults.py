@@ -6,7 +6,7 @@ connection fits too). Adding one is a few lines:
 
     @fault("truncated_json")
     def _truncated(ctx: FaultContext) -> Response:
-        return Response(b'{"totalCount": 3, "items": [', 200, media_type=JSON_TYPE)
+        return Response(b'{"totalCount": 3, "items": [', 200, media_type=errors.JSON_TYPE)
 
 after which it can be named in `error_kinds` and as a `customer_faults` value.
 

@@ -38,8 +38,8 @@ class Emulator:
             raise ValueError("require_issued_tokens needs a token_checker")
         if config.customers < 0:
             raise ValueError("customers must be >= 0")
-        validate_knobs(config.knobs(), faults.known_kinds())
-        self.config = replace(config, customer_faults=dict(config.customer_faults))
+        # Validating normalises too (lower-case customer ids, tuples): keep that form.
+        self.config = replace(config, **validate_knobs(config.knobs(), faults.known_kinds()))
         self.clock = clock
         self.dataset: Dataset = generate(config.customers, config.seed)
         self.customers: dict[str, Customer] = self.dataset.by_id()

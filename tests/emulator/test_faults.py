@@ -238,3 +238,10 @@ def test_bad_config_is_refused_at_build_time() -> None:
 
     with pytest.raises(ValueError, match="error_rate"):
         create_emulator_app(EmulatorConfig(customers=1, error_rate=2.0))
+
+
+def test_customer_fault_from_config_matches_any_id_case(serve: Callable[..., Served]) -> None:
+    probe = serve(EmulatorConfig(customers=5))
+    victim = probe.emulator.dataset.customers[0].id
+    served = serve(EmulatorConfig(customers=5, customer_faults={victim.upper(): 404}))
+    assert served.client.get(f"/v1/customers/{victim}").status_code == 404
