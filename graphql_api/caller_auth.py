@@ -53,17 +53,6 @@ class Caller:
         return f"Caller(subject={self.subject!r}, tenant_id={self.tenant_id!r})"
 
 
-def bearer_token(authorization: str | None) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header value, or None for anything else."""
-    if authorization is None:
-        return None
-    scheme, _, token = authorization.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or any(c.isspace() for c in token):
-        return None
-    return token
-
-
 class CallerTokenValidator:
     """Validates callers' JWTs against the configured key set, issuers and audiences."""
 
@@ -148,4 +137,4 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-__all__ = ["Caller", "CallerRejected", "CallerTokenValidator", "KeySetUnavailable", "bearer_token"]
+__all__ = ["Caller", "CallerRejected", "CallerTokenValidator", "KeySetUnavailable"]

@@ -163,8 +163,10 @@ class AuthSettings:
     leeway: float = 60.0
     # A PEM bundle trusted for the sign-in authority and the JWKS URL (private CAs, tests).
     ca_bundle: str | None = None
-    # Renew the service's own token this long before it expires (msal's own rule is 5 min).
-    token_refresh_margin: float = 300.0
+    # Renew the service's own token this long before it expires. Below msal's own rule (its
+    # cache treats a token with under 5 minutes left as expired), so that when our copy is
+    # due msal agrees and signs in, instead of handing back the same ageing token.
+    token_refresh_margin: float = 240.0
 
     def __post_init__(self) -> None:
         if self.mode not in get_args(AuthMode):

@@ -103,6 +103,7 @@ class ClientCredentials:
         # Built on first use, in a worker thread: msal's constructor fetches the tenant's
         # OpenID configuration over the network.
         self._app: Any = None
+        self._http = _MsalHttpClient(settings.ca_bundle)
 
     async def authorization(self, caller_token: str) -> str:
         """The service's token; the caller's token is not sent upstream in this mode."""
@@ -130,8 +131,7 @@ class ClientCredentials:
         """Stop a sign-in in progress and close msal's HTTP session."""
         if self._sign_in is not None:
             self._sign_in.cancel()
-        if self._app is not None:
-            self._app.http_client.close()
+        self._http.close()
 
     async def _renew(self) -> str:
         started = self._clock()
@@ -190,7 +190,7 @@ class ClientCredentials:
             # known one; the operator chose AZURE_AUTHORITY_HOST, and sovereign clouds,
             # private authorities and the emulator are not on that list anyway.
             instance_discovery=False,
-            http_client=_MsalHttpClient(self._settings.ca_bundle),
+            http_client=self._http,
             token_cache=msal.TokenCache(),
         )
 
