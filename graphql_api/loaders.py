@@ -5,8 +5,9 @@ batch's calls concurrently (the client's in-flight cap bounds them). The plan, f
 first:
 
 - A list page (`page`) is one call; its items (summaries: id, relationship, minimal company
-  profile) are remembered, so `customer(id)` for a listed id, and every summary field, costs
-  no call.
+  profile) are remembered, so every summary field costs no call, and neither does
+  `customer(id)` for a customer listed in the same request (it waits for the request's list
+  pages in flight before deciding to load).
 - `customer` loads the full record, `GET /v1/customers/{id}`, only when a field beyond the
   summary is asked for. That one call carries both profiles inline, so it primes
   `company_profile` and `billing_profile`: asking for them next costs nothing.
@@ -92,6 +93,7 @@ class Loaders:
         self._client = client
         self._call = call
         self._summaries: dict[str, Customer] = {}
+        self._pages_in_flight: set[asyncio.Future[None]] = set()
         self.customer: _Loader[Customer] = _Loader(
             self._load_customers, max_batch_size=max_batch_size
         )
@@ -106,22 +108,37 @@ class Loaders:
         self, *, token: str | None, size: int, search: CustomerFilter | None
     ) -> CustomerPage:
         """One upstream page of customers (the first when `token` is None); remembers its items."""
-        if token is None:
-            page = await self._client.list_customers(self._call, size=size, search=search)
-        else:
-            page = await self._client.next_customers(
-                self._call, token, size=size, search=search
-            )
-        for item in page.items:
-            self._summaries.setdefault(customer_key(item.id), item)
-        return page
+        # Registered before the first await, so that `known_customer` in a sibling field
+        # knows a page that may hold its customer is on its way.
+        arrived = asyncio.get_running_loop().create_future()
+        self._pages_in_flight.add(arrived)
+        try:
+            if token is None:
+                page = await self._client.list_customers(self._call, size=size, search=search)
+            else:
+                # The token carries the query; the size is repeated as `links.next` does.
+                page = await self._client.next_customers(self._call, token, size=size)
+            for item in page.items:
+                self._summaries.setdefault(customer_key(item.id), item)
+            return page
+        finally:
+            self._pages_in_flight.discard(arrived)
+            arrived.set_result(None)
 
     def summary(self, customer_id: str) -> Customer | None:
         """The list item seen for `customer_id` in this request, if any."""
         return self._summaries.get(customer_key(customer_id))
 
     async def known_customer(self, customer_id: str) -> Customer:
-        """The customer as cheaply as possible: its list summary if seen, else the full record."""
+        """The customer as cheaply as possible: its list summary if seen, else the full record.
+
+        List pages being fetched in this request are waited for first (their failures are
+        theirs to report): `customer(id)` beside `customers` then costs no call of its own.
+        """
+        # One turn of the loop lets sibling root fields, resolved concurrently, start theirs.
+        await asyncio.sleep(0)
+        while self._pages_in_flight:
+            await asyncio.wait(list(self._pages_in_flight))
         summary = self.summary(customer_id)
         if summary is not None:
             return summary

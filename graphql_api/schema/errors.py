@@ -41,6 +41,7 @@ from ..partner_center import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from .paging import UpstreamInconsistent
 
 
 class ErrorCode(StrEnum):
@@ -141,6 +142,11 @@ def known_error(exc: BaseException) -> GraphQLError | None:
         return upstream_error(exc)
     if isinstance(exc, NotAuthenticated):
         return unauthenticated(str(exc))
+    if isinstance(exc, UpstreamInconsistent):
+        return GraphQLError(
+            "Partner Center's pages are inconsistent; retry later.",
+            extensions={"code": ErrorCode.UPSTREAM_ERROR.value},
+        )
     return None
 
 
