@@ -24,6 +24,7 @@ from starlette.routing import Route
 from strawberry import Schema
 from strawberry.extensions import SchemaExtension
 
+from .authentication import Authenticator
 from .body_limit import BodySizeLimitMiddleware
 from .config import Settings
 from .graphiql import STATIC_PATH, AssetDirectory, GraphiQLPage
@@ -51,11 +52,17 @@ class _Resources:
 
     client: PartnerCenterClient | None = None
     probe: httpx.AsyncClient | None = None
+    authenticator: Authenticator | None = None
 
     def require_client(self) -> PartnerCenterClient:
         if self.client is None:
             raise RuntimeError("the app's lifespan has not started: no Partner Center client")
         return self.client
+
+    def require_authenticator(self) -> Authenticator:
+        if self.authenticator is None:
+            raise RuntimeError("the app's lifespan has not started: no authenticator")
+        return self.authenticator
 
 
 def _upstream_transport(settings: Settings, metrics: Metrics) -> httpx.AsyncBaseTransport:
@@ -85,12 +92,15 @@ def create_app(settings: Settings | None = None, *, schema: Schema | None = None
             settings.upstream, transport=_upstream_transport(settings, metrics)
         )
         resources.probe = httpx.AsyncClient(timeout=server.readiness_timeout)
+        # Callers' tokens and the upstream credentials, per settings.auth (authentication.py).
+        resources.authenticator = Authenticator(settings.auth)
         try:
             yield
         finally:
             await resources.client.aclose()
             await resources.probe.aclose()
-            resources.client = resources.probe = None
+            await resources.authenticator.aclose()
+            resources.client = resources.probe = resources.authenticator = None
 
     graphiql = (
         GraphiQLPage(
@@ -105,6 +115,7 @@ def create_app(settings: Settings | None = None, *, schema: Schema | None = None
         schema,
         settings=settings,
         client=resources.require_client,
+        authenticator=resources.require_authenticator,
         metrics=metrics,
         graphiql=graphiql,
     )

@@ -46,6 +46,9 @@ class RequestContext:
     correlation_id: str
     locale: str | None = None
     authorization: str | None = field(default=None, repr=False)
+    # Why there is no `authorization`, when authentication decided it (a rejected caller
+    # token, a failed service sign-in): `call` raises it instead of the generic refusal.
+    auth_failure: Exception | None = field(default=None, repr=False)
     request: Request | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
 
@@ -53,6 +56,8 @@ class RequestContext:
     def call(self) -> CallContext:
         """What every upstream call of this request shares; raises NotAuthenticated without one."""
         if self.authorization is None:
+            if self.auth_failure is not None:
+                raise self.auth_failure
             raise NotAuthenticated("a bearer token is required: send `Authorization: Bearer ...`")
         return CallContext(
             authorization=self.authorization,
@@ -104,15 +109,17 @@ def build_request_context(
     client: PartnerCenterClient,
     settings: Settings,
     authorization: str | None = None,
+    auth_failure: Exception | None = None,
 ) -> RequestContext:
     """The context of one GraphQL request.
 
-    `authorization` overrides what is sent upstream (the service's own token in
-    client_credentials mode); when None, the caller's own bearer token is passed through.
+    `authorization` and `auth_failure` are what `authentication.Authenticator` decided (the
+    value to send upstream, or why there is none); when both are None, the caller's own
+    bearer token is passed through unchecked.
     """
     headers = request.headers
     upstream = authorization
-    if upstream is None:
+    if upstream is None and auth_failure is None:
         upstream = bearer_authorization(headers.get("authorization"))
     return RequestContext(
         client=client,
@@ -120,6 +127,7 @@ def build_request_context(
         correlation_id=correlation_id_from([headers.get(name) for name in CORRELATION_HEADERS]),
         locale=locale_from(headers.get("accept-language")),
         authorization=upstream,
+        auth_failure=auth_failure,
         request=request,
     )
 

@@ -35,6 +35,7 @@ from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
+from .authentication import Authenticator
 from .config import Settings
 from .context import RequestContext, build_request_context
 from .graphiql import GraphiQLPage
@@ -140,6 +141,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         client: Callable[[], PartnerCenterClient],
         metrics: Metrics,
         graphiql: GraphiQLPage | None,
+        authenticator: Callable[[], Authenticator] | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -149,6 +151,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         )
         self._settings = settings
         self._client = client
+        self._authenticator = authenticator
         self._metrics = metrics
         self._graphiql = graphiql
 
@@ -183,7 +186,17 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         """The request context; its correlation id goes back in a header and on log lines."""
-        context = build_request_context(request, client=self._client(), settings=self._settings)
+        authorization = failure = None
+        if self._authenticator is not None:
+            auth = await self._authenticator().authenticate(request.headers.get("authorization"))
+            authorization, failure = auth.authorization, auth.failure
+        context = build_request_context(
+            request,
+            client=self._client(),
+            settings=self._settings,
+            authorization=authorization,
+            auth_failure=failure,
+        )
         correlation_id.set(context.correlation_id)
         request.state.correlation_id = context.correlation_id
         response.headers[CORRELATION_HEADER] = context.correlation_id

@@ -1,0 +1,77 @@
+"""Turns a request's `Authorization` header into the `Authorization` sent to Partner Center.
+
+Per `PARTNER_CENTER_AUTH` and the caller-validation settings (see `AuthSettings`):
+
+    passthrough          the caller's bearer token goes upstream as is
+    + AUTH_JWKS_URL      ... once it has passed JWT validation
+    client_credentials   the caller's JWT must validate; the service's own token goes upstream
+
+The outcome never raises: a request without acceptable credentials still runs (so schema
+introspection needs no token), and the resolvers that need Partner Center raise the
+recorded failure before any upstream call.
+
+Example:
+    authenticator = Authenticator(settings.auth)
+    outcome = await authenticator.authenticate(request.headers.get("authorization"))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .caller_auth import CallerRejected, CallerTokenValidator, KeySetUnavailable
+from .config import AuthSettings
+from .context import NotAuthenticated, bearer_authorization
+from .partner_center.auth import UpstreamCredentials, upstream_credentials
+from .partner_center.errors import PartnerCenterError
+
+_MISSING_CREDENTIALS = "a bearer token is required: send `Authorization: Bearer ...`"
+
+
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """One request's outcome: the upstream `Authorization` value, or why there is none."""
+
+    authorization: str | None = field(default=None, repr=False)
+    failure: Exception | None = None
+
+
+class Authenticator:
+    """Authenticates callers and chooses upstream credentials; one per app, closed with it."""
+
+    def __init__(
+        self,
+        settings: AuthSettings,
+        *,
+        credentials: UpstreamCredentials | None = None,
+    ) -> None:
+        self._validator = CallerTokenValidator(settings) if settings.validates_callers else None
+        self._credentials = credentials or upstream_credentials(settings)
+
+    async def authenticate(self, authorization_header: str | None) -> Authentication:
+        """The upstream credentials for a request with this `Authorization` header."""
+        normalised = bearer_authorization(authorization_header)
+        if normalised is None:
+            return Authentication(failure=NotAuthenticated(_MISSING_CREDENTIALS))
+        token = normalised.partition(" ")[2]
+        if self._validator is not None:
+            try:
+                await self._validator.validate(token)
+            except CallerRejected as rejected:
+                return Authentication(
+                    failure=NotAuthenticated(f"the bearer token was not accepted: {rejected}")
+                )
+            except KeySetUnavailable as unavailable:
+                # Not the caller's fault: it surfaces as a (masked) service error.
+                return Authentication(failure=unavailable)
+        try:
+            return Authentication(authorization=await self._credentials.authorization(token))
+        except PartnerCenterError as failed:
+            return Authentication(failure=failed)
+
+    async def aclose(self) -> None:
+        """Release the upstream credentials (msal's HTTP session, a sign-in in progress)."""
+        await self._credentials.aclose()
+
+
+__all__ = ["Authentication", "Authenticator"]
