@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import trustme
+from starlette.applications import Starlette
 
 from graphql_api.config import AuthSettings
 from graphql_api.emulator import EmulatorConfig, create_emulator_app
@@ -48,6 +49,7 @@ class Served:
     emulator: Emulator
     identity: IdentityProvider
     ca_bundle: str
+    app: Starlette
 
     @property
     def verify(self) -> ssl.SSLContext:
@@ -103,6 +105,20 @@ class Served:
         token: str = response.json()["access_token"]
         return token
 
+    def client_credentials_env(self) -> dict[str, str]:
+        """The environment of a service in client_credentials mode against this emulator."""
+        return {
+            "PARTNER_CENTER_AUTH": "client_credentials",
+            "AZURE_TENANT_ID": self.tenant_id,
+            "AZURE_CLIENT_ID": SERVICE_CLIENT_ID,
+            "AZURE_CLIENT_SECRET": SERVICE_SECRET,
+            "AZURE_AUTHORITY_HOST": self.base,
+            "AUTH_JWKS_URL": self.jwks_url,
+            "AUTH_ISSUER": self.issuer,
+            "AUTH_AUDIENCE": API_AUDIENCE,
+            "AUTH_CA_BUNDLE": self.ca_bundle,
+        }
+
     def auth_settings(self, **overrides: Any) -> AuthSettings:
         """client_credentials settings pointing at this emulator."""
         values: dict[str, Any] = {
@@ -154,4 +170,4 @@ def emulator(tls_files: TLSFiles, token_lifetime: int) -> Iterator[Served]:
     config = EmulatorConfig(customers=12, require_issued_tokens=True)
     app = create_emulator_app(config, identity=identity)
     with live_server(app, ssl_certfile=tls_files.server_pem) as base:
-        yield Served(base, app.state.emulator, identity, tls_files.ca_bundle)
+        yield Served(base, app.state.emulator, identity, tls_files.ca_bundle, app)
