@@ -217,6 +217,17 @@ class GraphQLView(GraphQL[RequestContext, None]):
         request.state.graphiql_page = True
         return self._graphiql.render()
 
+    def parse_json(self, data: str | bytes) -> Any:
+        """Strawberry's JSON parsing; a body that is not UTF-8 or nests too deep is a 400 too.
+
+        Strawberry turns only `JSONDecodeError` into a 400; invalid UTF-8 (UnicodeDecodeError)
+        and pathological nesting (RecursionError) would otherwise escape as a bare 500.
+        """
+        try:
+            return super().parse_json(data)
+        except (UnicodeDecodeError, RecursionError):
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:

@@ -3,11 +3,11 @@
 Order of the gate, for each call to a `/v1` customer route:
 
 1. count the call in the stats (so failed and injected calls are counted too);
-2. wait `latency_ms`;
+2. wait `latency_ms`, plus `slow_ms` for a `slow_rate` fraction of calls;
 3. hang, if the path is under a `hang_paths` prefix;
 4. 401 without `Authorization: Bearer <token>` (or when the token checker refuses it);
 5. 429 past `throttle_per_minute` for this principal in this clock minute;
-6. a random fault from `throttle_rate` / `error_rate`;
+6. a random fault from `throttle_rate` / `error_rate` / `misbehave_rate`;
 7. a per-customer fault from `customer_faults`;
 8. the route's own validation and answer.
 
@@ -55,9 +55,14 @@ def _unauthorized(em: Emulator, request: Request) -> Response:
 
 async def _answer(em: Emulator, request: Request, handler: Handler) -> Response | None:
     config = em.config
-    ctx = faults.FaultContext(bom=config.bom, retry_after=config.retry_after_seconds)
-    if config.latency_ms > 0:
-        await asyncio.sleep(config.latency_ms / 1000)
+    ctx = faults.FaultContext(
+        bom=config.bom,
+        retry_after=config.retry_after_seconds,
+        huge_response_bytes=config.huge_response_bytes,
+    )
+    delay = config.latency_ms / 1000 + faults.slow_delay(config, em.dice)
+    if delay > 0:
+        await asyncio.sleep(delay)
     if faults.hangs(config, request.url.path):
         if await faults.hang(request.receive, config.hang_seconds):
             return None

@@ -23,6 +23,15 @@ DEFAULT_ERROR_KINDS: tuple[str, ...] = (
     "service_unavailable",
     "gateway_timeout",
 )
+# Kinds the `misbehave_rate` picks from: answers that are wrong without an error status, or
+# cut short. `huge_response` is left out: opt in, since each one streams 50 MB.
+DEFAULT_MISBEHAVE_KINDS: tuple[str, ...] = (
+    "truncated_json",
+    "html_error_page",
+    "html_page",
+    "wrong_shape",
+    "connection_reset",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +88,16 @@ class EmulatorConfig:
     # Fraction of customer-route calls answered 429 with `Retry-After: retry_after_seconds`.
     throttle_rate: float = 0.0
     retry_after_seconds: int = 1
+    # Fraction of customer-route calls answered by a misbehaving upstream (see
+    # misbehave_kinds): truncated JSON, HTML pages, a 200 of the wrong shape, a dropped
+    # connection, or (when listed) a `huge_response` of `huge_response_bytes`, streamed.
+    misbehave_rate: float = 0.0
+    misbehave_kinds: tuple[str, ...] = DEFAULT_MISBEHAVE_KINDS
+    huge_response_bytes: int = 50 * 1024 * 1024
+    # Fraction of customer-route calls held back `slow_ms` more (on top of `latency_ms`)
+    # before they are answered: the slow tail of a real service.
+    slow_rate: float = 0.0
+    slow_ms: float = 0.0
     # Path prefixes (e.g. "/v1/customers/") that never answer until the client gives up
     # or `hang_seconds` pass, whichever comes first.
     hang_paths: tuple[str, ...] = ()
@@ -155,10 +174,12 @@ def validate_knobs(changes: Mapping[str, Any], known_kinds: frozenset[str]) -> d
     for name, value in changes.items():
         if name not in KNOBS:
             raise ValueError(f"unknown or read-only setting {name!r}")
-        if name in {"error_rate", "throttle_rate"}:
+        if name in {"error_rate", "throttle_rate", "misbehave_rate", "slow_rate"}:
             out[name] = _number(name, value, low=0.0, high=1.0)
-        elif name in {"latency_ms", "token_ttl_seconds", "hang_seconds"}:
+        elif name in {"latency_ms", "token_ttl_seconds", "hang_seconds", "slow_ms"}:
             out[name] = _number(name, value, low=0.0)
+        elif name == "huge_response_bytes":
+            out[name] = _integer(name, value, low=1)
         elif name == "throttle_per_minute":
             out[name] = _integer(name, value, low=0)
         elif name == "retry_after_seconds":
@@ -169,11 +190,11 @@ def validate_knobs(changes: Mapping[str, Any], known_kinds: frozenset[str]) -> d
             if value not in ("v1", "legacy"):
                 raise ValueError("next_link_style must be 'v1' or 'legacy'")
             out[name] = value
-        elif name == "error_kinds":
+        elif name in {"error_kinds", "misbehave_kinds"}:
             kinds = _strings(name, value)
             unknown = [kind for kind in kinds if kind not in known_kinds]
             if not kinds or unknown:
-                raise ValueError(f"error_kinds must be a non-empty list of {sorted(known_kinds)}")
+                raise ValueError(f"{name} must be a non-empty list of {sorted(known_kinds)}")
             out[name] = kinds
         elif name == "hang_paths":
             out[name] = _strings(name, value)
@@ -184,6 +205,7 @@ def validate_knobs(changes: Mapping[str, Any], known_kinds: frozenset[str]) -> d
 
 __all__ = [
     "DEFAULT_ERROR_KINDS",
+    "DEFAULT_MISBEHAVE_KINDS",
     "KNOBS",
     "EmulatorConfig",
     "NextLinkStyle",

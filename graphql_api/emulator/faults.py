@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from starlette.responses import Response
-from starlette.types import Receive
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from graphql_api.emulator import errors
 from graphql_api.emulator.config import EmulatorConfig
@@ -34,6 +34,8 @@ class FaultContext:
 
     bom: bool
     retry_after: int
+    # Size of the `huge_response` body; streamed, so the emulator never holds it.
+    huge_response_bytes: int = 50 * 1024 * 1024
 
 
 Fault = Callable[[FaultContext], Response]
@@ -108,6 +110,102 @@ def _not_implemented(ctx: FaultContext) -> Response:
     return errors.partner_fd(501, errors.NOT_DEFINED, "Exception not defined", bom=ctx.bom)
 
 
+# --- Misbehaving upstreams: answers that are not errors by status, or not whole -----------
+# These exist for the reliability suite: a 200 the client cannot read, an answer too big to
+# hold, a connection dropped half-way. Each fits every customer route (list, get, profiles).
+
+
+@fault("truncated_json")
+def _truncated_json(ctx: FaultContext) -> Response:
+    # A complete HTTP message (Content-Length matches) whose JSON stops mid-value, as when a
+    # proxy cuts a buffered body short.
+    body = b'{"totalCount":2,"items":[{"id":"0b5c1f0e-3f7a-4c55-9a55-2f0d5c8a1e01","companyProf'
+    return Response((errors.BOM if ctx.bom else b"") + body, 200, media_type=errors.JSON_TYPE)
+
+
+@fault("html_error_page")
+def _html_error_page(ctx: FaultContext) -> Response:
+    # A web server's own error page, in front of the API: a 500 that is not JSON at all.
+    html = (
+        "<!DOCTYPE html><html><head><title>500 - Internal server error.</title></head><body>"
+        "<h1>Server Error</h1><h2>500 - Internal server error.</h2>"
+        "<p>There is a problem with the resource you are looking for.</p></body></html>"
+    )
+    return Response(html, status_code=500, media_type="text/html")
+
+
+@fault("html_page")
+def _html_page(ctx: FaultContext) -> Response:
+    # A 200 that is an HTML page: a sign-in or captive-portal page from a proxy on the way.
+    html = "<!DOCTYPE html><html><head><title>Sign in</title></head><body>Sign in</body></html>"
+    return Response(html, status_code=200, media_type="text/html")
+
+
+@fault("wrong_shape")
+def _wrong_shape(ctx: FaultContext) -> Response:
+    # Valid JSON of the wrong shape for every customer route: a list page needs `items` as a
+    # list, a customer a string `id`, a profile string fields.
+    payload = {
+        "id": 12345,
+        "items": {"unexpected": True},
+        "totalCount": "many",
+        "email": ["not", "a", "string"],
+        "companyName": False,
+    }
+    return errors.json_response(200, payload, bom=ctx.bom)
+
+
+_HUGE_CHUNK = 64 * 1024
+
+
+@fault("huge_response")
+def _huge_response(ctx: FaultContext) -> Response:
+    # A 200 list page whose one item carries a string of `huge_response_bytes`, sent chunked
+    # (no Content-Length, so a client cannot refuse it up front): only reading stops it.
+    head = b'{"totalCount":1,"items":[{"id":"0b5c1f0e-3f7a-4c55-9a55-2f0d5c8a1e01","padding":"'
+    tail = b'"}]}'
+    size = max(ctx.huge_response_bytes - len(head) - len(tail), 0)
+    chunk = b"x" * _HUGE_CHUNK
+
+    async def body() -> AsyncIterator[bytes]:
+        yield head
+        left = size
+        while left > 0:
+            # One shared chunk object: memory stays flat whatever the size.
+            yield chunk if left >= _HUGE_CHUNK else chunk[:left]
+            left -= _HUGE_CHUNK
+        yield tail
+
+    return StreamingResponse(body(), status_code=200, media_type=errors.JSON_TYPE)
+
+
+class _DroppedMidBody(Response):
+    """Declares a Content-Length, sends part of the body, then lets the connection close.
+
+    Returning without the rest makes uvicorn close the connection (it logs one line saying
+    the response was not completed): the client sees the peer go away mid-body.
+    """
+
+    def __init__(self, declared: int, sent: bytes) -> None:
+        super().__init__(status_code=200, media_type=errors.JSON_TYPE)
+        self.declared = declared
+        self.sent = sent
+        self.headers["content-length"] = str(declared)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code,
+             "headers": self.raw_headers}
+        )
+        await send({"type": "http.response.body", "body": self.sent, "more_body": True})
+
+
+@fault("connection_reset")
+def _connection_reset(ctx: FaultContext) -> Response:
+    sent = b'{"totalCount":500,"items":[{"id":"0b5c1f0e-3f7a-4c55-9a55-2f0d5c8a1e01",'
+    return _DroppedMidBody(declared=64 * 1024, sent=sent)
+
+
 # The kind a bare status in `customer_faults` stands for.
 STATUS_KINDS: dict[int, str] = {
     400: "bad_request",
@@ -139,12 +237,25 @@ def render(spec: int | str, ctx: FaultContext) -> Response:
 
 
 def choose(config: EmulatorConfig, rng: random.Random) -> str | None:
-    """Roll the dice for one call: a fault kind from the 429 and 5xx rates, or None."""
+    """Roll the dice for one call: a fault kind from the 429, 5xx and misbehaving rates, or None.
+
+    A rate of 0 rolls nothing, so turning a new knob on never shifts the calls that the
+    other rates pick for a seed while it is off.
+    """
     if config.throttle_rate > 0 and rng.random() < config.throttle_rate:
         return "throttled"
     if config.error_rate > 0 and rng.random() < config.error_rate:
         return rng.choice(config.error_kinds)
+    if config.misbehave_rate > 0 and rng.random() < config.misbehave_rate:
+        return rng.choice(config.misbehave_kinds)
     return None
+
+
+def slow_delay(config: EmulatorConfig, rng: random.Random) -> float:
+    """Seconds to hold one call back: `slow_ms` for a `slow_rate` fraction of calls, else 0."""
+    if config.slow_rate > 0 and config.slow_ms > 0 and rng.random() < config.slow_rate:
+        return config.slow_ms / 1000
+    return 0.0
 
 
 def for_customer(config: EmulatorConfig, route_path: str) -> int | str | None:
@@ -196,4 +307,5 @@ __all__ = [
     "hangs",
     "known_kinds",
     "render",
+    "slow_delay",
 ]

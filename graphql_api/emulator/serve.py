@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 import uvicorn
 
@@ -22,6 +23,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fraction of customer calls answered with an injected 5xx")
     parser.add_argument("--throttle-rate", type=float, default=0.0, metavar="FRACTION",
                         help="fraction of customer calls answered with an injected 429")
+    parser.add_argument("--misbehave-rate", type=float, default=0.0, metavar="FRACTION",
+                        help="fraction of customer calls answered by a misbehaving upstream "
+                             "(truncated JSON, HTML pages, wrong shape, dropped connection)")
+    parser.add_argument("--misbehave-kind", action="append", default=[], metavar="KIND",
+                        help="fault kind --misbehave-rate picks from (repeatable; e.g. "
+                             "huge_response)")
+    parser.add_argument("--slow-rate", type=float, default=0.0, metavar="FRACTION",
+                        help="fraction of customer calls held back --slow-ms more")
+    parser.add_argument("--slow-ms", type=float, default=0.0, metavar="MS",
+                        help="extra delay of the slow calls")
     parser.add_argument("--hang-path", action="append", default=[], metavar="PREFIX",
                         help="path prefix that never answers (repeatable)")
     parser.add_argument("--customer-fault", action="append", default=[], metavar="ID=STATUS",
@@ -49,7 +60,11 @@ def _customer_faults(items: list[str]) -> dict[str, int | str]:
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     """The configuration the flags describe (validated when the app is built)."""
+    optional: dict[str, Any] = {}
+    if args.misbehave_kind:
+        optional["misbehave_kinds"] = tuple(args.misbehave_kind)
     return EmulatorConfig(
+        **optional,
         customers=args.customers,
         seed=args.seed,
         latency_ms=args.latency_ms,
@@ -57,6 +72,9 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         retry_after_seconds=args.retry_after,
         error_rate=args.error_rate,
         throttle_rate=args.throttle_rate,
+        misbehave_rate=args.misbehave_rate,
+        slow_rate=args.slow_rate,
+        slow_ms=args.slow_ms,
         hang_paths=tuple(args.hang_path),
         customer_faults=_customer_faults(args.customer_fault),
         token_ttl_seconds=args.token_ttl,
