@@ -40,7 +40,7 @@ _TEXT_PATTERNS = (
     re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}(?:\.[A-Za-z0-9_-]*)?"),
     re.compile(
         r"(?i)((?:authorization|[a-z_]*token|[a-z_]*secret|password|passwd|api[-_]?key)"
-        r"[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&}]+"
+        r"[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic)\s+)?)(?!\[REDACTED\]|(?:bearer|basic)\s)[^\s\"',;&}]+"
     ),
 )
 

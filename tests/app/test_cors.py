@@ -1,0 +1,69 @@
+"""CORS for browser frontends: origins from CORS_ORIGINS, none by default."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.app.conftest import AUTH, ServiceFactory
+
+FRONTEND = "https://app.example.com"
+PREFLIGHT = {
+    "Origin": FRONTEND,
+    "Access-Control-Request-Method": "POST",
+    "Access-Control-Request-Headers": "authorization, content-type",
+}
+
+
+def _post_from(client: httpx.Client, origin: str) -> httpx.Response:
+    return client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={**AUTH, "Origin": origin}
+    )
+
+
+def test_no_origin_is_allowed_by_default(make_service: ServiceFactory) -> None:
+    with make_service() as client:
+        response = _post_from(client, FRONTEND)
+        preflight = client.options("/graphql", headers=PREFLIGHT)
+    assert "access-control-allow-origin" not in response.headers
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_a_configured_origin_passes_preflight(make_service: ServiceFactory) -> None:
+    with make_service({"CORS_ORIGINS": f"{FRONTEND}, https://other.example.com"}) as client:
+        preflight = client.options("/graphql", headers=PREFLIGHT)
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == FRONTEND
+    allowed_headers = preflight.headers["access-control-allow-headers"].lower()
+    assert "authorization" in allowed_headers
+    assert "content-type" in allowed_headers
+
+
+def test_a_configured_origin_may_read_responses_and_the_correlation_id(
+    make_service: ServiceFactory,
+) -> None:
+    with make_service({"CORS_ORIGINS": FRONTEND}) as client:
+        response = _post_from(client, FRONTEND)
+    assert response.headers["access-control-allow-origin"] == FRONTEND
+    assert "ms-correlationid" in response.headers["access-control-expose-headers"].lower()
+
+
+def test_an_origin_not_configured_is_denied(make_service: ServiceFactory) -> None:
+    with make_service({"CORS_ORIGINS": FRONTEND}) as client:
+        preflight = client.options(
+            "/graphql", headers={**PREFLIGHT, "Origin": "https://evil.example.net"}
+        )
+        response = _post_from(client, "https://evil.example.net")
+    assert preflight.status_code == 400
+    assert "access-control-allow-origin" not in preflight.headers
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_a_refused_large_body_still_carries_cors_headers(make_service: ServiceFactory) -> None:
+    with make_service({"CORS_ORIGINS": FRONTEND, "GRAPHQL_MAX_BODY_BYTES": "1024"}) as client:
+        response = client.post(
+            "/graphql",
+            json={"query": "#" + "x" * 2048 + "\n{ __typename }"},
+            headers={**AUTH, "Origin": FRONTEND},
+        )
+    assert response.status_code == 413
+    assert response.headers["access-control-allow-origin"] == FRONTEND

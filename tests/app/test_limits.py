@@ -1,0 +1,128 @@
+"""Hardening: each limit refuses with its documented status and code, before any upstream call."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from typing import Any, cast
+
+import httpx
+from strawberry.extensions.parser_cache import _get_parse_cache
+from strawberry.extensions.validation_cache import _get_validate_cache
+
+from graphql_api.graphql_view import GRAPHQL_RESPONSE_JSON
+from graphql_api.limits import CACHE_SIZE
+from tests.app.conftest import AUTH, JSON_POST, ServiceFactory, graphql
+
+
+def _error(response: httpx.Response) -> dict[str, object]:
+    body = response.json()
+    assert "data" not in body
+    (error,) = body["errors"]
+    assert isinstance(error, dict)
+    return error
+
+
+def test_query_deeper_than_the_limit_is_refused(make_service: ServiceFactory) -> None:
+    with make_service({"GRAPHQL_MAX_DEPTH": "3"}) as client:
+        deep = "{ customers { edges { node { companyProfile { companyName } } } } }"
+        response = graphql(client, deep, accept=GRAPHQL_RESPONSE_JSON)
+    assert response.status_code == 400
+    error = _error(response)
+    assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+    assert "exceeds maximum operation depth of 3" in str(error["message"])
+
+
+def test_query_within_the_depth_limit_runs(make_service: ServiceFactory) -> None:
+    with make_service({"GRAPHQL_MAX_DEPTH": "3"}) as client:
+        response = graphql(client, "{ customers(first: 1) { nodes { id } } }")
+    assert response.status_code == 200
+    assert response.json()["data"]["customers"]["nodes"]
+
+
+def test_document_with_more_tokens_than_the_limit_is_refused(
+    make_service: ServiceFactory,
+) -> None:
+    with make_service({"GRAPHQL_MAX_TOKENS": "100"}) as client:
+        many = "{ " + " ".join(f"f{i}: __typename" for i in range(40)) + " }"
+        response = graphql(client, many, accept=GRAPHQL_RESPONSE_JSON)
+    assert response.status_code == 400
+    error = _error(response)
+    assert error["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
+    assert "more than 100 tokens" in str(error["message"])
+
+
+def test_more_aliases_than_the_limit_are_refused(make_service: ServiceFactory) -> None:
+    with make_service({"GRAPHQL_MAX_ALIASES": "2"}) as client:
+        aliased = "{ a: __typename b: __typename c: __typename }"
+        response = graphql(client, aliased, accept=GRAPHQL_RESPONSE_JSON)
+    assert response.status_code == 400
+    error = _error(response)
+    assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+    assert "3 aliases found. Allowed: 2" in str(error["message"])
+
+
+def test_body_declared_larger_than_the_limit_is_413(make_service: ServiceFactory) -> None:
+    with make_service({"GRAPHQL_MAX_BODY_BYTES": "2048"}) as client:
+        padding = "#" + "x" * 4096 + "\n"
+        response = client.post(
+            "/graphql", json={"query": padding + "{ __typename }"}, headers=AUTH
+        )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/json"
+    assert _error(response)["extensions"] == {"code": "PAYLOAD_TOO_LARGE"}
+
+
+def test_streamed_body_past_the_limit_is_413(make_service: ServiceFactory) -> None:
+    def chunks() -> Iterator[bytes]:  # no Content-Length: chunked transfer encoding
+        yield b'{"query": "#'
+        for _ in range(8):
+            yield b"x" * 512
+        yield b'\\n{ __typename }"}'
+
+    with make_service({"GRAPHQL_MAX_BODY_BYTES": "2048"}) as client:
+        response = client.post("/graphql", content=chunks(), headers=JSON_POST)
+    assert response.status_code == 413
+    assert _error(response)["extensions"] == {"code": "PAYLOAD_TOO_LARGE"}
+
+
+def test_body_under_the_limit_is_served(make_service: ServiceFactory) -> None:
+    with make_service({"GRAPHQL_MAX_BODY_BYTES": "2048"}) as client:
+        response = client.post("/graphql", json={"query": "{ __typename }"}, headers=AUTH)
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+def test_introspection_is_on_by_default(make_service: ServiceFactory) -> None:
+    with make_service() as client:
+        response = graphql(client, "{ __schema { queryType { name } } }")
+    assert response.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_introspection_switched_off_is_refused(make_service: ServiceFactory) -> None:
+    with make_service({"GRAPHQL_INTROSPECTION": "false"}) as client:
+        response = graphql(client, "{ __schema { queryType { name } } }")
+        typename = graphql(client, "{ __typename }")
+    body = response.json()
+    assert "data" not in body
+    assert {error["extensions"]["code"] for error in body["errors"]} == {
+        "GRAPHQL_VALIDATION_FAILED"
+    }
+    assert "introspection has been disabled" in body["errors"][0]["message"]
+    assert typename.json() == {"data": {"__typename": "Query"}}
+
+
+def test_a_repeated_document_is_parsed_and_validated_once(make_service: ServiceFactory) -> None:
+    lru = functools._lru_cache_wrapper[Any]
+    parse_cache = cast(lru, _get_parse_cache(CACHE_SIZE))
+    validate_cache = cast(lru, _get_validate_cache(CACHE_SIZE))
+    query = "query CacheProbe { customers(first: 1) { nodes { id } } }"
+    with make_service() as client:
+        graphql(client, query)
+        parsed, validated = parse_cache.cache_info(), validate_cache.cache_info()
+        for _ in range(3):
+            graphql(client, query)
+    assert parse_cache.cache_info().hits - parsed.hits == 3
+    assert parse_cache.cache_info().misses == parsed.misses
+    assert validate_cache.cache_info().hits - validated.hits == 3
+    assert validate_cache.cache_info().misses == validated.misses

@@ -1,0 +1,115 @@
+"""Logs: one JSON object per line, with the operation's correlation id, never a credential."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from graphql_api.logging_setup import REDACTED, configure_logging, correlation_scope
+from tests.app.conftest import ServiceFactory, graphql
+
+SECRET_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtdXNlciJ9.c2lnbmF0dXJlLXNlY3JldA"
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    """Every log record of the process, as our JSON handler writes it."""
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    stream = io.StringIO()
+    configure_logging("INFO", stream=stream)
+    try:
+        yield stream
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+
+
+def _lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def test_each_record_is_one_json_object_per_line(log_stream: io.StringIO) -> None:
+    logger = logging.getLogger("graphql_api.test")
+    logger.info("first\nwith a newline")
+    logger.warning("second", extra={"customers": 3})
+    lines = log_stream.getvalue().splitlines()
+    assert len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    assert first["message"] == "first\nwith a newline"
+    assert second["level"] == "WARNING"
+    assert second["customers"] == 3
+
+
+def test_request_log_line_carries_the_correlation_id_of_the_response(
+    make_service: ServiceFactory, log_stream: io.StringIO
+) -> None:
+    with make_service() as client:
+        response = graphql(client, "query Probe { customers(first: 1) { nodes { id } } }")
+    correlation_id = response.headers["MS-CorrelationId"]
+    (line,) = [entry for entry in _lines(log_stream) if entry.get("operation") == "Probe"]
+    assert line["correlation_id"] == correlation_id
+    assert line["outcome"] == "ok"
+    assert line["status"] == 200
+    assert line["logger"] == "graphql_api.http"
+
+
+def test_the_callers_token_never_reaches_a_log_line(
+    make_service: ServiceFactory, log_stream: io.StringIO
+) -> None:
+    with make_service() as client:
+        client.post(
+            "/graphql",
+            json={"query": "{ customers(first: 1) { nodes { id } } }"},
+            headers={"Authorization": f"Bearer {SECRET_TOKEN}"},
+        )
+    assert _lines(log_stream), "the request was logged"
+    assert SECRET_TOKEN not in log_stream.getvalue()
+
+
+def test_credentials_in_messages_and_fields_are_redacted(log_stream: io.StringIO) -> None:
+    logger = logging.getLogger("graphql_api.test")
+    logger.info("calling with Authorization: Bearer %s", "abc.def-ghi")
+    logger.info("token response client_secret=s3cr3t&password=hunter2 id_token=%s", SECRET_TOKEN)
+    logger.info(
+        "settings",
+        extra={"client_secret": "s3cr3t", "nested": {"Authorization": "Bearer abc.def-ghi"}},
+    )
+    output = log_stream.getvalue()
+    for secret in ("abc.def-ghi", "s3cr3t", "hunter2", SECRET_TOKEN):
+        assert secret not in output
+    first, second, third = _lines(log_stream)
+    assert first["message"] == f"calling with Authorization: Bearer {REDACTED}"
+    assert "client_secret=" in str(second["message"])
+    assert third["client_secret"] == REDACTED
+    assert third["nested"] == {"Authorization": REDACTED}
+
+
+def test_exceptions_are_logged_without_a_stack_trace(log_stream: io.StringIO) -> None:
+    def fail() -> None:
+        raise ValueError(f"bad token {SECRET_TOKEN}")
+
+    try:
+        fail()
+    except ValueError:
+        logging.getLogger("graphql_api.test").exception("it broke")
+    (line,) = _lines(log_stream)
+    assert line["error"] == {"type": "ValueError", "message": f"bad token {REDACTED}"}
+    assert "Traceback" not in log_stream.getvalue()
+    assert "fail()" not in log_stream.getvalue()
+
+
+def test_records_inside_a_correlation_scope_carry_its_id(log_stream: io.StringIO) -> None:
+    with correlation_scope("7f1c0e0a-5d7e-4d3f-9a43-0b6f1c2d3e4f"):
+        logging.getLogger("graphql_api.test").info("inside")
+    logging.getLogger("graphql_api.test").info("outside")
+    inside, outside = _lines(log_stream)
+    assert inside["correlation_id"] == "7f1c0e0a-5d7e-4d3f-9a43-0b6f1c2d3e4f"
+    assert "correlation_id" not in outside
