@@ -16,6 +16,8 @@ import strawberry
 from .. import partner_center as pc
 from ..context import RequestContext
 from ._fields import described
+from .errors import upstream_error
+from .inputs import customer_id
 from .node import Node
 from .profiles import BillingProfile, CompanyProfile
 
@@ -37,11 +39,13 @@ class RelationshipToPartner(Enum):
     UNKNOWN = strawberry.enum_value("unknown", description="Partner Center does not say.")
 
 
-@strawberry.type(
+@strawberry.federation.type(
+    # The federation key is the raw Partner Center id: other subgraphs know customers by it.
+    keys=["id"],
     description=(
         "A customer of the partner: a Microsoft Entra tenant. Fields Partner Center leaves out "
         "without delegated (GDAP) access are null, not errors."
-    )
+    ),
 )
 class Customer(Node):
     """`Customer` of the REST API; `userCredentials` (a password) is never exposed."""
@@ -55,6 +59,30 @@ class Customer(Node):
     def from_record(cls, record: pc.Customer) -> Customer:
         """The GraphQL customer for a summary or full REST record."""
         return cls(id=strawberry.ID(record.id), record=record)
+
+    @classmethod
+    async def by_id(cls, info: Info, id: str) -> Customer:
+        """The customer with this Partner Center id, through the request's loaders.
+
+        A malformed id is BAD_USER_INPUT without an upstream call; an unknown one NOT_FOUND.
+        """
+        checked = customer_id(id)
+        try:
+            record = await info.context.loaders.known_customer(checked)
+        except pc.NotFound as exc:
+            raise upstream_error(exc, message=f"No customer has id {checked}.") from None
+        return cls.from_record(record)
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Customer:
+        """The customer a gateway names by key in `_entities` (federation).
+
+        Strawberry hands graphql-core one awaitable per representation and graphql-core
+        gathers them, so the keys of one `_entities` call meet in one loader batch:
+        de-duplicated, loaded concurrently under the client's in-flight cap. An unknown id
+        fails its own entity (null with NOT_FOUND); the others still resolve.
+        """
+        return await cls.by_id(info, id)
 
     async def _full(self, info: Info) -> pc.Customer:
         if not self.record.is_summary:

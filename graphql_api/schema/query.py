@@ -7,13 +7,12 @@ from typing import Annotated
 import strawberry
 
 from ..context import RequestContext
-from ..partner_center import CustomerFilter, CustomerPage, NotFound
+from ..partner_center import CustomerFilter, CustomerPage
 from ._fields import described
 from .connection import CustomerConnection, CustomerEdge, PageInfo
 from .cursors import Cursor, CursorCodec
 from .customer import Customer
-from .errors import upstream_error
-from .inputs import CustomerSearch, customer_id, page_size, search_filter, start_position
+from .inputs import CustomerSearch, page_size, search_filter, start_position
 from .node import Node
 from .paging import FetchPage, Window, read_window
 
@@ -21,12 +20,7 @@ Info = strawberry.Info[RequestContext, None]
 
 
 async def _customer(info: Info, id: str) -> Customer:
-    checked = customer_id(id)
-    try:
-        record = await info.context.loaders.known_customer(checked)
-    except NotFound as exc:
-        raise upstream_error(exc, message=f"No customer has id {checked}.") from None
-    return Customer.from_record(record)
+    return await Customer.by_id(info, id)
 
 
 def _connection(window: Window, codec: CursorCodec, *, after_given: bool) -> CustomerConnection:

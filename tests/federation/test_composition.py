@@ -1,0 +1,78 @@
+"""Composition: this subgraph's SDL composes with another subgraph under @apollo/composition."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+
+from graphql_api.app import create_app
+from graphql_api.config import Settings
+from graphql_api.schema import create_schema, print_sdl
+from tests.live_server import live_server
+
+from .node_tools import ORDERS_SDL, ROOT, compose
+
+SCHEMA_FILE = ROOT / "schema.graphql"
+
+
+def _compact(sdl: str) -> str:
+    """The SDL without descriptions, on one line, for substring checks."""
+    return re.sub(r"\s+", " ", re.sub(r'"""[^"]*"""|"[^"\n]*"\n', "", sdl))
+
+
+def test_schema_graphql_composes_with_the_orders_subgraph_without_errors() -> None:
+    result = compose({"customers": str(SCHEMA_FILE), "orders": str(ORDERS_SDL)})
+
+    assert result.errors == []
+    assert result.returncode == 0, "\n".join(result.messages)
+    supergraph = _compact(result.supergraph)
+    # Customer is one entity, keyed by id in both subgraphs; orders adds its own field.
+    assert (
+        'type Customer implements Node @join__implements(graph: CUSTOMERS, interface: "Node") '
+        '@join__type(graph: CUSTOMERS, key: "id") @join__type(graph: ORDERS, key: "id")'
+    ) in supergraph
+    assert "orders: [Order!]! @join__field(graph: ORDERS)" in supergraph
+    # PageInfo is defined by both subgraphs, which @shareable allows.
+    assert "type PageInfo @join__type(graph: CUSTOMERS) @join__type(graph: ORDERS)" in supergraph
+
+
+def test_the_printed_sdl_keeps_the_directives_a_composer_needs() -> None:
+    sdl = _compact(print_sdl(create_schema(Settings())))
+
+    assert re.search(
+        r'schema @link\(url: "https://specs\.apollo\.dev/federation/v2\.\d+", '
+        r'import: \[[^\]]*"@key"[^\]]*"@shareable"[^\]]*\]\)',
+        sdl,
+    )
+    assert 'type Customer implements Node @key(fields: "id") {' in sdl
+    assert "type PageInfo @shareable {" in sdl
+    assert "_entities(representations: [_Any!]!): [_Entity]!" in sdl
+    assert "union _Entity = Customer" in sdl
+
+
+def test_the_live_service_sdl_is_schema_graphql() -> None:
+    # _service { sdl } is what a gateway composes from; it needs no upstream, so none runs.
+    settings = Settings.from_env({"PARTNER_CENTER_URL": "http://127.0.0.1:9", "GRAPHIQL": "0"})
+    with live_server(create_app(settings)) as base:
+        answer = httpx.post(f"{base}/graphql", json={"query": "{ _service { sdl } }"}).json()
+
+    assert answer["data"]["_service"]["sdl"].rstrip("\n") + "\n" == SCHEMA_FILE.read_text()
+
+
+def test_composition_fails_with_the_error_when_subgraphs_disagree(tmp_path: Path) -> None:
+    # The same key field with another type cannot compose: the script must say so and fail.
+    clashing = tmp_path / "clashing.graphql"
+    clashing.write_text(
+        ORDERS_SDL.read_text().replace(
+            'type Customer @key(fields: "id") {\n  id: ID!',
+            'type Customer @key(fields: "id") {\n  id: String!',
+        )
+    )
+
+    result = compose({"customers": str(SCHEMA_FILE), "orders": str(clashing)})
+
+    assert result.returncode == 1
+    assert any("Customer.id" in error for error in result.errors), result.messages
+    assert result.supergraph == ""
