@@ -113,9 +113,8 @@ def test_introspection_switched_off_is_refused(make_service: ServiceFactory) -> 
 
 
 def test_a_repeated_document_is_parsed_and_validated_once(make_service: ServiceFactory) -> None:
-    lru = functools._lru_cache_wrapper[Any]
-    parse_cache = cast(lru, _get_parse_cache(CACHE_SIZE))
-    validate_cache = cast(lru, _get_validate_cache(CACHE_SIZE))
+    parse_cache = cast("functools._lru_cache_wrapper[Any]", _get_parse_cache(CACHE_SIZE))
+    validate_cache = cast("functools._lru_cache_wrapper[Any]", _get_validate_cache(CACHE_SIZE))
     query = "query CacheProbe { customers(first: 1) { nodes { id } } }"
     with make_service() as client:
         graphql(client, query)
