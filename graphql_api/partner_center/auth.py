@@ -7,12 +7,13 @@ Two modes (`PARTNER_CENTER_AUTH`):
   `ConfidentialClientApplication` and sends its own token, whoever the caller is (the
   caller is authenticated separately, see `graphql_api.caller_auth`).
 
-msal is synchronous, so every msal call runs in a worker thread. Its
-token cache would already avoid most sign-ins, but it still needs a thread hop and a lock
-per request, and it does nothing to stop fifty requests that arrive as the token expires
-from each starting a sign-in. `ClientCredentials` therefore keeps the current token and
-its refresh time itself and lets one sign-in run at a time; everyone who needs a token
-meanwhile waits for that one.
+msal is synchronous, so every msal call runs in a worker thread. Its token cache would
+already avoid most sign-ins (it hands back a cached token until 5 minutes before expiry),
+but it would cost a thread hop per request, and it does nothing to stop fifty requests that
+arrive as the token expires from each starting a sign-in. `ClientCredentials` therefore
+keeps the current token and its renewal time itself and runs one sign-in at a time;
+everyone who needs a token meanwhile waits for that one. The renewal margin (4 minutes by
+default) sits inside msal's 5, so when our copy is due msal's cache agrees and signs in.
 """
 
 from __future__ import annotations
