@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from graphql_api.app import create_app
 from graphql_api.config import Settings
 from tests.auth.conftest import API_AUDIENCE, CALLER_CLIENT_ID, SERVICE_SECRET, Served
-from tests.live_server import live_server
+from tests.live_server import free_port, live_server
 
 QUERY = "{ customers(first: 3) { nodes { id } } }"
 JWT_SHAPE = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+")
@@ -182,6 +182,19 @@ def test_client_credentials_fifty_concurrent_callers_cause_one_sign_in(
         responses = asyncio.run(fifty(base))
     assert all("errors" not in response.json() for response in responses)
     assert emulator.token_requests() == before + 1
+
+
+def test_client_credentials_unreachable_key_set_is_a_service_error_without_upstream_call(
+    emulator: Served, start_service: StartService
+) -> None:
+    env = {
+        **emulator.client_credentials_env(),
+        "AUTH_JWKS_URL": f"https://127.0.0.1:{free_port()}/k",
+    }
+    with start_service(env) as base:
+        response = _post(base, f"Bearer {emulator.caller_token()}")
+    assert _codes(response) == ["INTERNAL_SERVER_ERROR"]  # not the caller's fault
+    assert emulator.customer_calls() == 0
 
 
 def test_client_credentials_wrong_secret_fails_without_revealing_it(
