@@ -2,7 +2,7 @@
 // browser download), runs the example query with the press of the run button, and reports what
 // the page showed and every host the browser tried to reach.
 // Usage: node tests/js/graphiql_browser.mjs http://127.0.0.1:PORT/graphql
-// Prints one JSON object: {result, requests, consoleErrors, title}. Exits 0 unless it crashed.
+// Prints one JSON object: {title, shown, answer, headersEditor, requests, consoleErrors}.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -51,7 +51,15 @@ try {
     null,
     { timeout: 20000 },
   );
+  // The response pane renders only its visible lines, so the full answer is read off the wire.
+  const answered = page.waitForResponse(
+    (response) =>
+      response.request().method() === "POST" &&
+      (response.request().postData() || "").includes("customers"),
+    { timeout: 20000 },
+  );
   await page.click(".graphiql-execute-button");
+  const answer = await answered;
   await page.waitForFunction(
     () => {
       const text = document.querySelector(".graphiql-response")?.innerText || "";
@@ -62,7 +70,8 @@ try {
   );
   output = {
     title: await page.title(),
-    result: await page.locator(".graphiql-response").innerText(),
+    shown: await page.locator(".graphiql-response").innerText(),
+    answer: { status: answer.status(), body: await answer.json() },
     headersEditor: await page
       .locator(".graphiql-editor-tool .graphiql-editor")
       .last()

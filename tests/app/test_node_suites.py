@@ -1,0 +1,69 @@
+"""Checks run by npm packages against a live service: graphql-http's audit, GraphiQL in Chromium."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from graphql_api.app import create_app
+from graphql_api.config import Settings
+from tests.app.conftest import AUTH
+from tests.app.node_tools import chromium, run_node
+from tests.live_server import live_server
+
+DEMO_TOKEN = "demo-token-for-the-browser-test"
+
+
+@pytest.fixture(scope="module")
+def demo_service(emulator_url: str) -> Iterator[str]:
+    """The service as `make serve` runs it: emulator upstream, GraphiQL with a demo token."""
+    settings = Settings.from_env(
+        {"PARTNER_CENTER_URL": emulator_url, "GRAPHIQL_DEMO_TOKEN": DEMO_TOKEN}
+    )
+    with live_server(create_app(settings)) as base:
+        yield base
+
+
+def test_graphql_http_audit_passes_every_must(demo_service: str) -> None:
+    finished = run_node("audit.mjs", f"{demo_service}/graphql")
+    print(finished.stdout, finished.stderr)
+    results = [json.loads(line) for line in finished.stdout.splitlines()]
+    assert len(results) > 50, finished.stderr
+    failed_musts = [r for r in results if r["name"].startswith("MUST") and r["status"] != "ok"]
+    assert failed_musts == []
+    assert finished.returncode == 0, finished.stderr
+
+
+def test_graphql_http_audit_has_no_warnings_or_errors(demo_service: str) -> None:
+    finished = run_node("audit.mjs", f"{demo_service}/graphql")
+    not_ok = [json.loads(line) for line in finished.stdout.splitlines() if '"ok"' not in line]
+    assert not_ok == []
+
+
+def test_graphiql_in_chromium_runs_the_customers_query_offline(demo_service: str) -> None:
+    chromium()
+    expected = httpx.post(
+        f"{demo_service}/graphql",
+        json={"query": "{ customers(first: 1) { nodes { companyProfile { companyName } } } }"},
+        headers=AUTH,
+    ).json()["data"]["customers"]["nodes"][0]["companyProfile"]["companyName"]
+
+    finished = run_node("graphiql_browser.mjs", f"{demo_service}/graphql")
+    print(finished.stdout[-3000:], finished.stderr[-3000:])
+    assert finished.returncode == 0, finished.stderr
+    seen = json.loads(finished.stdout)
+
+    assert seen["answer"]["status"] == 200
+    result = seen["answer"]["body"]
+    assert "errors" not in result
+    first = result["data"]["customers"]["edges"][0]["node"]
+    assert first["companyProfile"]["companyName"] == expected
+    assert expected in seen["shown"]
+    assert DEMO_TOKEN in seen["headersEditor"]
+    assert seen["consoleErrors"] == []
+    hosts = {urlsplit(url).hostname for url in seen["requests"]}
+    assert hosts == {"127.0.0.1"}, seen["requests"]
