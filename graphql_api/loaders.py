@@ -17,6 +17,11 @@ first:
 - `billing_profile` reads the full record when one is loaded or on its way (no call of its
   own); otherwise it calls `/profiles/billing`, the cheapest route to that profile alone.
 
+A known gap: `billing_profile` decides when its batch runs. A need for the full record found
+later in the same request (a field one level deeper, e.g. `companyProfile { email }` beside
+`billingProfile`) then costs a `get_customer` besides the billing call; planning from the
+operation's selections would save it.
+
 A failure for one key (404, 403, 429...) is returned for that key only: that field is null
 with its error, every other key's value still arrives. Loaders return REST records
 (`partner_center.models`), never GraphQL types. Keys are customer ids, case-insensitive.
