@@ -89,6 +89,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            # Several workers write to one stream: the pid tells their lines apart.
+            "pid": record.process,
         }
         current = getattr(record, "correlation_id", None) or correlation_id.get()
         if current:
