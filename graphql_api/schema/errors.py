@@ -10,8 +10,10 @@ The one place that turns exceptions into caller-facing errors:
     CURSOR_EXPIRED         Partner Center refused the continuation token behind `after`:
                            restart paging from the first page
     UPSTREAM_TIMEOUT       Partner Center did not answer in time
-    UPSTREAM_UNAVAILABLE   Partner Center unreachable, or 502/503/504
-    UPSTREAM_ERROR         any other upstream failure: other statuses, unreadable answers
+    UPSTREAM_UNAVAILABLE   Partner Center unreachable, or 502/503/504; or the identity
+                           platform's signing keys (JWKS) could not be fetched
+    UPSTREAM_ERROR         any other upstream failure: other statuses, unreadable answers,
+                           the service's own sign-in refused
     INTERNAL_SERVER_ERROR  a bug here; masked, and logged with the correlation id
 
 Upstream errors carry `extensions.partnerCenter` {status, code, description, correlationId,
@@ -26,6 +28,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from ..caller_auth import KeySetUnavailable
 from ..context import NotAuthenticated
 from ..partner_center import (
     BadRequest,
@@ -41,6 +44,7 @@ from ..partner_center import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from ..partner_center.auth import SignInError
 from .paging import UpstreamInconsistent
 
 
@@ -85,6 +89,11 @@ _UPSTREAM: tuple[tuple[type[PartnerCenterError], ErrorCode, str], ...] = (
         UpstreamMalformedResponse,
         ErrorCode.UPSTREAM_ERROR,
         "Partner Center sent an answer that could not be read.",
+    ),
+    (
+        SignInError,
+        ErrorCode.UPSTREAM_ERROR,
+        "The service could not sign in to Partner Center with its own credentials.",
     ),
     (PartnerCenterError, ErrorCode.UPSTREAM_ERROR, "Partner Center failed to serve the request."),
 )
@@ -142,6 +151,13 @@ def known_error(exc: BaseException) -> GraphQLError | None:
         return upstream_error(exc)
     if isinstance(exc, NotAuthenticated):
         return unauthenticated(str(exc))
+    if isinstance(exc, KeySetUnavailable):
+        # The identity platform's keys are out of reach: not the caller's fault, nor a bug.
+        return GraphQLError(
+            "The service cannot check bearer tokens right now: the signing keys are "
+            "unavailable; retry later.",
+            extensions={"code": ErrorCode.UPSTREAM_UNAVAILABLE.value},
+        )
     if isinstance(exc, UpstreamInconsistent):
         return GraphQLError(
             "Partner Center's pages are inconsistent; retry later.",
