@@ -42,7 +42,8 @@ EXAMPLE_QUERY = """\
 # Authorization: every request needs a bearer token in the `Authorization`
 # header, set in the Headers tab below as
 #   {"Authorization": "Bearer <access token>"}
-# The service checks it and calls Partner Center on your behalf; without one,
+# Depending on PARTNER_CENTER_AUTH the service forwards it to Partner Center,
+# or checks it and calls Partner Center with its own credentials. Without one,
 # fields that need Partner Center fail with the error code UNAUTHENTICATED.
 #$demo_note
 # More: page on by setting `after` to pageInfo.endCursor; search with
