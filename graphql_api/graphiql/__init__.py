@@ -35,20 +35,23 @@ CONTENT_SECURITY_POLICY = (
 )
 
 EXAMPLE_QUERY = """\
-# graphql_api: a partner's Microsoft Partner Center customers, as GraphQL.
+# graphql_api: a partner's Partner Center customers.
+# Press the run button (or Ctrl-Enter) to list them.
 #
-# Press the run button (or Ctrl-Enter) to list the first customers.
-#
-# Authorization: every request needs a bearer token in the `Authorization`
-# header, set in the Headers tab below as
+# Authorization: every request needs a bearer token,
+# set in the Headers tab below as
 #   {"Authorization": "Bearer <access token>"}
-# Depending on PARTNER_CENTER_AUTH the service forwards it to Partner Center,
-# or checks it and calls Partner Center with its own credentials. Without one,
-# fields that need Partner Center fail with the error code UNAUTHENTICATED.
+# Per PARTNER_CENTER_AUTH the service forwards it to
+# Partner Center, or checks it and calls Partner Center
+# with its own credentials. Without one, fields that need
+# Partner Center fail with the code UNAUTHENTICATED.
 #$demo_note
-# More: page on by setting `after` to pageInfo.endCursor; search with
-#   customers(search: {field: COMPANY_NAME, startsWith: "Contoso"})
-# and open a customer's billingProfile. The Docs pane describes every field.
+# More: page on by setting the `after` variable to
+# pageInfo.endCursor; search with
+#   customers(search: {field: COMPANY_NAME,
+#                      startsWith: "Contoso"})
+# and open a customer's billingProfile. The Docs pane
+# describes every field.
 query Customers($$first: Int = 10, $$after: String) {
   customers(first: $$first, after: $$after) {
     edges {
@@ -71,8 +74,9 @@ query Customers($$first: Int = 10, $$after: String) {
 """
 
 _DEMO_NOTE = """
-# This server reads the embedded Partner Center emulator, which accepts any
-# bearer token: a demo token is already filled in, so just press run.
+# Here the data comes from the embedded Partner Center
+# emulator, which accepts any bearer token: a demo token
+# is already filled in, so just press run.
 #"""
 
 _PLACEHOLDER_HEADERS = '{\n  "Authorization": "Bearer <paste an access token here>"\n}'
