@@ -1,36 +1,50 @@
-"""Per-request DataLoaders: each customer record or profile fetched at most once per request.
+"""Per-request DataLoaders: each customer page, record or profile fetched at most once per request.
 
 Partner Center has no bulk endpoint, so batching means de-duplicating keys and running one
-batch's calls concurrently (the client's in-flight cap bounds them). The plan, fewest calls
-first:
+batch's calls concurrently (the client's in-flight cap bounds them). Three routes reach a
+customer's data, and each costs one call:
 
-- A list page (`page`) is one call; its items (summaries: id, relationship, minimal company
-  profile) are remembered, so every summary field costs no call, and neither does
-  `customer(id)` for a customer listed in the same request (it waits for the request's list
-  pages in flight before deciding to load).
-- `customer` loads the full record, `GET /v1/customers/{id}`, only when a field beyond the
-  summary is asked for. That one call carries both profiles inline, so it primes
-  `company_profile` and `billing_profile`: asking for them next costs nothing.
-- `company_profile` is always served from the full customer record: that route works with
-  app-only tokens, where `/profiles/company` wants App+User, and the same call serves any
-  other field of the customer.
-- `billing_profile` reads the full record when one is loaded or on its way (no call of its
-  own); otherwise it calls `/profiles/billing`, the cheapest route to that profile alone.
+- a list page carries summaries: id, relationship and a minimal company profile (tenant id,
+  domain, company name);
+- `GET /v1/customers/{id}` carries the full record with *both* profiles inline;
+- `GET /v1/customers/{id}/profiles/billing` carries the billing profile alone.
 
-A known gap: `billing_profile` decides when its batch runs. A need for the full record found
-later in the same request (a field one level deeper, e.g. `companyProfile { email }` beside
-`billingProfile`) then costs a `get_customer` besides the billing call; planning from the
-operation's selections would save it.
+The plan, fewest calls first, per customer and per request:
+
+- What a list page carries costs nothing more: the page's items are remembered, so summary
+  fields cost no call, nor does `customer(id)` for a customer listed in the same request
+  (it waits for the request's list pages in flight before deciding). Identical pages asked
+  twice in one request (two aliases of one list) are fetched once.
+- The full record is loaded once a field needs it (`customer`); it primes `company_profile`
+  and `billing_profile`, so asking for them next costs nothing.
+- `company_profile` is always served from the full record: that route works with app-only
+  tokens, where `/profiles/company` wants App+User, and the same call serves every other
+  field of the customer.
+- `billing_profile` reads the full record when the operation needs that record anyway,
+  else calls `/profiles/billing`. Whether the operation needs it is not left to the order
+  in which resolvers happen to run: the schema reads each customer field's selection set
+  once (`schema/planning.py`) and tells the loaders, before any profile is asked for, which
+  customers' full records the request will load (`expect_full`, and `known_customer`'s
+  `needs_full`). Billing batches wait for those decisions (`planning`): billing alone is
+  one billing call per customer; billing with any field only the full record has is one
+  get-by-id per customer and no billing call; summary fields alone cost no call at all.
 
 A failure for one key (404, 403, 429...) is returned for that key only: that field is null
 with its error, every other key's value still arrives. Loaders return REST records
-(`partner_center.models`), never GraphQL types. Keys are customer ids, case-insensitive.
+(`partner_center.models`), never GraphQL types, and know nothing of GraphQL. Keys are
+customer ids, case-insensitive.
+
+`max_batch_size` is aiodataloader's: it splits the keys gathered in one tick into chunks,
+which aiodataloader dispatches all at once (each chunk its own task). With no bulk endpoint
+a chunk is only a group of concurrent calls, so the setting changes neither how many calls
+are made nor how many run at once; the client's in-flight cap decides that.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
@@ -47,6 +61,11 @@ from .partner_center import (
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+# (continuation token or None for the first page, page size, search): one upstream page.
+PageKey = tuple[str | None, int, CustomerFilter | None]
+# Whether serving an operation's fields from this list summary takes the full record.
+NeedsFull = Callable[[Customer], bool]
 
 
 def customer_key(customer_id: str) -> str:
@@ -89,6 +108,12 @@ async def _settle(calls: Sequence[Awaitable[V]]) -> list[V]:
     return cast(list[V], results)
 
 
+async def _until_empty(pending: Callable[[], set[asyncio.Future[None]]]) -> None:
+    """Wait until `pending()` is empty; what finishes may register more before it ends."""
+    while waiting := pending():
+        await asyncio.wait(list(waiting))
+
+
 class Loaders:
     """The loaders of one request, bound to its client and call context."""
 
@@ -98,7 +123,14 @@ class Loaders:
         self._client = client
         self._call = call
         self._summaries: dict[str, Customer] = {}
+        # Customers whose full record this request will load (their billing comes with it).
+        self._full_expected: set[str] = set()
+        # List pages on their way, and plans not yet told to the loaders: billing waits.
         self._pages_in_flight: set[asyncio.Future[None]] = set()
+        self._planners: set[asyncio.Future[None]] = set()
+        self._pages: DataLoader[PageKey, CustomerPage] = DataLoader(
+            self._load_pages, loop=asyncio.get_running_loop()
+        )
         self.customer: _Loader[Customer] = _Loader(
             self._load_customers, max_batch_size=max_batch_size
         )
@@ -112,42 +144,79 @@ class Loaders:
     async def page(
         self, *, token: str | None, size: int, search: CustomerFilter | None
     ) -> CustomerPage:
-        """One upstream page of customers (the first when `token` is None); remembers its items."""
+        """One upstream page of customers (the first when `token` is None); remembers its items.
+
+        The same page asked twice in this request is fetched once.
+        """
         # Registered before the first await, so that `known_customer` in a sibling field
         # knows a page that may hold its customer is on its way.
-        arrived = asyncio.get_running_loop().create_future()
-        self._pages_in_flight.add(arrived)
-        try:
-            if token is None:
-                page = await self._client.list_customers(self._call, size=size, search=search)
-            else:
-                # The token carries the query; the size is repeated as `links.next` does.
-                page = await self._client.next_customers(self._call, token, size=size)
+        with self._registered(self._pages_in_flight):
+            page = await self._pages.load((token, size, search))
             for item in page.items:
                 self._summaries.setdefault(customer_key(item.id), item)
             return page
-        finally:
-            self._pages_in_flight.discard(arrived)
-            arrived.set_result(None)
 
     def summary(self, customer_id: str) -> Customer | None:
         """The list item seen for `customer_id` in this request, if any."""
         return self._summaries.get(customer_key(customer_id))
 
-    async def known_customer(self, customer_id: str) -> Customer:
+    async def known_customer(
+        self, customer_id: str, *, needs_full: NeedsFull | None = None
+    ) -> Customer:
         """The customer as cheaply as possible: its list summary if seen, else the full record.
 
         List pages being fetched in this request are waited for first (their failures are
         theirs to report): `customer(id)` beside `customers` then costs no call of its own.
+        `needs_full(summary)` True means the operation asks this customer for more than its
+        summary holds: the full record is returned (and serves its billing profile too).
         """
-        # One turn of the loop lets sibling root fields, resolved concurrently, start theirs.
-        await asyncio.sleep(0)
-        while self._pages_in_flight:
-            await asyncio.wait(list(self._pages_in_flight))
-        summary = self.summary(customer_id)
-        if summary is not None:
-            return summary
-        return await self.customer.load(customer_id)
+        with self._registered(self._planners):
+            # One turn of the loop lets sibling root fields, resolved concurrently, start theirs.
+            await asyncio.sleep(0)
+            await _until_empty(lambda: self._pages_in_flight)
+            summary = self.summary(customer_id)
+            if summary is not None and (needs_full is None or not needs_full(summary)):
+                return summary
+            # Asked before the plan is released, so that billing batches see it is loading.
+            loading = self.customer.load(customer_id)
+        return await loading
+
+    def expect_full(self, customer_ids: Iterable[str]) -> None:
+        """Note that this request will load these customers' full records.
+
+        Their billing profiles are then read from those records instead of costing a call.
+        """
+        self._full_expected.update(customer_key(i) for i in customer_ids)
+
+    @contextmanager
+    def planning(self) -> Iterator[None]:
+        """While open, billing batches wait: the caller is about to `expect_full` some ids.
+
+        Open it before the first await of the work that decides (e.g. reading a list
+        window), so that no billing batch of a sibling field decides without it.
+        """
+        with self._registered(self._planners):
+            yield
+
+    @contextmanager
+    def _registered(self, pending: set[asyncio.Future[None]]) -> Iterator[None]:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        pending.add(done)
+        try:
+            yield
+        finally:
+            pending.discard(done)
+            done.set_result(None)
+
+    async def _load_pages(self, keys: list[PageKey]) -> list[CustomerPage]:
+        async def one(key: PageKey) -> CustomerPage:
+            token, size, search = key
+            if token is None:
+                return await self._client.list_customers(self._call, size=size, search=search)
+            # The token carries the query; the size is repeated as `links.next` does.
+            return await self._client.next_customers(self._call, token, size=size)
+
+        return await _settle([one(key) for key in keys])
 
     async def _load_customers(self, ids: list[str]) -> list[Customer]:
         records = await _settle([self._client.get_customer(self._call, i) for i in ids])
@@ -167,9 +236,12 @@ class Loaders:
         return await _settle([one(i) for i in ids])
 
     async def _load_billing_profiles(self, ids: list[str]) -> list[BillingProfile]:
+        # Sibling fields may still be deciding to load some of these full records: the
+        # billing route would then be a second call for the same customer.
+        await _until_empty(lambda: self._pages_in_flight | self._planners)
+
         async def one(customer_id: str) -> BillingProfile:
-            if self.customer.has(customer_id):
-                # The full record is loaded or on its way, and it carries the billing profile.
+            if customer_key(customer_id) in self._full_expected or self.customer.has(customer_id):
                 record = await self.customer.load(customer_id)
                 if record.billing_profile is not None:
                     return record.billing_profile
@@ -185,4 +257,4 @@ def create_loaders(
     return Loaders(client, call, max_batch_size=max_batch_size)
 
 
-__all__ = ["Loaders", "create_loaders", "customer_key"]
+__all__ = ["Loaders", "NeedsFull", "PageKey", "create_loaders", "customer_key"]

@@ -19,6 +19,7 @@ from ._fields import described
 from .errors import upstream_error
 from .inputs import customer_id
 from .node import Node
+from .planning import customer_needs
 from .profiles import BillingProfile, CompanyProfile
 
 T = TypeVar("T")
@@ -65,10 +66,15 @@ class Customer(Node):
         """The customer with this Partner Center id, through the request's loaders.
 
         A malformed id is BAD_USER_INPUT without an upstream call; an unknown one NOT_FOUND.
+        A customer listed in the same request is its summary, unless the field asks for more
+        than the summary holds: then its full record, which also carries the billing profile.
         """
         checked = customer_id(id)
+        needs = customer_needs(info)
         try:
-            record = await info.context.loaders.known_customer(checked)
+            record = await info.context.loaders.known_customer(
+                checked, needs_full=needs.needs_full
+            )
         except pc.NotFound as exc:
             raise upstream_error(exc, message=f"No customer has id {checked}.") from None
         return cls.from_record(record)

@@ -15,6 +15,7 @@ from .customer import Customer
 from .inputs import CustomerSearch, page_size, search_filter, start_position
 from .node import Node
 from .paging import FetchPage, Window, read_window
+from .planning import connection_needs
 
 Info = strawberry.Info[RequestContext, None]
 
@@ -91,7 +92,14 @@ class Query:
 
         if size == 0:
             return _empty(start, fetch, after_given=after is not None)
-        window = await read_window(fetch, start, size)
+        needs = connection_needs(info)
+        # Billing batches of sibling fields wait until this window tells the loaders which
+        # of its customers' full records the operation needs (they carry billing inline).
+        with loaders.planning():
+            window = await read_window(fetch, start, size)
+            loaders.expect_full(
+                edge.customer.id for edge in window.edges if needs.needs_full(edge.customer)
+            )
         return _connection(window, codec, after_given=after is not None)
 
     @described("The customer with this Partner Center id; null if none.")

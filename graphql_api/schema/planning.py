@@ -1,0 +1,152 @@
+"""What an operation asks of its customers, read from the selection set, in REST records' terms.
+
+The loaders choose per customer between the billing route and the full record (see
+`graphql_api.loaders`); to choose well before any profile is asked for, they must know
+whether the operation needs the full record at all. A field resolver that returns customers
+(`customers`, `customer`, `node`, `_entities`) reads its own selection set once, with
+fragments followed and `@skip`/`@include` applied, and gets a `CustomerNeeds`; its
+`needs_full(summary)` answers for one listed customer, since a summary that lacks a value
+(Partner Center leaves `commerceId` out of list items) sends that field to the full record.
+
+A Customer or CompanyProfile field this module does not know is counted as needing the
+full record: a wrong guess that way costs no extra call (the full record carries the
+billing profile), while the other way it would cost one. A test keeps the lists complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from strawberry.types.nodes import SelectedField, Selection
+
+from .. import partner_center as pc
+
+# Customer fields a list summary may carry, and how to read them from a record.
+_CUSTOMER_SUMMARY: Mapping[str, Callable[[pc.Customer], object]] = {
+    "commerceId": lambda record: record.commerce_id,
+    "relationshipToPartner": lambda record: record.relationship_to_partner,
+}
+# Customer fields served without any record beyond the id.
+_CUSTOMER_FREE = frozenset({"id", "__typename"})
+# Customer fields only the full record carries.
+_CUSTOMER_FULL = frozenset({"allowDelegatedAccess", "associatedPartnerId", "customDomains"})
+_COMPANY_PROFILE = "companyProfile"
+_BILLING_PROFILE = "billingProfile"
+
+_COMPANY_SUMMARY: Mapping[str, Callable[[pc.CompanyProfile], object]] = {
+    "tenantId": lambda profile: profile.tenant_id,
+    "domain": lambda profile: profile.domain,
+    "companyName": lambda profile: profile.company_name,
+}
+_COMPANY_FREE = frozenset({"__typename"})
+_COMPANY_FULL = frozenset({"address", "email", "organizationRegistrationNumber"})
+
+CUSTOMER_FIELDS = frozenset(
+    {*_CUSTOMER_SUMMARY, *_CUSTOMER_FREE, *_CUSTOMER_FULL, _COMPANY_PROFILE, _BILLING_PROFILE}
+)
+"""The Customer fields planned by name (any other counts as needing the full record)."""
+COMPANY_PROFILE_FIELDS = frozenset({*_COMPANY_SUMMARY, *_COMPANY_FREE, *_COMPANY_FULL})
+"""The CompanyProfile fields planned by name (any other counts as needing the full record)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerNeeds:
+    """The fields an operation asks of the customers one field returns, as REST needs."""
+
+    # A field only the full record carries is asked for.
+    full_only: bool = False
+    # Summary fields asked for: a summary without a value for one takes the full record.
+    customer_fields: tuple[Callable[[pc.Customer], object], ...] = ()
+    company_profile: bool = False
+    company_fields: tuple[Callable[[pc.CompanyProfile], object], ...] = ()
+    billing_profile: bool = False
+
+    def needs_full(self, record: pc.Customer) -> bool:
+        """True when serving the asked fields from `record` takes the customer's full record."""
+        if not record.is_summary:
+            return False
+        if self.full_only or any(get(record) is None for get in self.customer_fields):
+            return True
+        if not self.company_profile:
+            return False
+        profile = record.company_profile
+        return profile is None or any(get(profile) is None for get in self.company_fields)
+
+
+def connection_needs(info: strawberry.Info[Any, Any]) -> CustomerNeeds:
+    """What the current connection field asks of its customers (`edges.node` and `nodes`)."""
+    customers: list[SelectedField] = []
+    for connection in _fields(info.selected_fields):
+        for part in _fields(connection.selections):
+            if part.name == "nodes":
+                customers.append(part)
+            elif part.name == "edges":
+                customers.extend(f for f in _fields(part.selections) if f.name == "node")
+    return _needs(customers)
+
+
+def customer_needs(info: strawberry.Info[Any, Any]) -> CustomerNeeds:
+    """What the current field asks of the customer it returns (`customer`, `node`...)."""
+    return _needs(_fields(info.selected_fields))
+
+
+def _needs(customers: Iterable[SelectedField]) -> CustomerNeeds:
+    full_only = company = billing = False
+    customer_fields: dict[str, Callable[[pc.Customer], object]] = {}
+    company_fields: dict[str, Callable[[pc.CompanyProfile], object]] = {}
+    for field in _fields(s for customer in customers for s in customer.selections):
+        if field.name in _CUSTOMER_SUMMARY:
+            customer_fields[field.name] = _CUSTOMER_SUMMARY[field.name]
+        elif field.name == _COMPANY_PROFILE:
+            company = True
+            for sub in _fields(field.selections):
+                if sub.name in _COMPANY_SUMMARY:
+                    company_fields[sub.name] = _COMPANY_SUMMARY[sub.name]
+                elif sub.name not in _COMPANY_FREE:
+                    full_only = True
+        elif field.name == _BILLING_PROFILE:
+            billing = True
+        elif field.name not in _CUSTOMER_FREE:
+            full_only = True
+    return CustomerNeeds(
+        full_only=full_only,
+        customer_fields=tuple(customer_fields.values()),
+        company_profile=company,
+        company_fields=tuple(company_fields.values()),
+        billing_profile=billing,
+    )
+
+
+def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
+    """The fields of a selection set, fragments flattened, skipped ones left out.
+
+    Every fragment counts whatever its type condition: in this schema each level has one
+    object type (customers are the only nodes and entities), and were that to change, a
+    fragment counted needlessly only makes the plan ask for the full record.
+    """
+    for selection in selections:
+        if not _included(selection.directives):
+            continue
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:
+            yield from _fields(selection.selections)
+
+
+def _included(directives: Mapping[str, Mapping[str, Any]]) -> bool:
+    """False when `@skip(if: true)` or `@include(if: false)` leaves the selection out."""
+    if directives.get("skip", {}).get("if") is True:
+        return False
+    return directives.get("include", {}).get("if", True) is not False
+
+
+__all__ = [
+    "COMPANY_PROFILE_FIELDS",
+    "CUSTOMER_FIELDS",
+    "CustomerNeeds",
+    "connection_needs",
+    "customer_needs",
+]
