@@ -172,6 +172,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 except HTTPException as exc:
                     response = self._refusal(request, exc)
                     outcome.error_codes = (_http_error_code(exc.status_code),)
+                except Exception:
+                    # A bug outside the schema's error handling: Starlette answers 500.
+                    outcome.label, outcome.status = "failed", 500
+                    outcome.error_codes = ("INTERNAL_SERVER_ERROR",)
+                    raise
                 else:
                     if not getattr(request.state, "graphiql_page", False):
                         self._negotiate(request, response, outcome)
