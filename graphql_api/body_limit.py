@@ -1,17 +1,27 @@
 """ASGI middleware that refuses request bodies over a size limit with 413 and a JSON error.
 
-A declared `Content-Length` over the limit is refused before reading anything; a chunked or
-understated body is counted as it streams and refused as soon as it passes the limit, so the
-app never holds more than `max_bytes` of it.
+A declared `Content-Length` over the limit is refused before the app sees anything; a chunked
+or understated body is counted as it streams and refused as soon as it passes the limit, so
+the app never holds more than `max_bytes` of it.
+
+Before answering, the rest of the body is read and dropped (never kept), up to `DRAIN_BYTES`
+and `DRAIN_SECONDS`: a server that closes a connection with unread request data makes the
+kernel send a TCP reset, which can destroy the 413 before the client reads it (async httpx
+then sees a bare ReadError). Past those bounds the 413 is sent at once and the connection
+closed, whatever the client makes of it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CODE = "PAYLOAD_TOO_LARGE"
+# How much of an over-limit body is read and dropped so that the 413 reaches the client.
+DRAIN_BYTES = 64 * 1024 * 1024
+DRAIN_SECONDS = 5.0
 
 
 class _TooLarge(Exception):
@@ -37,17 +47,21 @@ class BodySizeLimitMiddleware:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
+            if declared <= DRAIN_BYTES:
+                await _drain(receive)
             await self._refuse(send)
             return
 
         received = 0
         response_started = False
+        body_complete = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, body_complete
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                body_complete = not message.get("more_body", False)
                 if received > self.max_bytes:
                     raise _TooLarge
             return message
@@ -63,6 +77,8 @@ class BodySizeLimitMiddleware:
         except _TooLarge:
             if response_started:
                 raise
+            if not body_complete:
+                await _drain(receive)
             await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
@@ -80,6 +96,22 @@ class BodySizeLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+async def _drain(receive: Receive) -> None:
+    """Read and drop the rest of the request body, within DRAIN_BYTES and DRAIN_SECONDS."""
+    drained = 0
+    try:
+        async with asyncio.timeout(DRAIN_SECONDS):
+            while drained <= DRAIN_BYTES:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return
+                drained += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return
+    except TimeoutError:
+        return
 
 
 def _content_length(scope: Scope) -> int | None:

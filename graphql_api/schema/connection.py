@@ -11,6 +11,7 @@ import strawberry
 from strawberry import federation
 
 from ._fields import described
+from .cursors import Cursor, CursorCodec
 from .customer import Customer
 
 
@@ -43,14 +44,25 @@ class PageInfo:
         return await self.probe_has_next_page()
 
 
+def _edge_cursor(root: CustomerEdge) -> str:
+    return root.codec.encode(root.position)
+
+
 @strawberry.type(description="A customer in a connection, with the cursor of its position.")
 class CustomerEdge:
-    """Relay edge."""
+    """Relay edge; its cursor is signed only when asked for (most pages need only endCursor)."""
 
     cursor: str = strawberry.field(
-        description="Opaque position of this edge; pass it as `after` to continue after it."
+        resolver=_edge_cursor,
+        description="Opaque position of this edge; pass it as `after` to continue after it.",
     )
     node: Customer = strawberry.field(description="The customer.")
+    position: strawberry.Private[Cursor]
+    codec: strawberry.Private[CursorCodec]
+
+    def encoded_cursor(self) -> str:
+        """The cursor text, signed now."""
+        return _edge_cursor(self)
 
 
 @strawberry.type(description="A page of customers, in Partner Center's order.")

@@ -15,7 +15,7 @@ import strawberry
 
 from .. import partner_center as pc
 from ..context import RequestContext
-from ._fields import described
+from ._fields import AwaitableOrValue, described, then
 from .errors import upstream_error
 from .inputs import customer_id
 from .node import Node
@@ -90,51 +90,69 @@ class Customer(Node):
         """
         return await cls.by_id(info, id)
 
-    async def _full(self, info: Info) -> pc.Customer:
+    # Field resolvers are sync and return a plain value whenever the record at hand answers
+    # (a list summary serves id, relationship, commerce id and the company profile's list
+    # fields); only a load returns an awaitable. An async resolver would cost graphql-core a
+    # coroutine and a task per field, per customer, even when nothing is loaded.
+    def _full(self, info: Info) -> AwaitableOrValue[pc.Customer]:
         if not self.record.is_summary:
             return self.record
-        return await info.context.loaders.customer.load(self.record.id)
+        return info.context.loaders.customer.load(self.record.id)
 
-    async def _get(self, info: Info, get: Callable[[pc.Customer], T | None]) -> T | None:
+    def _get(
+        self, info: Info, get: Callable[[pc.Customer], T | None]
+    ) -> AwaitableOrValue[T | None]:
         # A summary's missing field may exist in the full record; a full record's is absent.
         value = get(self.record)
         if value is None and self.record.is_summary:
-            value = get(await self._full(info))
+            return then(self._full(info), get)
         return value
 
-    @described("The customer's commerce id.")
-    async def commerce_id(self, info: Info) -> str | None:
-        return await self._get(info, lambda r: r.commerce_id)
-
-    @described("How the customer relates to the partner.")
-    async def relationship_to_partner(self, info: Info) -> RelationshipToPartner | None:
-        value = await self._get(info, lambda r: r.relationship_to_partner)
-        return None if value is None else RelationshipToPartner[value.name]
+    @described("The customer's commerce id.", graphql_type=str | None)
+    def commerce_id(self, info: Info) -> AwaitableOrValue[str | None]:
+        return self._get(info, lambda r: r.commerce_id)
 
     @described(
-        "Whether the partner has delegated admin access to the customer's tenant."
+        "How the customer relates to the partner.", graphql_type=RelationshipToPartner | None
     )
-    async def allow_delegated_access(self, info: Info) -> bool | None:
-        return (await self._full(info)).allow_delegated_access
+    def relationship_to_partner(self, info: Info) -> AwaitableOrValue[RelationshipToPartner | None]:
+        return then(self._get(info, lambda r: r.relationship_to_partner), _relationship)
+
+    @described(
+        "Whether the partner has delegated admin access to the customer's tenant.",
+        graphql_type=bool | None,
+    )
+    def allow_delegated_access(self, info: Info) -> AwaitableOrValue[bool | None]:
+        return then(self._full(info), lambda r: r.allow_delegated_access)
 
     @described(
         "The indirect reseller associated with the customer, when an indirect "
-        "provider set one."
+        "provider set one.",
+        graphql_type=str | None,
     )
-    async def associated_partner_id(self, info: Info) -> str | None:
-        return (await self._full(info)).associated_partner_id
+    def associated_partner_id(self, info: Info) -> AwaitableOrValue[str | None]:
+        return then(self._full(info), lambda r: r.associated_partner_id)
 
-    @described("The customer's domains; null without delegated access.")
-    async def custom_domains(self, info: Info) -> list[str] | None:
-        domains = (await self._full(info)).custom_domains
-        return None if domains is None else list(domains)
+    @described(
+        "The customer's domains; null without delegated access.", graphql_type=list[str] | None
+    )
+    def custom_domains(self, info: Info) -> AwaitableOrValue[list[str] | None]:
+        return then(
+            self._full(info),
+            lambda r: None if r.custom_domains is None else list(r.custom_domains),
+        )
 
     @described(
         "The company profile: from the list result when it suffices, else from "
-        "the customer's full record."
+        "the customer's full record.",
+        graphql_type=CompanyProfile | None,
     )
-    async def company_profile(self, info: Info) -> CompanyProfile | None:
-        record = await self._full(info) if self.record.company_profile is None else self.record
+    def company_profile(self, info: Info) -> AwaitableOrValue[CompanyProfile | None]:
+        if self.record.company_profile is not None:
+            return self._company_profile(self.record)
+        return then(self._full(info), self._company_profile)
+
+    def _company_profile(self, record: pc.Customer) -> CompanyProfile | None:
         if record.company_profile is None:
             return None
         return CompanyProfile(
@@ -145,14 +163,19 @@ class Customer(Node):
 
     @described(
         "The billing profile: one upstream call per customer, batched per "
-        "request, and none when the full customer record is loaded already."
+        "request, and none when the full customer record is loaded already.",
+        graphql_type=BillingProfile | None,
     )
-    async def billing_profile(self, info: Info) -> BillingProfile | None:
+    def billing_profile(self, info: Info) -> AwaitableOrValue[BillingProfile | None]:
         if not self.record.is_summary and self.record.billing_profile is not None:
             return BillingProfile.from_record(self.record.billing_profile)
-        return BillingProfile.from_record(
-            await info.context.loaders.billing_profile.load(self.record.id)
+        return then(
+            info.context.loaders.billing_profile.load(self.record.id), BillingProfile.from_record
         )
+
+
+def _relationship(value: pc.RelationshipToPartner | None) -> RelationshipToPartner | None:
+    return None if value is None else RelationshipToPartner[value.name]
 
 
 __all__ = ["Customer", "RelationshipToPartner"]

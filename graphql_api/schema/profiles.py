@@ -9,7 +9,7 @@ import strawberry
 
 from .. import partner_center as pc
 from ..context import RequestContext
-from ._fields import described
+from ._fields import AwaitableOrValue, described, then
 
 T = TypeVar("T")
 Info = strawberry.Info[RequestContext, None]
@@ -75,36 +75,52 @@ class CompanyProfile:
     # False when the record came from a list page, where only three fields are present.
     complete: strawberry.Private[bool]
 
-    async def _get(self, info: Info, get: Callable[[pc.CompanyProfile], T | None]) -> T | None:
+    # Resolvers are sync and return a plain value whenever the record at hand answers (every
+    # list-summary field of a listed customer); only a load returns an awaitable. An async
+    # resolver would cost graphql-core a coroutine and a task per field, per customer.
+    def _get(
+        self, info: Info, get: Callable[[pc.CompanyProfile], T | None]
+    ) -> AwaitableOrValue[T | None]:
         value = get(self.record)
         if value is None and not self.complete:
-            full = await info.context.loaders.company_profile.load(self.customer_id)
-            value = None if full is None else get(full)
+            return self._from_full(info, get)
         return value
 
-    @described("The customer's Microsoft Entra tenant id.")
-    async def tenant_id(self, info: Info) -> str | None:
-        return await self._get(info, lambda r: r.tenant_id)
+    async def _from_full(
+        self, info: Info, get: Callable[[pc.CompanyProfile], T | None]
+    ) -> T | None:
+        full = await info.context.loaders.company_profile.load(self.customer_id)
+        return None if full is None else get(full)
 
-    @described("The customer's default domain, e.g. contoso.onmicrosoft.com.")
-    async def domain(self, info: Info) -> str | None:
-        return await self._get(info, lambda r: r.domain)
+    @described("The customer's Microsoft Entra tenant id.", graphql_type=str | None)
+    def tenant_id(self, info: Info) -> AwaitableOrValue[str | None]:
+        return self._get(info, lambda r: r.tenant_id)
 
-    @described("The company's name.")
-    async def company_name(self, info: Info) -> str | None:
-        return await self._get(info, lambda r: r.company_name)
+    @described(
+        "The customer's default domain, e.g. contoso.onmicrosoft.com.", graphql_type=str | None
+    )
+    def domain(self, info: Info) -> AwaitableOrValue[str | None]:
+        return self._get(info, lambda r: r.domain)
 
-    @described("The company's address; null without delegated access.")
-    async def address(self, info: Info) -> Address | None:
-        return Address.from_record(await self._get(info, lambda r: r.address))
+    @described("The company's name.", graphql_type=str | None)
+    def company_name(self, info: Info) -> AwaitableOrValue[str | None]:
+        return self._get(info, lambda r: r.company_name)
 
-    @described("The company's email address; null without delegated access.")
-    async def email(self, info: Info) -> str | None:
-        return await self._get(info, lambda r: r.email)
+    @described("The company's address; null without delegated access.", graphql_type=Address | None)
+    def address(self, info: Info) -> AwaitableOrValue[Address | None]:
+        return then(self._get(info, lambda r: r.address), Address.from_record)
 
-    @described("The company's registration number, where one is recorded.")
-    async def organization_registration_number(self, info: Info) -> str | None:
-        return await self._get(info, lambda r: r.organization_registration_number)
+    @described(
+        "The company's email address; null without delegated access.", graphql_type=str | None
+    )
+    def email(self, info: Info) -> AwaitableOrValue[str | None]:
+        return self._get(info, lambda r: r.email)
+
+    @described(
+        "The company's registration number, where one is recorded.", graphql_type=str | None
+    )
+    def organization_registration_number(self, info: Info) -> AwaitableOrValue[str | None]:
+        return self._get(info, lambda r: r.organization_registration_number)
 
 
 @strawberry.type(description="The customer's billing profile: who receives invoices, and where.")

@@ -26,15 +26,15 @@ async def _customer(info: Info, id: str) -> Customer:
 
 def _connection(window: Window, codec: CursorCodec, *, after_given: bool) -> CustomerConnection:
     edges = [
-        CustomerEdge(cursor=codec.encode(edge.after), node=Customer.from_record(edge.customer))
+        CustomerEdge(position=edge.after, codec=codec, node=Customer.from_record(edge.customer))
         for edge in window.edges
     ]
     return CustomerConnection(
         edges=edges,
         page_info=PageInfo(
             has_previous_page=after_given,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=edges[0].encoded_cursor() if edges else None,
+            end_cursor=edges[-1].encoded_cursor() if edges else None,
             known_has_next_page=window.has_next_page,
             probe_has_next_page=None,
         ),
