@@ -1,0 +1,1 @@
+"""Benchmarks of the façade over the emulator on loopback: `python -m bench` (see README)."""
