@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck check bench schema clean
+.PHONY: serve test lint typecheck check bench bench-profile reliability schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ $(STAMP): pyproject.toml $(NODE_STAMP) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The benchmark's chart and profiler come from the `bench` extra, installed on first use.
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
 serve: $(STAMP)
 	$(BIN)/graphql-api serve
 
@@ -38,6 +45,20 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# Benchmarks on loopback, never part of `make test`: a table, bench/results/*.json, bench.png.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench
+
+bench-profile: $(BENCH_STAMP)
+	$(BIN)/python -m bench.profile
+
+# The reliability suite at length (CI runs it short inside `make test`): 30 s of load with
+# faults and more fuzzing; override with RELIABILITY_SECONDS / RELIABILITY_FUZZ_EXAMPLES.
+reliability: $(STAMP)
+	RELIABILITY_SECONDS=$${RELIABILITY_SECONDS:-30} \
+	RELIABILITY_FUZZ_EXAMPLES=$${RELIABILITY_FUZZ_EXAMPLES:-500} \
+	$(BIN)/python -m pytest -q tests/reliability
 
 schema: $(STAMP)
 	$(BIN)/graphql-api schema > schema.graphql
