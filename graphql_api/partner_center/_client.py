@@ -7,8 +7,9 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from http.cookiejar import Cookie, CookieJar
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -64,6 +65,24 @@ class _EndOfList(Exception):
     """A seek ran past the last page (HTTP 400, code 2000): not a failure."""
 
 
+class _NoCookies(CookieJar):
+    """A cookie jar that keeps nothing.
+
+    One client serves every caller, so a cookie that one answer set (a load balancer's
+    affinity cookie, say) must never ride along with another caller's request; Partner
+    Center authenticates by bearer token and needs none. Dropping them also spares a
+    Set-Cookie parse on every response.
+    """
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        """Keep no cookie from `response`."""
+        return
+
+    def set_cookie(self, cookie: Cookie) -> None:
+        """Keep no cookie."""
+        return
+
+
 @dataclass(frozen=True, slots=True)
 class _Answer:
     """A successful response with the ids to report if its body turns out unreadable."""
@@ -112,6 +131,7 @@ class PartnerCenterClient:
                 max_keepalive_connections=settings.max_in_flight,
             ),
             follow_redirects=False,
+            cookies=_NoCookies(),
         )
 
     @property

@@ -55,11 +55,19 @@ class Customer(Node):
         description="The Partner Center customer id: the customer's Microsoft Entra tenant GUID."
     )
     record: strawberry.Private[pc.Customer]
+    # The request's plan (planning.py) for a list summary: True when the summary holds every
+    # company-profile field the operation asks for; when False the profile is served from
+    # the full record, which the plan has the loaders fetch anyway.
+    summary_suffices: strawberry.Private[bool] = True
 
     @classmethod
-    def from_record(cls, record: pc.Customer) -> Customer:
-        """The GraphQL customer for a summary or full REST record."""
-        return cls(id=strawberry.ID(record.id), record=record)
+    def from_record(cls, record: pc.Customer, *, summary_suffices: bool = True) -> Customer:
+        """The GraphQL customer for a summary or full REST record.
+
+        `summary_suffices` is the plan's word for a summary; a customer whose record comes
+        from `Loaders.known_customer` is a summary only when the plan said it suffices.
+        """
+        return cls(id=strawberry.ID(record.id), record=record, summary_suffices=summary_suffices)
 
     @classmethod
     async def by_id(cls, info: Info, id: str) -> Customer:
@@ -148,18 +156,10 @@ class Customer(Node):
         graphql_type=CompanyProfile | None,
     )
     def company_profile(self, info: Info) -> AwaitableOrValue[CompanyProfile | None]:
-        if self.record.company_profile is not None:
-            return self._company_profile(self.record)
-        return then(self._full(info), self._company_profile)
-
-    def _company_profile(self, record: pc.Customer) -> CompanyProfile | None:
-        if record.company_profile is None:
-            return None
-        return CompanyProfile(
-            customer_id=self.record.id,
-            record=record.company_profile,
-            complete=not record.is_summary,
-        )
+        record = self.record
+        if not record.is_summary or (self.summary_suffices and record.company_profile is not None):
+            return _company_profile(record)
+        return then(self._full(info), _company_profile)
 
     @described(
         "The billing profile: one upstream call per customer, batched per "
@@ -172,6 +172,11 @@ class Customer(Node):
         return then(
             info.context.loaders.billing_profile.load(self.record.id), BillingProfile.from_record
         )
+
+
+def _company_profile(record: pc.Customer) -> CompanyProfile | None:
+    profile = record.company_profile
+    return None if profile is None else CompanyProfile.from_record(profile)
 
 
 def _relationship(value: pc.RelationshipToPartner | None) -> RelationshipToPartner | None:

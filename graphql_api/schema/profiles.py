@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 import strawberry
 
 from .. import partner_center as pc
-from ..context import RequestContext
-from ._fields import AwaitableOrValue, described, then
-
-T = TypeVar("T")
-Info = strawberry.Info[RequestContext, None]
 
 
 @strawberry.type(description="A postal address, as Partner Center records it.")
@@ -68,59 +60,42 @@ class Address:
     )
 )
 class CompanyProfile:
-    """`CustomerCompanyProfile` of the REST API."""
+    """`CustomerCompanyProfile` of the REST API.
 
-    customer_id: strawberry.Private[str]
-    record: strawberry.Private[pc.CompanyProfile]
-    # False when the record came from a list page, where only three fields are present.
-    complete: strawberry.Private[bool]
+    Plain fields, no resolvers: `Customer.companyProfile` builds it from a record that holds
+    every field the operation asks for (the list summary when the request's plan says it
+    suffices, else the full record), so a page of profiles costs graphql-core no resolver
+    call, coroutine or task per field.
+    """
 
-    # Resolvers are sync and return a plain value whenever the record at hand answers (every
-    # list-summary field of a listed customer); only a load returns an awaitable. An async
-    # resolver would cost graphql-core a coroutine and a task per field, per customer.
-    def _get(
-        self, info: Info, get: Callable[[pc.CompanyProfile], T | None]
-    ) -> AwaitableOrValue[T | None]:
-        value = get(self.record)
-        if value is None and not self.complete:
-            return self._from_full(info, get)
-        return value
-
-    async def _from_full(
-        self, info: Info, get: Callable[[pc.CompanyProfile], T | None]
-    ) -> T | None:
-        full = await info.context.loaders.company_profile.load(self.customer_id)
-        return None if full is None else get(full)
-
-    @described("The customer's Microsoft Entra tenant id.", graphql_type=str | None)
-    def tenant_id(self, info: Info) -> AwaitableOrValue[str | None]:
-        return self._get(info, lambda r: r.tenant_id)
-
-    @described(
-        "The customer's default domain, e.g. contoso.onmicrosoft.com.", graphql_type=str | None
+    tenant_id: str | None = strawberry.field(
+        description="The customer's Microsoft Entra tenant id."
     )
-    def domain(self, info: Info) -> AwaitableOrValue[str | None]:
-        return self._get(info, lambda r: r.domain)
-
-    @described("The company's name.", graphql_type=str | None)
-    def company_name(self, info: Info) -> AwaitableOrValue[str | None]:
-        return self._get(info, lambda r: r.company_name)
-
-    @described("The company's address; null without delegated access.", graphql_type=Address | None)
-    def address(self, info: Info) -> AwaitableOrValue[Address | None]:
-        return then(self._get(info, lambda r: r.address), Address.from_record)
-
-    @described(
-        "The company's email address; null without delegated access.", graphql_type=str | None
+    domain: str | None = strawberry.field(
+        description="The customer's default domain, e.g. contoso.onmicrosoft.com."
     )
-    def email(self, info: Info) -> AwaitableOrValue[str | None]:
-        return self._get(info, lambda r: r.email)
-
-    @described(
-        "The company's registration number, where one is recorded.", graphql_type=str | None
+    company_name: str | None = strawberry.field(description="The company's name.")
+    address: Address | None = strawberry.field(
+        description="The company's address; null without delegated access."
     )
-    def organization_registration_number(self, info: Info) -> AwaitableOrValue[str | None]:
-        return self._get(info, lambda r: r.organization_registration_number)
+    email: str | None = strawberry.field(
+        description="The company's email address; null without delegated access."
+    )
+    organization_registration_number: str | None = strawberry.field(
+        description="The company's registration number, where one is recorded."
+    )
+
+    @classmethod
+    def from_record(cls, record: pc.CompanyProfile) -> CompanyProfile:
+        """The GraphQL company profile of a REST record (a list summary's or a full one)."""
+        return cls(
+            tenant_id=record.tenant_id,
+            domain=record.domain,
+            company_name=record.company_name,
+            address=Address.from_record(record.address),
+            email=record.email,
+            organization_registration_number=record.organization_registration_number,
+        )
 
 
 @strawberry.type(description="The customer's billing profile: who receives invoices, and where.")

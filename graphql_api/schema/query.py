@@ -24,9 +24,18 @@ async def _customer(info: Info, id: str) -> Customer:
     return await Customer.by_id(info, id)
 
 
-def _connection(window: Window, codec: CursorCodec, *, after_given: bool) -> CustomerConnection:
+def _connection(
+    window: Window, codec: CursorCodec, full: set[str], *, after_given: bool
+) -> CustomerConnection:
+    """The connection of `window`; `full` names the customers the plan serves in full."""
     edges = [
-        CustomerEdge(position=edge.after, codec=codec, node=Customer.from_record(edge.customer))
+        CustomerEdge(
+            position=edge.after,
+            codec=codec,
+            node=Customer.from_record(
+                edge.customer, summary_suffices=edge.customer.id not in full
+            ),
+        )
         for edge in window.edges
     ]
     return CustomerConnection(
@@ -97,10 +106,11 @@ class Query:
         # of its customers' full records the operation needs (they carry billing inline).
         with loaders.planning():
             window = await read_window(fetch, start, size)
-            loaders.expect_full(
+            full = {
                 edge.customer.id for edge in window.edges if needs.needs_full(edge.customer)
-            )
-        return _connection(window, codec, after_given=after is not None)
+            }
+            loaders.expect_full(full)
+        return _connection(window, codec, full, after_given=after is not None)
 
     @described("The customer with this Partner Center id; null if none.")
     async def customer(
