@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck check bench bench-profile reliability schema clean
+.PHONY: serve test lint typecheck check bench bench-profile bench-loaders reliability schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ bench: $(BENCH_STAMP)
 
 bench-profile: $(BENCH_STAMP)
 	$(BIN)/python -m bench.profile
+
+# What the DataLoaders save: 100 billing profiles at 50 ms a call against one-at-a-time.
+bench-loaders: $(STAMP)
+	$(BIN)/python -m bench.loaders
 
 # The reliability suite at length (CI runs it short inside `make test`): 30 s of load with
 # faults and more fuzzing; override with RELIABILITY_SECONDS / RELIABILITY_FUZZ_EXAMPLES.
