@@ -1,0 +1,105 @@
+"""`Loaders` used directly (no GraphQL): each key fetched once, failures kept to their key."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from graphql_api.loaders import Loaders, create_loaders
+from graphql_api.partner_center import CallContext, NotFound, PartnerCenterClient
+from tests.schema.conftest import LiveEmulator, settings_for
+
+from .conftest import TOKEN, calls
+
+UNKNOWN_ID = "00000000-0000-4000-8000-00000000beef"
+
+
+@pytest.fixture
+async def loaders(emulator: LiveEmulator) -> AsyncIterator[Loaders]:
+    """Fresh loaders over a real client on the emulator."""
+    async with PartnerCenterClient(settings_for(emulator.url).upstream) as client:
+        call = CallContext(authorization=TOKEN, correlation_id="loaders-api-tests")
+        yield create_loaders(client, call, max_batch_size=100)
+
+
+async def test_a_loaded_customer_serves_both_profiles_without_another_call(
+    emulator: LiveEmulator, loaders: Loaders
+) -> None:
+    source = emulator.customers[7]
+
+    company = await loaders.company_profile.load(source.id)
+    billing = await loaders.billing_profile.load(source.id)
+
+    assert company is not None
+    assert company.company_name == source.company_name
+    assert billing.email == source.billing.email
+    counted = calls(emulator)
+    assert (counted["customer"], counted["company"], counted["billing"]) == (1, 0, 0)
+
+
+async def test_billing_alone_takes_the_billing_route(
+    emulator: LiveEmulator, loaders: Loaders
+) -> None:
+    source = emulator.customers[8]
+
+    billing = await loaders.billing_profile.load(source.id)
+
+    assert billing.email == source.billing.email
+    assert (calls(emulator)["billing"], calls(emulator)["customer"]) == (1, 0)
+
+
+async def test_a_customer_expected_in_full_gets_its_billing_from_the_full_record(
+    emulator: LiveEmulator, loaders: Loaders
+) -> None:
+    source = emulator.customers[9]
+    loaders.expect_full([source.id])
+
+    billing = await loaders.billing_profile.load(source.id)
+
+    assert billing.email == source.billing.email
+    assert (calls(emulator)["customer"], calls(emulator)["billing"]) == (1, 0)
+
+
+async def test_ids_differing_in_case_are_one_key(
+    emulator: LiveEmulator, loaders: Loaders
+) -> None:
+    source = emulator.customers[10]
+
+    lower, upper = await asyncio.gather(
+        loaders.customer.load(source.id.lower()), loaders.customer.load(source.id.upper())
+    )
+
+    assert lower is upper
+    assert calls(emulator)["customer"] == 1
+
+
+async def test_an_unknown_id_fails_alone_in_its_batch(
+    emulator: LiveEmulator, loaders: Loaders
+) -> None:
+    known = [emulator.customers[11].id, emulator.customers[12].id]
+
+    results = await asyncio.gather(
+        loaders.customer.load(known[0]),
+        loaders.customer.load(UNKNOWN_ID),
+        loaders.customer.load(known[1]),
+        return_exceptions=True,
+    )
+
+    assert isinstance(results[1], NotFound)
+    assert [getattr(r, "id", None) for r in (results[0], results[2])] == known
+    assert calls(emulator)["customer"] == 3
+
+
+async def test_the_same_page_asked_twice_is_fetched_once(
+    emulator: LiveEmulator, loaders: Loaders
+) -> None:
+    first, second = await asyncio.gather(
+        loaders.page(token=None, size=20, search=None),
+        loaders.page(token=None, size=20, search=None),
+    )
+
+    assert first is second
+    assert loaders.summary(emulator.customers[19].id) is not None
+    assert calls(emulator)["list"] == 1
