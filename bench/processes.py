@@ -3,6 +3,8 @@
 Both run as `python -m graphql_api serve|emulator`, exactly as a person would start them, so
 what is measured is the real server (uvicorn, logging, the app) and its RSS is readable from
 `/proc/<pid>/status`. Output goes to a log file, shown when a process fails to start.
+`BENCH_SERVER_PYTHONPATH` (a directory holding another checkout's `graphql_api`) runs the
+servers from there, for before/after comparisons with the same harness.
 
 Example:
     with emulator_process(customers=2000) as emulator, service_process(emulator.url) as svc:
@@ -131,12 +133,21 @@ def _server(
     with tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log", delete=False) as log:
         log_path = Path(log.name)
     log_file: IO[bytes] = log_path.open("wb")
+    server_env = {**os.environ, **env}
+    # Before/after comparisons: run the servers from another checkout of graphql_api.
+    server_path = os.environ.get("BENCH_SERVER_PYTHONPATH")
+    if server_path:
+        server_env["PYTHONPATH"] = server_path
+    # `python -m` puts the working directory first on sys.path: start from a neutral one so
+    # that BENCH_SERVER_PYTHONPATH, not this checkout, provides graphql_api.
+    cwd = tempfile.gettempdir() if server_path else None
     process = subprocess.Popen(
         [sys.executable, "-m", "graphql_api", *args, "--host", "127.0.0.1", "--port", str(port)],
         stdout=log_file,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
-        env={**os.environ, **env},
+        env=server_env,
+        cwd=cwd,
     )
     server = Server(f"http://127.0.0.1:{port}", process, log_path)
     try:
