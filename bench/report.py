@@ -47,7 +47,15 @@ def _note(cell: Cell) -> str:
             f"+{extra['added_p50_ms']:.2f} ms; floor CPU {extra['floor_cpu_ms']:.2f} ms"
         )
     if "p50_ratio_to_bound" in extra:
-        return f"bound {extra['bound_ms']:.0f} ms, x{extra['p50_ratio_to_bound']:.2f}"
+        if cell.concurrency == 1:
+            return (
+                f"critical-path bound {extra['bound_ms']:.0f} ms, "
+                f"x{extra['p50_ratio_to_bound']:.2f}"
+            )
+        return (
+            f"cap bound {extra['bound_rps']:.2f} rps, reached "
+            f"{extra['rps_share_of_bound'] * 100:.0f}%"
+        )
     if "upstream_pages" in extra:
         return (
             f"{extra['upstream_pages']:.0f} upstream pages, "
