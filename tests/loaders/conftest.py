@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from graphql_api.app import create_app
-from graphql_api.emulator import Emulator, EmulatorConfig, create_emulator_app
+from tests.live_emulator import LiveEmulator, serve_emulator
 from tests.live_server import live_server
-from tests.schema.conftest import LiveEmulator, ShiftedClock, settings_for
+from tests.schema.conftest import settings_for
 
 CUSTOMERS = 150
 # The in-flight cap of the service under test: small, so a 100-key batch runs many rounds.
@@ -64,11 +64,7 @@ def serve(
 @pytest.fixture(scope="session")
 def loader_emulator() -> Iterator[LiveEmulator]:
     """An emulator with CUSTOMERS customers, shared by the loader tests (reset per test)."""
-    clock = ShiftedClock()
-    app = create_emulator_app(EmulatorConfig(customers=CUSTOMERS, seed=23), clock=clock)
-    state: Emulator = app.state.emulator
-    with live_server(app) as url:
-        yield LiveEmulator(url, state, clock, state.config.knobs())
+    yield from serve_emulator(CUSTOMERS, seed=23)
 
 
 @pytest.fixture

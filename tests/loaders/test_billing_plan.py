@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.schema.conftest import LiveEmulator
+from tests.live_emulator import LiveEmulator
 
 from .conftest import Service, calls
 

@@ -9,7 +9,8 @@ import pytest
 
 from graphql_api.loaders import Loaders, create_loaders
 from graphql_api.partner_center import CallContext, NotFound, PartnerCenterClient
-from tests.schema.conftest import LiveEmulator, settings_for
+from tests.live_emulator import LiveEmulator
+from tests.schema.conftest import settings_for
 
 from .conftest import TOKEN, calls
 

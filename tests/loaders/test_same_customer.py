@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.schema.conftest import LiveEmulator
+from tests.live_emulator import LiveEmulator
 
 from .conftest import Service, calls
 

@@ -5,7 +5,6 @@ cannot produce."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -16,9 +15,8 @@ import stamina.instrumentation
 from stamina.instrumentation import RetryDetails
 
 from graphql_api.config import UpstreamSettings
-from graphql_api.emulator import Emulator, EmulatorConfig, create_emulator_app
 from graphql_api.partner_center import CallContext, PartnerCenterClient
-from tests.live_server import live_server
+from tests.live_emulator import LiveEmulator, serve_emulator
 
 BASE_URL = "http://partner-center.test"
 TOKEN = "Bearer s3cret-token-value"
@@ -135,39 +133,10 @@ def retry_log() -> Iterator[RetryLog]:
 CUSTOMERS = 237  # a prime: no page size divides it, so last pages are partial
 
 
-class ShiftedClock:
-    """Wall-clock time plus an offset a test may move forward (token expiry, budgets)."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-
-@dataclass
-class LiveEmulator:
-    """The emulator's base URL, its live state and its clock."""
-
-    url: str
-    state: Emulator
-    clock: ShiftedClock
-    defaults: dict[str, Any]
-
-    def reset(self) -> None:
-        self.state.configure(**self.defaults)
-        self.state.stats.reset()
-        self.clock.offset = 0.0
-
-
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[LiveEmulator]:
     """One emulator server per test module."""
-    clock = ShiftedClock()
-    app = create_emulator_app(EmulatorConfig(customers=CUSTOMERS, seed=7), clock=clock)
-    state: Emulator = app.state.emulator
-    with live_server(app) as url:
-        yield LiveEmulator(url, state, clock, state.config.knobs())
+    yield from serve_emulator(CUSTOMERS, seed=7)
 
 
 @pytest.fixture

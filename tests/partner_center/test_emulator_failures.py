@@ -20,8 +20,9 @@ from graphql_api.partner_center import (
     UpstreamHTTPError,
     UpstreamTimeout,
 )
+from tests.live_emulator import LiveEmulator
 
-from .conftest import CORRELATION_ID, LiveEmulator, RetryLog
+from .conftest import CORRELATION_ID, RetryLog
 
 MakeClient = Callable[..., PartnerCenterClient]
 

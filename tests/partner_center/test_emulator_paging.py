@@ -13,8 +13,7 @@ from graphql_api.partner_center import (
     CustomerPage,
     PartnerCenterClient,
 )
-
-from .conftest import LiveEmulator
+from tests.live_emulator import LiveEmulator
 
 MakeClient = Callable[..., PartnerCenterClient]
 

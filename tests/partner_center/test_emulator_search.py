@@ -14,8 +14,7 @@ from graphql_api.partner_center import (
     CustomerSearchField,
     PartnerCenterClient,
 )
-
-from .conftest import LiveEmulator
+from tests.live_emulator import LiveEmulator
 
 MakeClient = Callable[..., PartnerCenterClient]
 

@@ -7,9 +7,8 @@ tested elsewhere.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -17,10 +16,9 @@ from strawberry.types import ExecutionResult
 
 from graphql_api.config import SchemaSettings, Settings, UpstreamSettings
 from graphql_api.context import RequestContext
-from graphql_api.emulator import Emulator, EmulatorConfig, create_emulator_app
 from graphql_api.partner_center import PartnerCenterClient
 from graphql_api.schema import CustomersSchema, create_schema
-from tests.live_server import live_server
+from tests.live_emulator import LiveEmulator, serve_emulator
 
 TOKEN = "Bearer schema-tests-token"
 CORRELATION_ID = "3f2c1b0a-9e8d-4c7b-a6f5-e4d3c2b1a098"
@@ -30,60 +28,16 @@ BIG = 2000
 SMALL = 37
 
 
-class ShiftedClock:
-    """Wall-clock time plus an offset a test may move forward (token expiry)."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-
-@dataclass
-class LiveEmulator:
-    """An emulator server: its URL, live state and clock."""
-
-    url: str
-    state: Emulator
-    clock: ShiftedClock
-    defaults: dict[str, Any] = field(default_factory=dict)
-
-    def reset(self) -> None:
-        """Default knobs, zero counters, unshifted clock."""
-        self.state.configure(**self.defaults)
-        self.state.stats.reset()
-        self.clock.offset = 0.0
-
-    def calls(self, route: str | None = None) -> int:
-        """Upstream calls counted since the last reset (all routes when `route` is None)."""
-        snapshot = self.state.stats.snapshot()
-        return int(snapshot["total"] if route is None else snapshot[route])
-
-    @property
-    def customers(self) -> list[Any]:
-        """The emulator's customers, in upstream order."""
-        return list(self.state.dataset.customers)
-
-
-def _serve(count: int) -> Iterator[LiveEmulator]:
-    clock = ShiftedClock()
-    app = create_emulator_app(EmulatorConfig(customers=count, seed=11), clock=clock)
-    state: Emulator = app.state.emulator
-    with live_server(app) as url:
-        yield LiveEmulator(url, state, clock, state.config.knobs())
-
-
 @pytest.fixture(scope="session")
 def big_emulator() -> Iterator[LiveEmulator]:
     """An emulator with 2000 customers, shared by the whole session (reset per test)."""
-    yield from _serve(BIG)
+    yield from serve_emulator(seed=11, customers=BIG)
 
 
 @pytest.fixture(scope="session")
 def small_emulator() -> Iterator[LiveEmulator]:
     """An emulator with 37 customers, shared by the whole session (reset per test)."""
-    yield from _serve(SMALL)
+    yield from serve_emulator(seed=11, customers=SMALL)
 
 
 @pytest.fixture

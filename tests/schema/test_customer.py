@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import LiveEmulator
+from tests.live_emulator import LiveEmulator
 
 FULL = """
 query($id: ID!) {

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from graphql_api.schema.cursors import Cursor, CursorCodec
+from tests.live_emulator import LiveEmulator
 
-from .conftest import SECRET, LiveEmulator, codes
+from .conftest import SECRET, codes
 
 CUSTOMERS = """
 query($first: Int, $after: String, $search: CustomerSearch) {

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import BIG, SMALL, LiveEmulator
+from tests.live_emulator import LiveEmulator
+
+from .conftest import BIG, SMALL
 from .walking import WALK, ids, walk
 
 

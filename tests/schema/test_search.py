@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import LiveEmulator
+from tests.live_emulator import LiveEmulator
+
 from .walking import ids, walk
 
 

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
+from tests.live_emulator import LiveEmulator
 from tests.live_server import free_port
 
-from .conftest import CORRELATION_ID, LiveEmulator, codes
+from .conftest import CORRELATION_ID, codes
 
 LIST = "{ customers(first: 5) { edges { node { id } } } }"
 ONE = "query($id: ID!) { customer(id: $id) { id } }"
