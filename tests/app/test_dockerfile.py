@@ -24,8 +24,8 @@ import pytest
 
 from graphql_api.graphiql import STATIC_PATH
 from graphql_api.graphiql.assets import ASSET_FILES
-from tests.app.node_tools import ROOT
 from tests.live_server import free_port
+from tests.node_tools import ROOT
 
 DOCKERFILE = ROOT / "Dockerfile"
 README = ROOT / "README.md"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,9 +21,11 @@ from graphql_api.config import Settings
 from graphql_api.emulator import Emulator, EmulatorConfig, create_emulator_app
 from graphql_api.emulator.data import Customer as EmulatedCustomer
 from tests.live_server import live_server
+from tests.node_tools import node_server
 
-from .node_tools import node_server
-
+HERE = Path(__file__).resolve().parent
+# The npm packages the orders subgraph and the gateway import.
+APOLLO_PACKAGES = ("@apollo/server", "@apollo/subgraph", "@apollo/gateway")
 AUTH = {"Authorization": "Bearer federation-tests-token"}
 CUSTOMERS = 120
 # Customers (by position upstream) the orders subgraph's slots 0, 1, 2 refer to.
@@ -91,9 +94,11 @@ def subgraph() -> Iterator[Subgraph]:
 def stack(subgraph: Subgraph) -> Iterator[Stack]:
     """The subgraph, the orders subgraph and a gateway over both, shared by a module's tests."""
     ids = [subgraph.customers[i].id for i in ORDER_CUSTOMER_POSITIONS]
-    with node_server("orders-subgraph.mjs", env={"ORDERS_CUSTOMER_IDS": json.dumps(ids)}) as orders:
+    orders_env = {"ORDERS_CUSTOMER_IDS": json.dumps(ids)}
+    orders_script = HERE / "orders-subgraph.mjs"
+    with node_server(orders_script, packages=APOLLO_PACKAGES, env=orders_env) as orders:
         gateway_args = (f"customers={subgraph.service_url}", f"orders={orders}")
-        with node_server("gateway.mjs", *gateway_args) as gateway:
+        with node_server(HERE / "gateway.mjs", *gateway_args, packages=APOLLO_PACKAGES) as gateway:
             yield Stack(
                 subgraph.emulator, subgraph.service_url, subgraph.defaults, orders, gateway
             )

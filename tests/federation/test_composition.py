@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -11,10 +13,32 @@ from graphql_api.app import create_app
 from graphql_api.config import Settings
 from graphql_api.schema import create_schema, print_sdl
 from tests.live_server import live_server
+from tests.node_tools import ROOT, run_node
 
-from .node_tools import ORDERS_SDL, ROOT, compose
-
+HERE = Path(__file__).resolve().parent
+ORDERS_SDL = HERE / "orders.graphql"
 SCHEMA_FILE = ROOT / "schema.graphql"
+
+
+@dataclass(frozen=True, slots=True)
+class Composition:
+    """What compose.mjs reported: exit status, the supergraph SDL, and its stderr lines."""
+
+    returncode: int
+    supergraph: str
+    messages: list[str]
+
+    @property
+    def errors(self) -> list[str]:
+        """Composition errors, one line each (empty when composition succeeded)."""
+        return [line for line in self.messages if line.startswith("error:")]
+
+
+def compose(subgraphs: Mapping[str, str]) -> Composition:
+    """Compose NAME -> SDL file or subgraph URL with @apollo/composition."""
+    args = [f"{name}={source}" for name, source in subgraphs.items()]
+    done = run_node(HERE / "compose.mjs", *args, packages=("@apollo/composition",), cwd=HERE)
+    return Composition(done.returncode, done.stdout, done.stderr.splitlines())
 
 
 def _compact(sdl: str) -> str:
