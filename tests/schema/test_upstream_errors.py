@@ -99,6 +99,16 @@ async def test_an_unknown_customer_is_null_with_not_found(
     assert error["extensions"]["partnerCenter"]["status"] == 404
 
 
+async def test_an_unknown_node_is_null_with_not_found(small: LiveEmulator, runner: Any) -> None:
+    missing = "00000000-0000-4000-8000-000000000000"
+    result = await runner(small.url)("query($id: ID!) { node(id: $id) { id } }", {"id": missing})
+    error = error_of(result)
+    assert result.data == {"node": None}
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    assert error["path"] == ["node"]
+    assert error["extensions"]["partnerCenter"]["status"] == 404
+
+
 async def test_a_failing_billing_profile_nulls_that_field_and_keeps_the_page(
     small: LiveEmulator, runner: Any
 ) -> None:
