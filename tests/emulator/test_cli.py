@@ -33,6 +33,11 @@ def test_defaults_match_the_documented_ones() -> None:
         2000, 1, 0, True)
 
 
+def test_emulator_listens_on_the_documented_host_and_port_by_default() -> None:
+    args = _parser().parse_args(["emulator"])
+    assert (args.host, args.port, args.latency_ms) == ("127.0.0.1", 8081, 0.0)
+
+
 @pytest.mark.parametrize("flags", [["--error-rate", "2"], ["--customer-fault", "abc"],
                                    ["--customer-fault", "abc=meteor"]])
 def test_bad_flags_exit_2_without_serving(
