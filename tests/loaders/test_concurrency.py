@@ -8,7 +8,7 @@ from .conftest import CAP, Service, calls, serve
 
 BILLING = "{ customers(first: 100) { nodes { billingProfile { email } } } }"
 # Long enough for every call of a round to be in flight at once, even on a busy machine.
-LATENCY_MS = 30
+LATENCY_MS = 60
 
 
 def test_a_hundred_billing_calls_fill_the_in_flight_cap_and_never_pass_it(

@@ -152,7 +152,7 @@ async def test_hanging_upstream_times_out_by_whole_call_bound(
 async def test_in_flight_cap_holds_over_real_http(
     live: LiveEmulator, live_client: MakeClient, call: CallContext
 ) -> None:
-    live.state.configure(latency_ms=20)
+    live.state.configure(latency_ms=50)
     client = live_client(max_in_flight=3)
     customers = live.state.dataset.customers[:24]
     await asyncio.gather(*(client.get_billing_profile(call, c.id) for c in customers))
