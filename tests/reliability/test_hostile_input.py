@@ -54,6 +54,21 @@ def _operation(query: str, variables: dict[str, Any] | None = None) -> dict[str,
     return {"json": {"query": query, "variables": variables or {}}}
 
 
+async def _bad_user_input_without_upstream_call(
+    client: httpx.AsyncClient,
+    live: Stack,
+    tally: Tally,
+    hostile: Callable[[], Awaitable[httpx.Response]],
+) -> None:
+    """`hostile` alone is BAD_USER_INPUT and calls nothing upstream; beside others, too."""
+    live.upstream.reset_stats()
+    response = await hostile()
+    assert error_codes(response.json()) == ["BAD_USER_INPUT"]
+    assert live.upstream.calls() == 0
+    status, codes = await refused_while_serving(client, tally, hostile)
+    assert (status, codes) == (200, ["BAD_USER_INPUT"])
+
+
 async def test_nesting_past_the_depth_limit_is_a_validation_error(
     client: httpx.AsyncClient, live: Stack, tally: Tally
 ) -> None:
@@ -100,12 +115,7 @@ async def test_a_huge_starts_with_is_bad_user_input_without_an_upstream_call(
     client: httpx.AsyncClient, live: Stack, tally: Tally
 ) -> None:
     hostile = _post(client, **_operation(SEARCH, {"prefix": "x" * 500_000}))
-    live.upstream.reset_stats()
-    response = await hostile()
-    assert error_codes(response.json()) == ["BAD_USER_INPUT"]
-    assert live.upstream.calls() == 0
-    status, codes = await refused_while_serving(client, tally, hostile)
-    assert (status, codes) == (200, ["BAD_USER_INPUT"])
+    await _bad_user_input_without_upstream_call(client, live, tally, hostile)
 
 
 async def test_a_ten_megabyte_body_is_payload_too_large(
@@ -159,9 +169,4 @@ async def test_a_one_megabyte_cursor_is_bad_user_input_without_an_upstream_call(
     client: httpx.AsyncClient, live: Stack, tally: Tally
 ) -> None:
     hostile = _post(client, **_operation(AFTER, {"after": "A" * 1_000_000}))
-    live.upstream.reset_stats()
-    response = await hostile()
-    assert error_codes(response.json()) == ["BAD_USER_INPUT"]
-    assert live.upstream.calls() == 0
-    status, codes = await refused_while_serving(client, tally, hostile)
-    assert (status, codes) == (200, ["BAD_USER_INPUT"])
+    await _bad_user_input_without_upstream_call(client, live, tally, hostile)
