@@ -14,14 +14,11 @@ from starlette.requests import Request
 
 from .config import Settings
 from .loaders import Loaders, create_loaders
-from .partner_center import CallContext, PartnerCenterClient
+from .partner_center import CallContext, PartnerCenterClient, is_guid
 
 # RFC 6750 `b64token`; anything else is not a bearer token we would forward.
 _BEARER = re.compile(r"\A[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)\Z")
 _MAX_AUTHORIZATION_LENGTH = 16 * 1024
-_GUID = re.compile(
-    r"\A[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
-)
 # A BCP 47 tag, loosely: letters, then dash-separated alphanumeric subtags.
 _LANGUAGE_TAG = re.compile(r"\A[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*\Z")
 _MAX_LOCALE_LENGTH = 35
@@ -88,7 +85,7 @@ def bearer_authorization(value: str | None) -> str | None:
 def correlation_id_from(values: list[str | None]) -> str:
     """The first of `values` that is a GUID (lower-cased), else a fresh uuid4."""
     for value in values:
-        if value is not None and _GUID.match(value.strip()):
+        if value is not None and is_guid(value.strip()):
             return value.strip().lower()
     return str(uuid.uuid4())
 

@@ -5,7 +5,7 @@ Implementation lives in private modules; this package exports the public interfa
 
 from ._client import PartnerCenterClient
 from ._filters import MAX_FILTER_VALUE_LENGTH
-from ._validation import MAX_CONTINUATION_TOKEN_LENGTH, MAX_PAGE_SIZE, MIN_PAGE_SIZE
+from ._validation import MAX_CONTINUATION_TOKEN_LENGTH, MAX_PAGE_SIZE, MIN_PAGE_SIZE, is_guid
 from .call import CallContext
 from .errors import (
     BadRequest,
@@ -63,4 +63,5 @@ __all__ = [
     "UpstreamMalformedResponse",
     "UpstreamTimeout",
     "UpstreamUnavailable",
+    "is_guid",
 ]

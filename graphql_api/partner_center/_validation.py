@@ -43,9 +43,14 @@ def check_page_size(size: object) -> int:
     return size
 
 
+def is_guid(text: object) -> TypeGuard[str]:
+    """True when `text` is a GUID in its canonical 8-4-4-4-12 form (any case)."""
+    return isinstance(text, str) and _GUID.match(text) is not None
+
+
 def check_customer_id(customer_id: object) -> str:
     """Return `customer_id` if it is a tenant GUID, else raise ValueError (without echoing it)."""
-    if not isinstance(customer_id, str) or _GUID.match(customer_id) is None:
+    if not is_guid(customer_id):
         raise ValueError("customer id must be a GUID")
     return customer_id
 

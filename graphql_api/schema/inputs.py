@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from enum import Enum
 
 import strawberry
 from graphql import GraphQLError
 
 from ..config import SchemaSettings
-from ..partner_center import MAX_FILTER_VALUE_LENGTH, CustomerFilter
+from ..partner_center import MAX_FILTER_VALUE_LENGTH, CustomerFilter, is_guid
 from ..partner_center import CustomerSearchField as RestSearchField
 from .cursors import Cursor, CursorCodec, InvalidCursor
 from .errors import bad_user_input
-
-_GUID = re.compile(
-    r"\A[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
-)
 
 
 @strawberry.enum(description="The customer fields Partner Center can search by prefix.")
@@ -78,7 +73,7 @@ def search_filter(search: CustomerSearch | None) -> CustomerFilter | None:
 
 def customer_id(value: str) -> str:
     """`value` if it is a customer id (a tenant GUID); BAD_USER_INPUT otherwise."""
-    if _GUID.match(value) is None:
+    if not is_guid(value):
         raise bad_user_input(
             "id must be a Partner Center customer id: a GUID like "
             "00000000-0000-0000-0000-000000000000.",
