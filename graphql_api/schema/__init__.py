@@ -18,6 +18,7 @@ from ..config import Settings
 from .connection import CustomerConnection, CustomerEdge, PageInfo
 from .customer import Customer, RelationshipToPartner
 from .errors import ErrorCode
+from .execution import LeanExecutionContext
 from .inputs import CustomerSearch, CustomerSearchField
 from .masking import TypedErrors
 from .node import Node
@@ -51,6 +52,7 @@ def create_schema(settings: Settings, **options: Any) -> CustomersSchema:
         query=Query,
         types=[Customer],
         extensions=extensions,
+        execution_context_class=LeanExecutionContext,
         **options,
     )
 

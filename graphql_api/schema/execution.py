@@ -1,0 +1,120 @@
+"""`LeanExecutionContext`: graphql-core's executor with a short path for plain leaf fields.
+
+A 50-customer page asks for about 300 fields, two thirds of them scalars that Strawberry
+resolves with `getattr` (a "basic" field: no resolver, no arguments, no extension). For each
+of those graphql-core still builds a resolve info, runs Strawberry's resolver wrappers, and
+walks `complete_value` through its type checks; together that was most of the GraphQL
+layer's own time (bench/, scenario 1). This context answers such a field with one
+`getattr` and the scalar's own `serialize`, which is what the long path computes too.
+
+Anything unusual goes the long way, so errors keep graphql-core's messages, paths and null
+propagation: a field with arguments, a non-basic field, a middleware, a value the scalar
+can't serialise, null on a non-null field, an attribute that raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from graphql import (
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    is_leaf_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList
+from graphql.pyutils import Path, Undefined
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+
+@dataclass(frozen=True, slots=True)
+class _LeafRead:
+    """How to answer one plain leaf field: the Python attribute and the scalar or enum."""
+
+    attribute: str
+    leaf_type: GraphQLLeafType
+    non_null: bool
+
+
+# Per schema, per (type name, field name): the read, or None for "take the long path".
+_plans: WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], _LeafRead | None]] = (
+    WeakKeyDictionary()
+)
+
+
+def _leaf_read(field_def: GraphQLField) -> _LeafRead | None:
+    """The short path for `field_def`, or None when it needs graphql-core's full treatment."""
+    if field_def.args or not getattr(field_def.resolve, "_is_default", False):
+        return None
+    strawberry_field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(strawberry_field, StrawberryField):
+        return None
+    # Strawberry's basic fields read `getattr(source, python_name)`; any other default
+    # resolver (a config option) is honoured by the long path only.
+    if strawberry_field.default_resolver is not getattr or not strawberry_field.is_basic_field:
+        return None
+    field_type = field_def.type
+    non_null = isinstance(field_type, GraphQLNonNull)
+    named = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+    if not is_leaf_type(named) or strawberry_field.python_name is None:
+        return None
+    return _LeafRead(strawberry_field.python_name, named, non_null)
+
+
+class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context, answering plain leaf fields without the wrappers."""
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """One field: the short path when it applies and succeeds, else graphql-core's."""
+        node = field_details_list[0].node
+        read = self._read_for(parent_type, node.name.value) if not node.arguments else None
+        # Extensions with a `resolve` hook wrap every resolver; then every field takes the
+        # long path, so that they still see every field.
+        middleware = self.middleware_manager
+        if read is not None and (middleware is None or not middleware.middlewares):
+            value = self._short_path(read, source)
+            if value is not Undefined:
+                return value
+        return super().execute_field(
+            parent_type, source, field_details_list, path, position_context
+        )
+
+    def _read_for(self, parent_type: GraphQLObjectType, field_name: str) -> _LeafRead | None:
+        plans: dict[tuple[str, str], _LeafRead | None] | None = getattr(self, "_lean_plans", None)
+        if plans is None:
+            plans = self._lean_plans = _plans.setdefault(self.schema, {})
+        key = (parent_type.name, field_name)
+        try:
+            return plans[key]
+        except KeyError:
+            field_def = self.schema.get_field(parent_type, field_name)
+            plans[key] = read = None if field_def is None else _leaf_read(field_def)
+            return read
+
+    @staticmethod
+    def _short_path(read: _LeafRead, source: Any) -> Any:
+        """The completed value, or Undefined to have the long path decide (and report)."""
+        try:
+            value = getattr(source, read.attribute)
+            if value is None:
+                return Undefined if read.non_null else None
+            coerced = read.leaf_type.coerce_output_value(value)
+        except Exception:  # the long path raises it again, located and typed
+            return Undefined
+        return Undefined if coerced is None else coerced
+
+
+__all__ = ["LeanExecutionContext"]
