@@ -32,7 +32,7 @@ from .graphql_view import CORRELATION_HEADER, GraphQLView
 from .limits import hardening_extensions
 from .metrics import MeteredTransport, Metrics
 from .observe import OperationObserver
-from .partner_center import PartnerCenterClient
+from .partner_center import PartnerCenterClient, default_transport
 from .readiness import probe_upstream
 
 GRAPHQL_PATH = "/graphql"
@@ -66,10 +66,8 @@ class _Resources:
 
 
 def _upstream_transport(settings: Settings, metrics: Metrics) -> httpx.AsyncBaseTransport:
-    """The client's transport, counting every request; pool sized like the client's cap."""
-    cap = settings.upstream.max_in_flight
-    limits = httpx.Limits(max_connections=cap, max_keepalive_connections=cap)
-    return MeteredTransport(httpx.AsyncHTTPTransport(limits=limits), metrics)
+    """The client's own transport, counting every request."""
+    return MeteredTransport(default_transport(settings.upstream), metrics)
 
 
 def create_app(settings: Settings | None = None, *, schema: Schema | None = None) -> Starlette:

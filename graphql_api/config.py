@@ -75,6 +75,13 @@ class UpstreamSettings:
     # Exponential back-off between retries: the first wait (also the jitter bound) and the cap.
     retry_backoff_initial: float = 0.5
     retry_backoff_max: float = 8.0
+    # A PEM bundle trusted for Partner Center's TLS instead of certifi's (private CAs,
+    # TLS-inspecting proxies, an emulator behind TLS).
+    ca_bundle: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.ca_bundle is not None and not os.path.isfile(self.ca_bundle):
+            raise ConfigError(f"UPSTREAM_CA_BUNDLE must be a PEM file, got {self.ca_bundle!r}")
 
 
 def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -321,6 +328,7 @@ class Settings:
             ),
             retry_backoff_initial=_seconds(env, "UPSTREAM_RETRY_BACKOFF_INITIAL", 0.5),
             retry_backoff_max=_seconds(env, "UPSTREAM_RETRY_BACKOFF_MAX", 8.0),
+            ca_bundle=_text(env, "UPSTREAM_CA_BUNDLE"),
         )
         return cls(
             server=ServerSettings.from_env(env),

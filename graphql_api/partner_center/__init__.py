@@ -5,6 +5,7 @@ Implementation lives in private modules; this package exports the public interfa
 
 from ._client import PartnerCenterClient
 from ._filters import MAX_FILTER_VALUE_LENGTH
+from ._transport import PooledTransport, default_transport
 from ._validation import MAX_CONTINUATION_TOKEN_LENGTH, MAX_PAGE_SIZE, MIN_PAGE_SIZE, is_guid
 from .call import CallContext
 from .errors import (
@@ -54,6 +55,7 @@ __all__ = [
     "NotFound",
     "PartnerCenterClient",
     "PartnerCenterError",
+    "PooledTransport",
     "RelationshipToPartner",
     "ServerError",
     "ServiceUnavailable",
@@ -63,5 +65,6 @@ __all__ = [
     "UpstreamMalformedResponse",
     "UpstreamTimeout",
     "UpstreamUnavailable",
+    "default_transport",
     "is_guid",
 ]

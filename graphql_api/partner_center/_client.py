@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from http.cookiejar import Cookie, CookieJar
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TypeVar
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -28,6 +29,7 @@ from ._parsing import (
 from ._paths import CUSTOMERS_PATH, normalise_next_uri
 from ._responses import ERROR_BODY_LIMIT, RawResponse, read_bounded
 from ._retry import attempts
+from ._transport import default_transport
 from ._validation import (
     check_continuation_token,
     check_customer_id,
@@ -57,30 +59,25 @@ _MAX_AUTHORIZATION_LENGTH = 16 * 1024
 _MAX_CORRELATION_ID_LENGTH = 128
 _MAX_LOCALE_LENGTH = 35
 _END_OF_LIST = CustomerPage(items=(), total_count=0)
+# Sent with every request, before the call's own headers (what httpx.AsyncClient added).
+_FIXED_HEADERS = (
+    ("Accept-Encoding", "gzip, deflate"),
+    ("User-Agent", f"{_APPLICATION} (httpx {httpx.__version__})"),
+)
 
 T = TypeVar("T")
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed_url(url: str) -> httpx.URL:
+    # httpx validates a URL character by character (tens of microseconds); the same paths
+    # (a customer's profiles, the first page) come back request after request, and
+    # httpx.URL is immutable, so one parse serves them all.
+    return httpx.URL(url)
+
+
 class _EndOfList(Exception):
     """A seek ran past the last page (HTTP 400, code 2000): not a failure."""
-
-
-class _NoCookies(CookieJar):
-    """A cookie jar that keeps nothing.
-
-    One client serves every caller, so a cookie that one answer set (a load balancer's
-    affinity cookie, say) must never ride along with another caller's request; Partner
-    Center authenticates by bearer token and needs none. Dropping them also spares a
-    Set-Cookie parse on every response.
-    """
-
-    def extract_cookies(self, response: Any, request: Any) -> None:
-        """Keep no cookie from `response`."""
-        return
-
-    def set_cookie(self, cookie: Cookie) -> None:
-        """Keep no cookie."""
-        return
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,23 +113,17 @@ class PartnerCenterClient:
         self._settings = settings
         self._slots = asyncio.Semaphore(settings.max_in_flight)
         self._in_flight = 0
-        self._http = httpx.AsyncClient(
-            base_url=settings.base_url,
-            transport=transport,
-            timeout=httpx.Timeout(
-                connect=settings.connect_timeout,
-                read=settings.read_timeout,
-                write=settings.read_timeout,
-                pool=settings.connect_timeout,
-            ),
-            # As many pooled connections as requests we ever let run at once.
-            limits=httpx.Limits(
-                max_connections=settings.max_in_flight,
-                max_keepalive_connections=settings.max_in_flight,
-            ),
-            follow_redirects=False,
-            cookies=_NoCookies(),
-        )
+        # Requests go straight to the transport: of httpx.AsyncClient's extras this client
+        # wants none (no cookie jar, which would share one caller's cookies with the next;
+        # no redirects; no auth flow), and skipping them saves CPU on every call.
+        self._transport = transport if transport is not None else default_transport(settings)
+        self._base_url = httpx.URL(settings.base_url.rstrip("/") + "/")
+        self._timeouts = httpx.Timeout(
+            connect=settings.connect_timeout,
+            read=settings.read_timeout,
+            write=settings.read_timeout,
+            pool=settings.connect_timeout,
+        ).as_dict()
 
     @property
     def calls_in_flight(self) -> int:
@@ -141,7 +132,7 @@ class PartnerCenterClient:
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._http.aclose()
+        await self._transport.aclose()
 
     async def __aenter__(self) -> PartnerCenterClient:
         return self
@@ -166,7 +157,7 @@ class PartnerCenterClient:
         if search is not None:
             params["filter"] = encode_filter(search)
         response = await self._get(call, CUSTOMERS_PATH, params=params)
-        return self._parse(response, lambda doc: parse_customer_page(doc, self._http.base_url))
+        return self._parse(response, lambda doc: parse_customer_page(doc, self._base_url))
 
     async def next_customers(
         self,
@@ -197,7 +188,7 @@ class PartnerCenterClient:
             )
         except _EndOfList:
             return _END_OF_LIST
-        return self._parse(response, lambda doc: parse_customer_page(doc, self._http.base_url))
+        return self._parse(response, lambda doc: parse_customer_page(doc, self._base_url))
 
     async def follow_next_link(self, call: CallContext, link: NextLink) -> CustomerPage:
         """The next page through `links.next`, replayed as given (uri normalised under /v1).
@@ -205,13 +196,13 @@ class PartnerCenterClient:
         Only a path on the configured base URL is followed (ValueError otherwise), and only
         its safe headers are copied. End of list and rejected tokens as in next_customers.
         """
-        path = normalise_next_uri(link.uri, self._http.base_url)
+        path = normalise_next_uri(link.uri, self._base_url)
         headers = tuple((k, v) for k, v in link.headers if is_safe_link_header(k, v))
         try:
             response = await self._get(call, path, extra_headers=headers, seek=True)
         except _EndOfList:
             return _END_OF_LIST
-        return self._parse(response, lambda doc: parse_customer_page(doc, self._http.base_url))
+        return self._parse(response, lambda doc: parse_customer_page(doc, self._base_url))
 
     async def get_customer(self, call: CallContext, customer_id: str) -> Customer:
         """The full customer record, company and billing profiles inline."""
@@ -319,9 +310,14 @@ class PartnerCenterClient:
         request_id: str,
     ) -> RawResponse:
         """Send, then stream the body within its bound; httpx failures become ours."""
-        request = self._http.build_request("GET", path, params=params, headers=list(headers))
+        request = httpx.Request(
+            "GET",
+            self._url(path, params),
+            headers=[*_FIXED_HEADERS, *headers],
+            extensions={"timeout": self._timeouts},
+        )
         try:
-            response = await self._http.send(request, stream=True)
+            response = await self._transport.handle_async_request(request)
             try:
                 limit = (
                     self._settings.max_response_bytes
@@ -356,6 +352,13 @@ class PartnerCenterClient:
             headers=response.headers,
             body=body,
         )
+
+    def _url(self, path: str, params: Mapping[str, str] | None) -> httpx.URL:
+        """`path` (which may carry its query) under the base URL, with `params` appended."""
+        url = f"{self._base_url}{path.lstrip('/')}"
+        if params:
+            url += ("&" if "?" in path else "?") + urlencode(params, quote_via=quote)
+        return _parsed_url(url)
 
     def _headers(
         self, call: CallContext, request_id: str, extra: Sequence[tuple[str, str]]
