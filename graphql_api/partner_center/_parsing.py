@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 
 import httpx
+import orjson
 
 from ._paths import normalise_next_uri
 from ._validation import (
@@ -56,6 +57,7 @@ _MAX_LINK_HEADERS = 16
 _MAX_LINK_HEADER_VALUE = MAX_CONTINUATION_TOKEN_LENGTH
 
 JsonObject = Mapping[str, object]
+_BOM = b"\xef\xbb\xbf"
 
 
 class MalformedBody(ValueError):
@@ -66,6 +68,12 @@ def decode_json(body: bytes, content_type: str | None) -> object:
     """Decode a success body: JSON content type, UTF-8 with or without a byte-order mark."""
     if not _is_json_media_type(content_type):
         raise MalformedBody("expected a JSON content type")
+    try:
+        # orjson parses a page several times faster than json; what it refuses (a BOM,
+        # NaN, huge integers, invalid UTF-8...) gets the standard library's verdict below.
+        return orjson.loads(body[len(_BOM) :] if body.startswith(_BOM) else body)
+    except orjson.JSONDecodeError:
+        pass
     try:
         # utf-8-sig drops a leading BOM, which Partner Center is known to send.
         text = body.decode("utf-8-sig")

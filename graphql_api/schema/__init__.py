@@ -18,7 +18,7 @@ from ..config import Settings
 from .connection import CustomerConnection, CustomerEdge, PageInfo
 from .customer import Customer, RelationshipToPartner
 from .errors import ErrorCode
-from .execution import LeanExecutionContext
+from .execution import LeanExecutionContext, use_direct_resolvers
 from .inputs import CustomerSearch, CustomerSearchField
 from .masking import TypedErrors
 from .node import Node
@@ -48,13 +48,15 @@ def create_schema(settings: Settings, **options: Any) -> CustomersSchema:
     # `settings` reaches resolvers through the request context; taking it here keeps the
     # signature stable for options that will depend on it (introspection, limits).
     del settings
-    return CustomersSchema(
+    schema = CustomersSchema(
         query=Query,
         types=[Customer],
         extensions=extensions,
         execution_context_class=LeanExecutionContext,
         **options,
     )
+    use_direct_resolvers(schema)
+    return schema
 
 
 def print_sdl(schema: strawberry.Schema) -> str:
