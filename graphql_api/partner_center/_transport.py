@@ -89,7 +89,12 @@ def environment_proxy(url: str) -> str | None:
     if proxy_bypass(parts.hostname or ""):
         return None
     proxies = getproxies()
-    return proxies.get(parts.scheme) or proxies.get("all")
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if proxy and "://" not in proxy:
+        # A bare `host:port` (a common way to set these) means an http proxy to httpx and
+        # curl; aiohttp would refuse it as a URL without a scheme.
+        proxy = f"http://{proxy}"
+    return proxy
 
 
 def default_transport(settings: UpstreamSettings) -> PooledTransport:
