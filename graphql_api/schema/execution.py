@@ -33,7 +33,7 @@ from graphql import (
     GraphQLSchema,
     is_leaf_type,
 )
-from graphql.execution.collect_fields import FieldDetailsList
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.base import BaseSchema
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -75,6 +75,10 @@ def _leaf_read(field_def: GraphQLField) -> _LeafRead | None:
     return _LeafRead(strawberry_field.python_name, named, non_null)
 
 
+# Per executor: id of a field set -> (the set, kept alive; its reads or None).
+_FieldSetReads = dict[int, tuple[GroupedFieldSet, list[_LeafRead | None] | None]]
+
+
 class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context, answering plain leaf fields without the wrappers."""
 
@@ -100,10 +104,86 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             parent_type, source, field_details_list, path, position_context
         )
 
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> Any:
+        """An object's fields: plain leaves read in place, the others graphql-core's way.
+
+        The leaves skip even their `Path` and `execute_field` call; a page's company
+        profiles are made of nothing else. Keys keep the selection's order.
+        """
+        reads = self._reads_of(parent_type, grouped_field_set)
+        if reads is None:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        done: dict[str, Any] = {}
+        rest: GroupedFieldSet = {}
+        for (response_name, field_details_list), read in zip(
+            grouped_field_set.items(), reads, strict=True
+        ):
+            if read is not None:
+                value = self._short_path(read, source_value)
+                if value is not Undefined:
+                    done[response_name] = value
+                    continue
+            rest[response_name] = field_details_list
+        if not rest:
+            return done
+        others = super().execute_fields(parent_type, source_value, path, rest, position_context)
+
+        def in_order(resolved: dict[str, Any]) -> dict[str, Any]:
+            # graphql-core leaves out a field it could not find (Undefined): so does this.
+            ordered = {}
+            for name in grouped_field_set:
+                if name in done:
+                    ordered[name] = done[name]
+                elif name in resolved:
+                    ordered[name] = resolved[name]
+            return ordered
+
+        if isinstance(others, dict):
+            return in_order(others)
+
+        async def merged() -> dict[str, Any]:
+            return in_order(await others)
+
+        return merged()
+
+    def _reads_of(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> list[_LeafRead | None] | None:
+        """Per field of the set, its leaf read; None when no field has one (or middleware)."""
+        middleware = self.middleware_manager
+        if middleware is not None and middleware.middlewares:
+            return None
+        cache: _FieldSetReads | None = getattr(self, "_lean_field_sets", None)
+        if cache is None:
+            cache = {}
+            self._lean_field_sets = cache
+        # graphql-core memoizes a sub-selection's field set, so the items of a list share
+        # one; the entry keeps it alive so that its id is not reused during the operation.
+        entry = cache.get(id(grouped_field_set))
+        if entry is not None:
+            return entry[1]
+        reads: list[_LeafRead | None] = []
+        for field_details_list in grouped_field_set.values():
+            node = field_details_list[0].node
+            reads.append(None if node.arguments else self._read_for(parent_type, node.name.value))
+        result = reads if any(read is not None for read in reads) else None
+        cache[id(grouped_field_set)] = (grouped_field_set, result)
+        return result
+
     def _read_for(self, parent_type: GraphQLObjectType, field_name: str) -> _LeafRead | None:
         plans: dict[tuple[str, str], _LeafRead | None] | None = getattr(self, "_lean_plans", None)
         if plans is None:
-            plans = self._lean_plans = _plans.setdefault(self.schema, {})
+            plans = _plans.setdefault(self.schema, {})
+            self._lean_plans = plans
         key = (parent_type.name, field_name)
         try:
             return plans[key]
