@@ -245,8 +245,22 @@ class PartnerCenterClient:
         last_failure: PartnerCenterError | None = None
         try:
             async with asyncio.timeout_at(deadline):
+                # The first attempt runs outside stamina: setting up its retry context costs
+                # about as much CPU as a pooled request itself, and most calls succeed at
+                # once. A failure is replayed as stamina's first attempt, so the policy,
+                # waits and retry hooks are exactly those of a call made under stamina.
+                try:
+                    return await self._attempt(
+                        path, params, headers, call.correlation_id, request_id, seek
+                    )
+                except PartnerCenterError as failure:
+                    last_failure = first_failure = failure
+                replayed = False
                 async for attempt in attempts(self._settings, remaining):
                     with attempt:
+                        if not replayed:
+                            replayed = True
+                            raise first_failure
                         try:
                             return await self._attempt(
                                 path, params, headers, call.correlation_id, request_id, seek
