@@ -36,6 +36,7 @@ from typing import Any
 import httpx
 import uvloop
 
+from graphql_api.app import http_extensions
 from graphql_api.config import SchemaSettings, Settings, UpstreamSettings
 from graphql_api.context import RequestContext
 from graphql_api.partner_center import CallContext, PartnerCenterClient
@@ -158,7 +159,8 @@ async def graphql_figure(
 ) -> Figure:
     """`query` through the schema, loaders and client, with an in-flight cap of `cap`."""
     settings = _settings(emulator.url, cap)
-    schema = create_schema(settings)
+    # The schema as the service builds it, parser and validation caches included.
+    schema = create_schema(settings, extensions=http_extensions(settings))
     async with PartnerCenterClient(settings.upstream) as client:
 
         async def run() -> None:

@@ -19,6 +19,7 @@ client maps to typed errors.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
@@ -54,6 +55,20 @@ def _httpx_error(exc: Exception, request: httpx.Request) -> httpx.TransportError
     if isinstance(exc, aiohttp.ClientError | OSError):
         return httpx.ReadError(str(exc) or type(exc).__name__, request=request)
     return None
+
+
+# A client sends the same few URLs and one set of timeouts over and over; both objects are
+# immutable, so each is built once (tens of microseconds per request otherwise).
+@functools.lru_cache(maxsize=4096)
+def _yarl_url(url: str) -> URL:
+    return URL(url, encoded=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _client_timeout(
+    pool: float | None, connect: float | None, read: float | None
+) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=None, connect=pool, sock_connect=connect, sock_read=read)
 
 
 class _BodyStream(httpx.AsyncByteStream):
@@ -151,16 +166,13 @@ class PooledTransport(httpx.AsyncBaseTransport):
         try:
             response = await self._open_session().request(
                 request.method,
-                URL(str(request.url), encoded=True),
+                _yarl_url(str(request.url)),
                 headers=request.headers.multi_items(),
                 data=body or None,
                 allow_redirects=False,
                 proxy=self._proxy,
-                timeout=aiohttp.ClientTimeout(
-                    total=None,
-                    connect=timeouts.get("pool"),
-                    sock_connect=timeouts.get("connect"),
-                    sock_read=timeouts.get("read"),
+                timeout=_client_timeout(
+                    timeouts.get("pool"), timeouts.get("connect"), timeouts.get("read")
                 ),
             )
         except Exception as exc:
