@@ -26,6 +26,7 @@ from strawberry.extensions import SchemaExtension
 
 from .authentication import Authenticator
 from .body_limit import BodySizeLimitMiddleware
+from .collector import tune_for_serving
 from .config import Settings
 from .graphiql import STATIC_PATH, AssetDirectory, GraphiQLPage
 from .graphql_view import CORRELATION_HEADER, GraphQLView
@@ -173,8 +174,14 @@ def create_app(settings: Settings | None = None, *, schema: Schema | None = None
 
 
 def app_from_env() -> Starlette:
-    """Factory for `uvicorn --factory` (each worker process builds its own app from env)."""
-    return create_app(Settings.from_env())
+    """Factory for `uvicorn --factory` (each worker process builds its own app from env).
+
+    It is what `graphql-api serve` runs in each worker, so it also sets the process's
+    garbage collector for serving (collector.py).
+    """
+    app = create_app(Settings.from_env())
+    tune_for_serving()
+    return app
 
 
 __all__ = ["GRAPHQL_PATH", "app_from_env", "create_app", "http_extensions"]

@@ -8,6 +8,7 @@ from typing import Any
 
 import uvicorn
 
+from graphql_api.collector import tune_for_serving
 from graphql_api.emulator.app import create_emulator_app
 from graphql_api.emulator.config import EmulatorConfig
 
@@ -95,6 +96,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"Partner Center emulator at {base}/v1/customers "
           f"({args.customers} customers, seed {args.seed}); stats at {base}/_emulator/stats",
           flush=True)
+    tune_for_serving()
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
