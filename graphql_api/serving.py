@@ -50,6 +50,7 @@ class EmbeddedEmulator:
 
     def __init__(self) -> None:
         from .emulator import EmulatorConfig, create_emulator_app
+        from .emulator.serve import KEEPALIVE_SECONDS as EMULATOR_KEEPALIVE_SECONDS
 
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -63,6 +64,9 @@ class EmbeddedEmulator:
             log_level="warning",
             access_log=False,
             lifespan="auto",
+            # Longer than the client's own keep-alive (partner_center/_transport.py), so the
+            # client always closes an idle connection first and never races our close.
+            timeout_keep_alive=EMULATOR_KEEPALIVE_SECONDS,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -165,6 +169,7 @@ def main(args: argparse.Namespace) -> int:
                 # The service sits behind load balancers; it reads no client-IP headers.
                 proxy_headers=False,
                 server_header=False,
+                timeout_keep_alive=settings.server.keepalive_timeout,
             )
     finally:
         if emulator is not None:

@@ -85,6 +85,10 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     )
 
 
+# Seconds an idle client connection stays open.
+KEEPALIVE_SECONDS = 75
+
+
 def main(args: argparse.Namespace) -> int:
     """Serve the emulator until interrupted; 2 on a bad flag."""
     try:
@@ -97,7 +101,16 @@ def main(args: argparse.Namespace) -> int:
           f"({args.customers} customers, seed {args.seed}); stats at {base}/_emulator/stats",
           flush=True)
     tune_for_serving()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        # Longer than a client's keep-alive (httpx and our client keep idle connections 5 s),
+        # so the client closes idle connections first: closing them ourselves at the same
+        # moment would race its next request, which would then meet a reset.
+        timeout_keep_alive=KEEPALIVE_SECONDS,
+    )
     return 0
 
 

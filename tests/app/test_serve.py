@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -178,3 +179,32 @@ def test_serve_refuses_bad_flags(flag: list[str]) -> None:
     )
     assert finished.returncode == 2
     assert "--workers must be at least 1" in finished.stderr
+
+
+def _idle_connection_survives(base: str, idle_seconds: float) -> bool:
+    """Whether one keep-alive connection still answers after `idle_seconds` of silence."""
+    host, port = base.removeprefix("http://").split(":")
+    request = f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(request)
+        assert b"200" in conn.recv(65536).split(b"\r\n", 1)[0]
+        time.sleep(idle_seconds)
+        try:
+            conn.sendall(request)
+            return conn.recv(65536).startswith(b"HTTP/1.1 200")
+        except OSError:
+            return False
+
+
+def test_idle_caller_connections_stay_open_past_common_client_keep_alives(
+    tmp_path: Path,
+) -> None:
+    # httpx and aiohttp keep idle connections 5 s; closing ours at the same moment would
+    # race their next request. The default keeps them 75 s.
+    with serve(tmp=tmp_path) as served:
+        assert _idle_connection_survives(served.base, idle_seconds=6)
+
+
+def test_http_keepalive_timeout_closes_idle_caller_connections(tmp_path: Path) -> None:
+    with serve(env={"HTTP_KEEPALIVE_TIMEOUT": "1"}, tmp=tmp_path) as served:
+        assert not _idle_connection_survives(served.base, idle_seconds=2.5)
