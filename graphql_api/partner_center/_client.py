@@ -6,7 +6,7 @@ import asyncio
 import functools
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TypeVar
@@ -241,6 +241,9 @@ class PartnerCenterClient:
         def remaining() -> float:
             return deadline - loop.time()
 
+        def attempt_once() -> Awaitable[_Answer]:
+            return self._attempt(path, params, headers, call.correlation_id, request_id, seek)
+
         # The failure that led to the back-off the deadline cut short, kept as the cause.
         last_failure: PartnerCenterError | None = None
         try:
@@ -250,9 +253,7 @@ class PartnerCenterClient:
                 # once. A failure is replayed as stamina's first attempt, so the policy,
                 # waits and retry hooks are exactly those of a call made under stamina.
                 try:
-                    return await self._attempt(
-                        path, params, headers, call.correlation_id, request_id, seek
-                    )
+                    return await attempt_once()
                 except PartnerCenterError as failure:
                     last_failure = first_failure = failure
                 replayed = False
@@ -262,9 +263,7 @@ class PartnerCenterClient:
                             replayed = True
                             raise first_failure
                         try:
-                            return await self._attempt(
-                                path, params, headers, call.correlation_id, request_id, seek
-                            )
+                            return await attempt_once()
                         except PartnerCenterError as failure:
                             last_failure = failure
                             raise

@@ -33,7 +33,7 @@ from graphql import (
     GraphQLSchema,
     is_leaf_type,
 )
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.collect_fields import GroupedFieldSet
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.base import BaseSchema
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -80,29 +80,11 @@ _FieldSetReads = dict[int, tuple[GroupedFieldSet, list[_LeafRead | None] | None]
 
 
 class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's execution context, answering plain leaf fields without the wrappers."""
+    """Strawberry's execution context, answering plain leaf fields without the wrappers.
 
-    def execute_field(
-        self,
-        parent_type: GraphQLObjectType,
-        source: Any,
-        field_details_list: FieldDetailsList,
-        path: Path,
-        position_context: Any,
-    ) -> Any:
-        """One field: the short path when it applies and succeeds, else graphql-core's."""
-        node = field_details_list[0].node
-        read = self._read_for(parent_type, node.name.value) if not node.arguments else None
-        # Extensions with a `resolve` hook wrap every resolver; then every field takes the
-        # long path, so that they still see every field.
-        middleware = self.middleware_manager
-        if read is not None and (middleware is None or not middleware.middlewares):
-            value = self._short_path(read, source)
-            if value is not Undefined:
-                return value
-        return super().execute_field(
-            parent_type, source, field_details_list, path, position_context
-        )
+    Every object's fields pass through `execute_fields` (root fields too), so that is the one
+    place the short path is taken; what it leaves goes to graphql-core's `execute_field`.
+    """
 
     def execute_fields(
         self,
