@@ -69,8 +69,8 @@ def decode_json(body: bytes, content_type: str | None) -> object:
     if not _is_json_media_type(content_type):
         raise MalformedBody("expected a JSON content type")
     try:
-        # orjson parses a page several times faster than json; what it refuses (a BOM,
-        # NaN, huge integers, invalid UTF-8...) gets the standard library's verdict below.
+        # orjson parses a page several times faster than json; what it refuses (NaN,
+        # integers past 64 bits, invalid UTF-8...) gets the standard library's verdict below.
         return orjson.loads(body[len(_BOM) :] if body.startswith(_BOM) else body)
     except orjson.JSONDecodeError:
         pass
