@@ -59,6 +59,11 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _check_ca_bundle(name: str, path: str | None) -> None:
+    if path is not None and not os.path.isfile(path):
+        raise ConfigError(f"{name} must be a PEM file, got {path!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class UpstreamSettings:
     """How the REST client talks to Partner Center."""
@@ -80,8 +85,7 @@ class UpstreamSettings:
     ca_bundle: str | None = None
 
     def __post_init__(self) -> None:
-        if self.ca_bundle is not None and not os.path.isfile(self.ca_bundle):
-            raise ConfigError(f"UPSTREAM_CA_BUNDLE must be a PEM file, got {self.ca_bundle!r}")
+        _check_ca_bundle("UPSTREAM_CA_BUNDLE", self.ca_bundle)
 
 
 def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -208,8 +212,7 @@ class AuthSettings:
             raise ConfigError(
                 f"AZURE_AUTHORITY_HOST must be an https URL, got {self.authority_host!r}"
             )
-        if self.ca_bundle is not None and not os.path.isfile(self.ca_bundle):
-            raise ConfigError(f"AUTH_CA_BUNDLE must be a PEM file, got {self.ca_bundle!r}")
+        _check_ca_bundle("AUTH_CA_BUNDLE", self.ca_bundle)
         if self.token_refresh_margin < 0 or self.leeway < 0:
             raise ConfigError("token refresh margin and leeway must not be negative")
 
