@@ -2,8 +2,9 @@
 
 The emulator runs as its own process (`python -m graphql_api emulator --latency-ms 50`), so
 its work does not share this process's interpreter; the GraphQL side runs here, through the
-real schema, request context, loaders and REST client (`schema.execute`), which is what is
-measured. Each figure is the median (and the best) of `--repeat` runs after a warm-up run.
+real schema, request context, loaders and REST client (`schema.execute`), with the garbage
+collector tuned as `graphql-api serve` tunes it; that is what is measured. Each figure is
+the median (and the best) of `--repeat` runs after a warm-up run.
 
 For each run it prints the upstream calls (counted by the emulator), the wall time, and its
 ratio to the critical-path bound: one list call, then ceil(calls / cap) rounds of
@@ -37,6 +38,7 @@ import httpx
 import uvloop
 
 from graphql_api.app import http_extensions
+from graphql_api.collector import tune_for_serving
 from graphql_api.config import SchemaSettings, Settings, UpstreamSettings
 from graphql_api.context import RequestContext
 from graphql_api.partner_center import CallContext, PartnerCenterClient
@@ -236,6 +238,8 @@ async def measure(latency_ms: float, caps: list[int], repeat: int) -> list[Figur
     """Every scenario against one emulator with `latency_ms` of added latency."""
     latency = latency_ms / 1000
     figures: list[Figure] = []
+    # The collector as `graphql-api serve` sets it: this process plays the service.
+    tune_for_serving()
     with emulator_process(latency_ms, customers=500) as emulator:
         for cap in caps:
             figures.append(await graphql_figure(

@@ -60,10 +60,11 @@ async def _answer(em: Emulator, request: Request, handler: Handler) -> Response 
         retry_after=config.retry_after_seconds,
         huge_response_bytes=config.huge_response_bytes,
     )
+    path: str = request.scope["path"]
     delay = config.latency_ms / 1000 + faults.slow_delay(config, em.dice)
     if delay > 0:
         await asyncio.sleep(delay)
-    if faults.hangs(config, request.url.path):
+    if faults.hangs(config, path):
         if await faults.hang(request.receive, config.hang_seconds):
             return None
         return faults.render("gateway_timeout", ctx)
@@ -78,8 +79,8 @@ async def _answer(em: Emulator, request: Request, handler: Handler) -> Response 
     kind = faults.choose(config, em.dice)
     if kind is not None:
         return faults.render(kind, ctx)
-    if request.url.path.startswith(_CUSTOMER_PREFIX):
-        spec = faults.for_customer(config, request.url.path[len(_CUSTOMER_PREFIX) :])
+    if path.startswith(_CUSTOMER_PREFIX):
+        spec = faults.for_customer(config, path[len(_CUSTOMER_PREFIX) :])
         if spec is not None:
             return faults.render(spec, ctx)
     try:
@@ -93,7 +94,7 @@ def _record(request: Request, route: str, status: int | None) -> CallRecord:
     return CallRecord(
         route=route,
         method=request.method,
-        path=request.url.path,
+        path=request.scope["path"],
         status=status,
         request_id=headers.get("ms-requestid"),
         correlation_id=headers.get("ms-correlationid"),
@@ -122,7 +123,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     """Unknown routes and wrong methods, answered in the gateway's shape."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     em: Emulator = request.app.state.emulator
-    counted = not request.url.path.startswith("/_emulator")
+    counted = not request.scope["path"].startswith("/_emulator")
     if counted:
         em.stats.arrived("other")
     if status == 404:

@@ -13,10 +13,10 @@ gateway bodies never do, since another layer writes them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -49,7 +49,9 @@ class RequestRejected(Exception):
 
 def json_bytes(payload: Any, *, bom: bool) -> bytes:
     """Serialise as UTF-8 JSON (non-ASCII kept raw), optionally after a byte-order mark."""
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # orjson writes what json.dumps(ensure_ascii=False, separators=(",", ":")) writes, in a
+    # fraction of the time: a list page of 100 customers is most of the emulator's CPU.
+    body = orjson.dumps(payload)
     return BOM + body if bom else body
 
 

@@ -1,0 +1,206 @@
+"""Billing calls started from the list, ahead of the fields that would batch them.
+
+`Loaders.start_billing` is what `customers` calls once its window is read and the
+operation asks the listed customers for billing: the calls must be those the batch would
+make, leave within one loop turn, keep a failure to its own key, and wait whenever a
+sibling field is still deciding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from graphql import GraphQLResolveInfo
+from strawberry.extensions import SchemaExtension
+
+from graphql_api.context import RequestContext
+from graphql_api.loaders import Loaders, create_loaders
+from graphql_api.partner_center import (
+    CallContext,
+    NotFound,
+    PartnerCenterClient,
+    default_transport,
+)
+from graphql_api.schema import create_schema
+from tests.live_emulator import LiveEmulator
+from tests.schema.conftest import settings_for
+
+from .conftest import CAP, TOKEN, calls
+
+UNKNOWN_ID = "00000000-0000-4000-8000-00000000beef"
+
+
+@pytest.fixture
+async def client(emulator: LiveEmulator) -> AsyncIterator[PartnerCenterClient]:
+    """A real client on the emulator, with the loader tests' in-flight cap."""
+    settings = settings_for(emulator.url, upstream={"max_in_flight": CAP})
+    async with PartnerCenterClient(settings.upstream) as client:
+        yield client
+
+
+def _loaders(client: PartnerCenterClient) -> Loaders:
+    call = CallContext(authorization=TOKEN, correlation_id="billing-start-tests")
+    return create_loaders(client, call, max_batch_size=100)
+
+
+async def test_started_calls_fill_the_cap_within_one_loop_turn_and_serve_the_loads(
+    emulator: LiveEmulator, client: PartnerCenterClient
+) -> None:
+    loaders = _loaders(client)
+    sources = emulator.customers[:20]
+
+    assert loaders.start_billing(s.id for s in sources)
+    await asyncio.sleep(0)
+    in_flight_after_one_turn = client.calls_in_flight
+    profiles = await asyncio.gather(*(loaders.billing_profile.load(s.id) for s in sources))
+    again = await loaders.billing_profile.load(sources[3].id.upper())
+
+    assert in_flight_after_one_turn == CAP
+    assert [p.email for p in profiles] == [s.billing.email for s in sources]
+    assert again is profiles[3]
+    counted = calls(emulator)
+    assert (counted["billing"], counted["customer"], counted["list"]) == (20, 0, 0)
+
+
+async def test_customers_expected_in_full_or_already_loading_are_not_started(
+    emulator: LiveEmulator, client: PartnerCenterClient
+) -> None:
+    loaders = _loaders(client)
+    full, loading, plain = (c.id for c in emulator.customers[30:33])
+    loaders.expect_full([full])
+    record = loaders.customer.load(loading)
+
+    assert loaders.start_billing([full, loading, plain])
+    billing = await asyncio.gather(
+        *(loaders.billing_profile.load(i) for i in (full, loading, plain))
+    )
+    await record
+
+    assert [b.email for b in billing] == [c.billing.email for c in emulator.customers[30:33]]
+    counted = calls(emulator)
+    # The two full records carry their billing; only the third takes the billing route.
+    assert (counted["customer"], counted["billing"]) == (2, 1)
+
+
+async def test_refused_while_a_list_page_is_in_flight(
+    emulator: LiveEmulator, client: PartnerCenterClient
+) -> None:
+    loaders = _loaders(client)
+    page = asyncio.ensure_future(loaders.page(token=None, size=10, search=None))
+    await asyncio.sleep(0)
+
+    started = loaders.start_billing([emulator.customers[40].id])
+    await page
+
+    assert started is False
+    assert client.calls_in_flight == 0
+    assert calls(emulator)["billing"] == 0
+
+
+async def test_refused_while_a_sibling_is_planning(
+    emulator: LiveEmulator, client: PartnerCenterClient
+) -> None:
+    loaders = _loaders(client)
+    with loaders.planning():
+        started = loaders.start_billing([emulator.customers[41].id])
+
+    assert started is False
+    assert loaders.billing_profile.has(emulator.customers[41].id) is False
+
+
+async def test_a_failed_started_call_fails_its_key_alone(
+    emulator: LiveEmulator, client: PartnerCenterClient
+) -> None:
+    loaders = _loaders(client)
+    known = emulator.customers[50]
+
+    assert loaders.start_billing([UNKNOWN_ID, known.id])
+    results = await asyncio.gather(
+        loaders.billing_profile.load(UNKNOWN_ID),
+        loaders.billing_profile.load(known.id),
+        return_exceptions=True,
+    )
+
+    assert isinstance(results[0], NotFound)
+    assert getattr(results[1], "email", None) == known.billing.email
+
+
+async def test_a_failed_call_nobody_reads_is_not_reported_as_lost(
+    client: PartnerCenterClient,
+) -> None:
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, Any]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+    try:
+        loaders = _loaders(client)
+        assert loaders.start_billing([UNKNOWN_ID])
+        # The loader's own future, waited for without reading its outcome.
+        held = loaders.billing_profile.load(UNKNOWN_ID)
+        await asyncio.wait([held])
+        del held, loaders
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(previous)
+
+    assert reported == []
+
+
+class _FieldCounter(SchemaExtension):
+    """Counts billingProfile fields as GraphQL resolves them."""
+
+    resolved = 0
+
+    def resolve(
+        self, _next: Any, root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        if info.field_name == "billingProfile":
+            type(self).resolved += 1
+        return _next(root, info, *args, **kwargs)
+
+
+class _FirstBillingSend(httpx.AsyncBaseTransport):
+    """Notes how many billingProfile fields GraphQL had reached when billing calls left."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.fields_reached_at_sends: list[int] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/profiles/billing"):
+            self.fields_reached_at_sends.append(_FieldCounter.resolved)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_a_listed_page_sends_its_first_billing_calls_before_graphql_reaches_the_fields(
+    emulator: LiveEmulator,
+) -> None:
+    settings = settings_for(emulator.url, upstream={"max_in_flight": CAP})
+    schema = create_schema(settings, extensions=[_FieldCounter])
+    _FieldCounter.resolved = 0
+    transport = _FirstBillingSend(default_transport(settings.upstream))
+    async with PartnerCenterClient(settings.upstream, transport=transport) as client:
+        context = RequestContext(
+            client=client, settings=settings, correlation_id="billing-start", authorization=TOKEN
+        )
+        result = await schema.execute(
+            "{ customers(first: 30) { nodes { id billingProfile { email } } } }",
+            context_value=context,
+        )
+
+    assert result.errors is None
+    assert result.data is not None
+    assert len(result.data["customers"]["nodes"]) == 30
+    # The first round (the in-flight cap) left before GraphQL reached any billingProfile.
+    assert transport.fields_reached_at_sends[:CAP] == [0] * CAP
+    assert len(transport.fields_reached_at_sends) == 30
+    assert calls(emulator)["billing"] == 30
