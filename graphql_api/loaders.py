@@ -201,33 +201,40 @@ class Loaders:
         """
         self._full_expected.update(customer_key(i) for i in customer_ids)
 
-    def start_billing(self, customer_ids: Iterable[str]) -> bool:
-        """Start these customers' billing calls now, ahead of their fields; False if too soon.
+    def start_calls(self, *, full: Iterable[str] = (), billing: Iterable[str] = ()) -> bool:
+        """Start these full records and billing profiles now, ahead of their fields.
 
-        For a list page whose items the operation asks billing of. GraphQL reaches the items'
-        `billingProfile` fields only after walking the whole page (about 2 ms for 100), and
-        aiodataloader dispatches their batch a few loop turns after that: started here, the
-        first calls leave before the walk. The calls are those the batch would make (not for
-        customers whose full record is expected or loading: it carries billing), and a
-        failure is still that key's alone. Refused while a sibling field is still deciding
-        (a list page in flight or a plan not yet told), since its decision may make some of
-        these calls unnecessary: the fields' own batch then waits for it as usual.
+        For a list page once its plan is known: `full`, the customers whose full record the
+        operation needs; `billing`, the others it asks billing of. GraphQL reaches the items'
+        fields only after walking the whole page (about 2 ms for 100), and aiodataloader
+        dispatches their batch a few loop turns after that: started here, the first calls
+        leave before the walk. The calls are those the batches would make (a customer whose
+        full record is expected or loading gets no billing call: the record carries it), and
+        a failure is still its key's alone. Returns False, starting nothing, while a sibling
+        field is still deciding (a list page in flight or a plan not yet told), since its
+        decision may make some of these calls unnecessary: the fields' own batches then
+        wait for it as usual.
         """
         if self._pages_in_flight or self._planners:
             return False
-        loop = asyncio.get_running_loop()
-        for customer_id in customer_ids:
+        for customer_id in full:
+            self._start(self.customer, customer_id, self._fetch_customer)
+        for customer_id in billing:
             key = customer_key(customer_id)
-            if key in self._full_expected or self.customer.has(key):
-                continue
-            if self.billing_profile.has(key):
-                continue
-            call = loop.create_task(self._client.get_billing_profile(self._call, customer_id))
-            # A field that is never resolved (its parent failed) leaves the outcome unread;
-            # reading it here keeps asyncio from logging it as lost.
-            call.add_done_callback(_read_outcome)
-            self.billing_profile.hold(key, call)
+            if key not in self._full_expected and not self.customer.has(key):
+                self._start(self.billing_profile, customer_id, self._fetch_billing_profile)
         return True
+
+    def _start(
+        self, loader: _Loader[V], customer_id: str, fetch: Callable[[str], Awaitable[V]]
+    ) -> None:
+        if loader.has(customer_id):
+            return
+        call = asyncio.ensure_future(fetch(customer_id))
+        # A field that is never resolved (its parent failed) leaves the outcome unread;
+        # reading it here keeps asyncio from logging it as lost.
+        call.add_done_callback(_read_outcome)
+        loader.hold(customer_id, call)
 
     @contextmanager
     def planning(self) -> Iterator[None]:
@@ -260,15 +267,19 @@ class Loaders:
         return await _settle([one(key) for key in keys])
 
     async def _load_customers(self, ids: list[str]) -> list[Customer]:
-        records = await _settle([self._client.get_customer(self._call, i) for i in ids])
-        for record in records:
-            if isinstance(record, Customer):
-                # The full record carries both profiles: later asks for them cost nothing.
-                if record.company_profile is not None:
-                    self.company_profile.prime(record.id, record.company_profile)
-                if record.billing_profile is not None:
-                    self.billing_profile.prime(record.id, record.billing_profile)
-        return records
+        return await _settle([self._fetch_customer(i) for i in ids])
+
+    async def _fetch_customer(self, customer_id: str) -> Customer:
+        record = await self._client.get_customer(self._call, customer_id)
+        # The full record carries both profiles: later asks for them cost nothing.
+        if record.company_profile is not None:
+            self.company_profile.prime(record.id, record.company_profile)
+        if record.billing_profile is not None:
+            self.billing_profile.prime(record.id, record.billing_profile)
+        return record
+
+    async def _fetch_billing_profile(self, customer_id: str) -> BillingProfile:
+        return await self._client.get_billing_profile(self._call, customer_id)
 
     async def _load_company_profiles(self, ids: list[str]) -> list[CompanyProfile | None]:
         async def one(customer_id: str) -> CompanyProfile | None:
@@ -286,7 +297,7 @@ class Loaders:
                 record = await self.customer.load(customer_id)
                 if record.billing_profile is not None:
                     return record.billing_profile
-            return await self._client.get_billing_profile(self._call, customer_id)
+            return await self._fetch_billing_profile(customer_id)
 
         return await _settle([one(i) for i in ids])
 

@@ -111,12 +111,15 @@ class Query:
                 edge.customer.id for edge in window.edges if needs.needs_full(edge.customer)
             }
             loaders.expect_full(full)
-        if needs.billing_profile and loaders.start_billing(
-            edge.customer.id for edge in window.edges if edge.customer.id not in full
-        ):
-            # One loop turn lets the first billing calls leave before GraphQL walks the page
-            # and reaches the fields that would otherwise batch them (issue 4's bench: the
-            # walk and aiodataloader's dispatch were ~3 ms of a 400 ms critical path).
+        billing = (
+            [edge.customer.id for edge in window.edges if edge.customer.id not in full]
+            if needs.billing_profile
+            else []
+        )
+        if (full or billing) and loaders.start_calls(full=full, billing=billing):
+            # One loop turn lets the first calls leave before GraphQL walks the page and
+            # reaches the fields that would otherwise batch them (issue 4's bench: the walk
+            # and aiodataloader's dispatch were ~3 ms of a 400 ms critical path).
             await asyncio.sleep(0)
         return _connection(window, codec, full, after_given=after is not None)
 

@@ -1,9 +1,9 @@
-"""Billing calls started from the list, ahead of the fields that would batch them.
+"""Calls started from the list, ahead of the fields that would batch them.
 
-`Loaders.start_billing` is what `customers` calls once its window is read and the
-operation asks the listed customers for billing: the calls must be those the batch would
-make, leave within one loop turn, keep a failure to its own key, and wait whenever a
-sibling field is still deciding.
+`Loaders.start_calls` is what `customers` calls once its window is read and planned: the
+full records and billing profiles the operation asks of the listed customers. The calls
+must be those the batches would make, leave within one loop turn, keep a failure to its own
+key, and wait whenever a sibling field is still deciding.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ async def test_started_calls_fill_the_cap_within_one_loop_turn_and_serve_the_loa
     loaders = _loaders(client)
     sources = emulator.customers[:20]
 
-    assert loaders.start_billing(s.id for s in sources)
+    assert loaders.start_calls(billing=[s.id for s in sources])
     await asyncio.sleep(0)
     in_flight_after_one_turn = client.calls_in_flight
     profiles = await asyncio.gather(*(loaders.billing_profile.load(s.id) for s in sources))
@@ -67,6 +67,28 @@ async def test_started_calls_fill_the_cap_within_one_loop_turn_and_serve_the_loa
     assert (counted["billing"], counted["customer"], counted["list"]) == (20, 0, 0)
 
 
+async def test_started_full_records_serve_both_profiles_without_another_call(
+    emulator: LiveEmulator, client: PartnerCenterClient
+) -> None:
+    loaders = _loaders(client)
+    sources = emulator.customers[20:30]
+
+    assert loaders.start_calls(full=[s.id for s in sources])
+    await asyncio.sleep(0)
+    in_flight_after_one_turn = client.calls_in_flight
+    records = await asyncio.gather(*(loaders.customer.load(s.id) for s in sources))
+    billing = await loaders.billing_profile.load(sources[0].id)
+    company = await loaders.company_profile.load(sources[1].id)
+
+    assert in_flight_after_one_turn == CAP
+    assert [r.id for r in records] == [s.id for s in sources]
+    assert billing.email == sources[0].billing.email
+    assert company is not None
+    assert company.company_name == sources[1].company_name
+    counted = calls(emulator)
+    assert (counted["customer"], counted["billing"], counted["company"]) == (10, 0, 0)
+
+
 async def test_customers_expected_in_full_or_already_loading_are_not_started(
     emulator: LiveEmulator, client: PartnerCenterClient
 ) -> None:
@@ -75,7 +97,7 @@ async def test_customers_expected_in_full_or_already_loading_are_not_started(
     loaders.expect_full([full])
     record = loaders.customer.load(loading)
 
-    assert loaders.start_billing([full, loading, plain])
+    assert loaders.start_calls(billing=[full, loading, plain])
     billing = await asyncio.gather(
         *(loaders.billing_profile.load(i) for i in (full, loading, plain))
     )
@@ -94,7 +116,7 @@ async def test_refused_while_a_list_page_is_in_flight(
     page = asyncio.ensure_future(loaders.page(token=None, size=10, search=None))
     await asyncio.sleep(0)
 
-    started = loaders.start_billing([emulator.customers[40].id])
+    started = loaders.start_calls(billing=[emulator.customers[40].id])
     await page
 
     assert started is False
@@ -107,7 +129,7 @@ async def test_refused_while_a_sibling_is_planning(
 ) -> None:
     loaders = _loaders(client)
     with loaders.planning():
-        started = loaders.start_billing([emulator.customers[41].id])
+        started = loaders.start_calls(billing=[emulator.customers[41].id])
 
     assert started is False
     assert loaders.billing_profile.has(emulator.customers[41].id) is False
@@ -119,7 +141,7 @@ async def test_a_failed_started_call_fails_its_key_alone(
     loaders = _loaders(client)
     known = emulator.customers[50]
 
-    assert loaders.start_billing([UNKNOWN_ID, known.id])
+    assert loaders.start_calls(billing=[UNKNOWN_ID, known.id])
     results = await asyncio.gather(
         loaders.billing_profile.load(UNKNOWN_ID),
         loaders.billing_profile.load(known.id),
@@ -139,7 +161,7 @@ async def test_a_failed_call_nobody_reads_is_not_reported_as_lost(
     loop.set_exception_handler(lambda _loop, context: reported.append(context))
     try:
         loaders = _loaders(client)
-        assert loaders.start_billing([UNKNOWN_ID])
+        assert loaders.start_calls(billing=[UNKNOWN_ID])
         # The loader's own future, waited for without reading its outcome.
         held = loaders.billing_profile.load(UNKNOWN_ID)
         await asyncio.wait([held])
@@ -153,27 +175,27 @@ async def test_a_failed_call_nobody_reads_is_not_reported_as_lost(
 
 
 class _FieldCounter(SchemaExtension):
-    """Counts billingProfile fields as GraphQL resolves them."""
+    """Counts the Customer fields that need a call as GraphQL resolves them."""
 
     resolved = 0
 
     def resolve(
         self, _next: Any, root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any
     ) -> Any:
-        if info.field_name == "billingProfile":
+        if info.field_name in {"billingProfile", "allowDelegatedAccess"}:
             type(self).resolved += 1
         return _next(root, info, *args, **kwargs)
 
 
-class _FirstBillingSend(httpx.AsyncBaseTransport):
-    """Notes how many billingProfile fields GraphQL had reached when billing calls left."""
+class _FirstSends(httpx.AsyncBaseTransport):
+    """Notes how many of those fields GraphQL had reached when each per-customer call left."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.fields_reached_at_sends: list[int] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/profiles/billing"):
+        if request.url.path.count("/") > 2:  # /v1/customers/{id}...
             self.fields_reached_at_sends.append(_FieldCounter.resolved)
         return await self.inner.handle_async_request(request)
 
@@ -181,26 +203,29 @@ class _FirstBillingSend(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-async def test_a_listed_page_sends_its_first_billing_calls_before_graphql_reaches_the_fields(
-    emulator: LiveEmulator,
+@pytest.mark.parametrize(
+    ("fields", "route"),
+    [("billingProfile { email }", "billing"), ("allowDelegatedAccess", "customer")],
+)
+async def test_a_listed_page_sends_its_first_calls_before_graphql_reaches_the_fields(
+    emulator: LiveEmulator, fields: str, route: str
 ) -> None:
     settings = settings_for(emulator.url, upstream={"max_in_flight": CAP})
     schema = create_schema(settings, extensions=[_FieldCounter])
     _FieldCounter.resolved = 0
-    transport = _FirstBillingSend(default_transport(settings.upstream))
+    transport = _FirstSends(default_transport(settings.upstream))
     async with PartnerCenterClient(settings.upstream, transport=transport) as client:
         context = RequestContext(
-            client=client, settings=settings, correlation_id="billing-start", authorization=TOKEN
+            client=client, settings=settings, correlation_id="calls-start", authorization=TOKEN
         )
         result = await schema.execute(
-            "{ customers(first: 30) { nodes { id billingProfile { email } } } }",
-            context_value=context,
+            f"{{ customers(first: 30) {{ nodes {{ id {fields} }} }} }}", context_value=context
         )
 
     assert result.errors is None
     assert result.data is not None
     assert len(result.data["customers"]["nodes"]) == 30
-    # The first round (the in-flight cap) left before GraphQL reached any billingProfile.
+    # The first round (the in-flight cap) left before GraphQL reached any of the fields.
     assert transport.fields_reached_at_sends[:CAP] == [0] * CAP
     assert len(transport.fields_reached_at_sends) == 30
-    assert calls(emulator)["billing"] == 30
+    assert calls(emulator)[route] == 30
