@@ -220,10 +220,13 @@ class Loaders:
         for customer_id in full:
             self._start(self.customer, customer_id, self._fetch_customer)
         for customer_id in billing:
-            key = customer_key(customer_id)
-            if key not in self._full_expected and not self.customer.has(key):
+            if not self._full_record_serves(customer_id):
                 self._start(self.billing_profile, customer_id, self._fetch_billing_profile)
         return True
+
+    def _full_record_serves(self, customer_id: str) -> bool:
+        """True when the customer's full record is expected or loading: it carries billing."""
+        return customer_key(customer_id) in self._full_expected or self.customer.has(customer_id)
 
     def _start(
         self, loader: _Loader[V], customer_id: str, fetch: Callable[[str], Awaitable[V]]
@@ -293,7 +296,7 @@ class Loaders:
         await _until_empty(lambda: self._pages_in_flight | self._planners)
 
         async def one(customer_id: str) -> BillingProfile:
-            if customer_key(customer_id) in self._full_expected or self.customer.has(customer_id):
+            if self._full_record_serves(customer_id):
                 record = await self.customer.load(customer_id)
                 if record.billing_profile is not None:
                     return record.billing_profile
