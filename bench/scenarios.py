@@ -186,20 +186,30 @@ def _floor_ratio(cell: Cell) -> None:
     cell.extra["floor_cpu_ms"] = floor.server_cpu_ms_per_request
 
 
-async def page(rig: Rig, plan: Plan, concurrency: int) -> Cell:
-    """Scenario 1: a 50-customer page with company profiles, beside the REST floor."""
-    send = graphql_sender(rig.graphql_url, PAGE_QUERY, {"first": 50}, bearer=BEARER)
+async def _beside_floor(
+    rig: Rig, plan: Plan, concurrency: int, name: str, send: Send, floor_params: dict[str, str]
+) -> Cell:
+    """`send` (one upstream call per request) measured beside its floor in the same run.
+
+    The floor is the same REST page (`floor_params`) fetched straight from the emulator.
+    """
     floor_send = get_sender(
-        f"{rig.emulator_url}/v1/customers", bearer=BEARER, params={"size": "50"}
+        f"{rig.emulator_url}/v1/customers", bearer=BEARER, params=floor_params
     )
     floor = await measure(
         rig, floor_send, concurrency, plan, server_pid=rig.emulator_pid, count_calls=False
     )
     with RssSampler(rig.service_pid) as rss:
         figures = await measure(rig, send, concurrency, plan)
-    cell = Cell("1 page", concurrency, figures, 1, rss.peak / 2**20, floor=floor)
+    cell = Cell(name, concurrency, figures, 1, rss.peak / 2**20, floor=floor)
     _floor_ratio(cell)
     return cell
+
+
+async def page(rig: Rig, plan: Plan, concurrency: int) -> Cell:
+    """Scenario 1: a 50-customer page with company profiles, beside the REST floor."""
+    send = graphql_sender(rig.graphql_url, PAGE_QUERY, {"first": 50}, bearer=BEARER)
+    return await _beside_floor(rig, plan, concurrency, "1 page", send, {"size": "50"})
 
 
 async def billing(rig: Rig, plan: Plan, concurrency: int) -> Cell:
@@ -272,19 +282,8 @@ async def search(rig: Rig, plan: Plan, concurrency: int) -> Cell:
     rest_filter = json.dumps(
         {"Field": "CompanyName", "Value": SEARCH_PREFIX, "Operator": "starts_with"}
     )
-    floor_send = get_sender(
-        f"{rig.emulator_url}/v1/customers",
-        bearer=BEARER,
-        params={"size": "50", "filter": rest_filter},
-    )
-    floor = await measure(
-        rig, floor_send, concurrency, plan, server_pid=rig.emulator_pid, count_calls=False
-    )
-    with RssSampler(rig.service_pid) as rss:
-        figures = await measure(rig, send, concurrency, plan)
-    cell = Cell("4 search", concurrency, figures, 1, rss.peak / 2**20, floor=floor)
-    _floor_ratio(cell)
-    return cell
+    floor_params = {"size": "50", "filter": rest_filter}
+    return await _beside_floor(rig, plan, concurrency, "4 search", send, floor_params)
 
 
 Scenario = Callable[[Rig, Plan, int], Awaitable[Cell]]
