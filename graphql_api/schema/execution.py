@@ -1,90 +1,68 @@
-"""Cheaper field resolution: a short path for plain leaf fields, direct sync resolvers.
+"""Cheaper execution: graphql-core's work done in place for fields that need only a read.
 
-A 50-customer page asks for about 300 fields, two thirds of them scalars that Strawberry
-resolves with `getattr` (a "basic" field: no resolver, no arguments, no extension). For each
-of those graphql-core still builds a resolve info, runs Strawberry's resolver wrappers, and
-walks `complete_value` through its type checks; together that was most of the GraphQL
-layer's own time (bench/, scenario 1). This context answers such a field with one
-`getattr` and the scalar's own `serialize`, which is what the long path computes too.
+A 50-customer page asks for about 300 fields: edges, their nodes, each node's company profile
+and its scalars. For every one graphql-core builds a path and a resolve info, runs
+Strawberry's resolver wrapper, and walks `execute_field` → `complete_value` (twice for a
+non-null type) → `complete_object_value` → `collect_and_execute_subfields` →
+`execute_collected_subfields` → `execute_fields`; that walk was most of the GraphQL layer's
+own time (bench/, scenario 1). `LeanExecutionContext.execute_fields`, the one place every
+object's fields pass (root fields too), takes the fields field_reads.py says need nothing
+else, and computes what that walk computes:
 
-Anything unusual goes the long way, so errors keep graphql-core's messages, paths and null
-propagation: a field with arguments, a non-basic field, a middleware, a value the scalar
-can't serialise, null on a non-null field, an attribute that raises.
+- a plain leaf: `getattr` and the scalar's own `coerce_output_value`, no path, no info;
+  anything unusual (null on a non-null field, a value the scalar refuses, an attribute that
+  raises) goes to `execute_field`, which reads again and reports it located and typed;
+- an object or a list of objects read from an attribute or a direct resolver: the value is
+  read once, then completed here as `complete_value` would (null checks, `is_type_of`, each
+  list item), the sub-selection collected by graphql-core (memoized; `@defer` and `@stream`
+  stay its business) and executed by this same method. A value graphql-core must handle
+  itself (an awaitable, an iterable that is not a list, a failing `is_type_of`...) is handed
+  to its completion functions with the value already read: no resolver runs twice.
 
-`use_direct_resolvers` does the same for sync resolvers that take nothing but the reserved
-parameters (self, root, info): Strawberry wraps each in argument conversion and an extension
-chain (a `reduce` of partials per call) that has nothing to do for them; graphql-core calls
-the function itself instead, with the same `Info`. `Customer.companyProfile` on a page of 50
-is 50 such calls.
+Everything else goes to `execute_field`. Fields run in the selection's order and errors are
+reported by graphql-core's own `handle_field_error`, so data, errors, paths and null
+propagation come out exactly as on the long path (tests/schema/test_execution.py compares).
+A middleware (a schema extension with a `resolve` hook) must see every field: then the
+long path does all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from graphql import (
-    GraphQLField,
-    GraphQLLeafType,
-    GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLSchema,
-    is_leaf_type,
 )
-from graphql.execution.collect_fields import GroupedFieldSet
-from graphql.pyutils import Path, Undefined
-from strawberry.schema.base import BaseSchema
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import invalid_return_type_error, to_nodes
+from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.field import StrawberryField
 
-
-@dataclass(frozen=True, slots=True)
-class _LeafRead:
-    """How to answer one plain leaf field: the Python attribute and the scalar or enum."""
-
-    attribute: str
-    leaf_type: GraphQLLeafType
-    non_null: bool
-
+from .field_reads import (
+    DirectResolver,
+    FieldRead,
+    LeafRead,
+    ObjectRead,
+    field_read,
+    use_direct_resolvers,
+)
 
 # Per schema, per (type name, field name): the read, or None for "take the long path".
-_plans: WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], _LeafRead | None]] = (
+_plans: WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], FieldRead | None]] = (
     WeakKeyDictionary()
 )
 
-
-def _leaf_read(field_def: GraphQLField) -> _LeafRead | None:
-    """The short path for `field_def`, or None when it needs graphql-core's full treatment."""
-    if field_def.args or not getattr(field_def.resolve, "_is_default", False):
-        return None
-    strawberry_field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(strawberry_field, StrawberryField):
-        return None
-    # Strawberry's basic fields read `getattr(source, python_name)`; any other default
-    # resolver (a config option) is honoured by the long path only.
-    if strawberry_field.default_resolver is not getattr or not strawberry_field.is_basic_field:
-        return None
-    field_type = field_def.type
-    non_null = isinstance(field_type, GraphQLNonNull)
-    named = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
-    if not is_leaf_type(named) or strawberry_field.python_name is None:
-        return None
-    return _LeafRead(strawberry_field.python_name, named, non_null)
-
-
 # Per executor: id of a field set -> (the set, kept alive; its reads or None).
-_FieldSetReads = dict[int, tuple[GroupedFieldSet, list[_LeafRead | None] | None]]
+_FieldSetReads = dict[int, tuple[GroupedFieldSet, list[FieldRead | None] | None]]
 
 
 class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's execution context, answering plain leaf fields without the wrappers.
-
-    Every object's fields pass through `execute_fields` (root fields too), so that is the one
-    place the short path is taken; what it leaves goes to graphql-core's `execute_field`.
-    """
+    """Strawberry's execution context, completing plain fields without the long walk."""
 
     def execute_fields(
         self,
@@ -94,53 +72,242 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> Any:
-        """An object's fields: plain leaves read in place, the others graphql-core's way.
-
-        The leaves skip even their `Path` and `execute_field` call; a page's company
-        profiles are made of nothing else. Keys keep the selection's order.
-        """
+        """An object's fields, in the selection's order, as graphql-core's `execute_fields`."""
         reads = self._reads_of(parent_type, grouped_field_set)
         if reads is None:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        done: dict[str, Any] = {}
-        rest: GroupedFieldSet = {}
-        for (response_name, field_details_list), read in zip(
-            grouped_field_set.items(), reads, strict=True
-        ):
-            if read is not None:
-                value = self._short_path(read, source_value)
-                if value is not Undefined:
-                    done[response_name] = value
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for (response_name, field_details_list), read in zip(
+                grouped_field_set.items(), reads, strict=True
+            ):
+                if type(read) is LeafRead:
+                    value = _leaf_value(read, source_value)
+                    if value is not Undefined:
+                        results[response_name] = value
+                        continue
+                field_path = Path(path, response_name, parent_type.name)
+                if type(read) is ObjectRead:
+                    result = self._execute_object_field(
+                        read, parent_type, source_value, field_details_list, field_path,
+                        position_context,
+                    )
+                else:
+                    result = self.execute_field(
+                        parent_type, source_value, field_details_list, field_path,
+                        position_context,
+                    )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                # As graphql-core: let the other fields' work settle; they may fail too.
+                self.settle_in_background([results[name] for name in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+        return _gathered_fields(results, awaitable_fields)
+
+    def _execute_object_field(
+        self,
+        read: ObjectRead,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """`execute_field` for an object-typed field read without a wrapper."""
+        info: GraphQLResolveInfo[Any] | None = None
+        return_type = read.field_def.type
+        try:
+            resolver = read.resolver
+            if resolver is None:
+                result = getattr(source, read.attribute)  # type: ignore[arg-type]
+            else:
+                if resolver.needs_info:
+                    info = self._info(read, field_details_list, parent_type, path)
+                result = resolver(source, info)
+            if self.is_awaitable(result):
+                if info is None:
+                    info = self._info(read, field_details_list, parent_type, path)
+                return self.complete_awaitable_value(
+                    return_type, field_details_list, info, path, result, position_context
+                )
+            completed = self._complete_read(
+                read, field_details_list, parent_type, path, result, info, position_context
+            )
+            if self.is_awaitable(completed):
+                return self._settled(completed, return_type, field_details_list, path)
+            return completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+
+    def _complete_read(
+        self,
+        read: ObjectRead,
+        field_details_list: FieldDetailsList,
+        parent_type: GraphQLObjectType,
+        path: Path,
+        result: Any,
+        info: GraphQLResolveInfo[Any] | None,
+        position_context: Any,
+    ) -> Any:
+        """`complete_value` for the field's declared type, which `read` describes."""
+        if isinstance(result, Exception):
+            raise result
+        if result is None or result is Undefined:
+            if read.non_null:
+                raise _null_error(parent_type, field_details_list)
+            return None
+        if not read.is_list:
+            if info is None and read.object_type.is_type_of is not None:
+                info = self._info(read, field_details_list, parent_type, path)
+            return self._complete_object(
+                read.object_type, field_details_list, path, result, info, position_context
+            )
+        if info is None:
+            info = self._info(read, field_details_list, parent_type, path)
+        if type(result) is not list and type(result) is not tuple:
+            # Generators, async iterables, non-iterables: graphql-core's own list code.
+            return self.complete_value(
+                read.nullable_type, field_details_list, info, path, result, position_context
+            )
+        return self._complete_items(
+            read, field_details_list, parent_type, path, result, info, position_context
+        )
+
+    def _complete_items(
+        self,
+        read: ObjectRead,
+        field_details_list: FieldDetailsList,
+        parent_type: GraphQLObjectType,
+        path: Path,
+        items: Sequence[Any],
+        info: GraphQLResolveInfo[Any],
+        position_context: Any,
+    ) -> Any:
+        """`complete_iterable_value` for a list or tuple of objects (no `@stream` on it)."""
+        item_type: GraphQLOutputType = read.item_type  # type: ignore[assignment]
+        object_type = read.object_type
+        is_awaitable = self.is_awaitable
+        completed: list[Any] = []
+        append = completed.append
+        awaitable_indices: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                item_path = path.add_key(index, None)
+                if is_awaitable(item):
+                    append(
+                        self.complete_awaitable_list_item_value(
+                            item, item_type, field_details_list, info, item_path,
+                            position_context,
+                        )
+                    )
+                    awaitable_indices.append(index)
                     continue
-            rest[response_name] = field_details_list
-        if not rest:
-            return done
-        others = super().execute_fields(parent_type, source_value, path, rest, position_context)
+                try:
+                    if isinstance(item, Exception):
+                        raise item
+                    if item is None or item is Undefined:
+                        if read.item_non_null:
+                            raise _null_error(parent_type, field_details_list)
+                        append(None)
+                        continue
+                    value = self._complete_object(
+                        object_type, field_details_list, item_path, item, info, position_context
+                    )
+                    if is_awaitable(value):
+                        append(self._settled(value, item_type, field_details_list, item_path))
+                        awaitable_indices.append(index)
+                    else:
+                        append(value)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                    append(None)
+        except Exception:
+            if awaitable_indices:
+                self.settle_in_background([completed[index] for index in awaitable_indices])
+            raise
+        if not awaitable_indices:
+            return completed
+        return _gathered_items(completed, awaitable_indices)
 
-        def in_order(resolved: dict[str, Any]) -> dict[str, Any]:
-            # graphql-core leaves out a field it could not find (Undefined): so does this.
-            ordered = {}
-            for name in grouped_field_set:
-                if name in done:
-                    ordered[name] = done[name]
-                elif name in resolved:
-                    ordered[name] = resolved[name]
-            return ordered
+    def _complete_object(
+        self,
+        object_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: Any,
+        info: GraphQLResolveInfo[Any] | None,
+        position_context: Any,
+    ) -> Any:
+        """`complete_object_value`; `info` is set whenever the type has an `is_type_of`."""
+        is_type_of = object_type.is_type_of
+        if is_type_of is not None:
+            verdict = is_type_of(value, info)  # type: ignore[arg-type]
+            if self.is_awaitable(verdict):
+                return self._complete_after_async_check(
+                    verdict, object_type, field_details_list, path, value, position_context
+                )
+            if not verdict:
+                raise invalid_return_type_error(object_type, value, field_details_list)
+        return self.collect_and_execute_subfields(
+            object_type, field_details_list, path, value, position_context
+        )
 
-        if isinstance(others, dict):
-            return in_order(others)
+    async def _complete_after_async_check(
+        self,
+        verdict: Awaitable[bool],
+        object_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: Any,
+        position_context: Any,
+    ) -> Any:
+        if not await self.with_abort_signal(verdict):
+            raise invalid_return_type_error(object_type, value, field_details_list)
+        completed = self.collect_and_execute_subfields(
+            object_type, field_details_list, path, value, position_context
+        )
+        return await completed if self.is_awaitable(completed) else completed
 
-        async def merged() -> dict[str, Any]:
-            return in_order(await others)
+    async def _settled(
+        self,
+        completed: Awaitable[Any],
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        """The awaited completion, or None with its error reported (as graphql-core)."""
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
 
-        return merged()
+    def _info(
+        self,
+        read: ObjectRead,
+        field_details_list: FieldDetailsList,
+        parent_type: GraphQLObjectType,
+        path: Path,
+    ) -> GraphQLResolveInfo[Any]:
+        return self.build_resolve_info(
+            read.field_def, to_nodes(field_details_list), parent_type, path
+        )
 
     def _reads_of(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
-    ) -> list[_LeafRead | None] | None:
-        """Per field of the set, its leaf read; None when no field has one (or middleware)."""
+    ) -> list[FieldRead | None] | None:
+        """Per field of the set, its read; None when no field has one (or middleware)."""
         middleware = self.middleware_manager
         if middleware is not None and middleware.middlewares:
             return None
@@ -153,16 +320,25 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         entry = cache.get(id(grouped_field_set))
         if entry is not None:
             return entry[1]
-        reads: list[_LeafRead | None] = []
+        reads: list[FieldRead | None] = []
         for field_details_list in grouped_field_set.values():
             node = field_details_list[0].node
-            reads.append(None if node.arguments else self._read_for(parent_type, node.name.value))
+            read = None if node.arguments else self._read_for(parent_type, node.name.value)
+            if (
+                type(read) is ObjectRead
+                and read.is_list
+                and any(details.node.directives for details in field_details_list)
+            ):
+                read = None  # `@stream` (or anything else on it): graphql-core decides
+            reads.append(read)
         result = reads if any(read is not None for read in reads) else None
         cache[id(grouped_field_set)] = (grouped_field_set, result)
         return result
 
-    def _read_for(self, parent_type: GraphQLObjectType, field_name: str) -> _LeafRead | None:
-        plans: dict[tuple[str, str], _LeafRead | None] | None = getattr(self, "_lean_plans", None)
+    def _read_for(self, parent_type: GraphQLObjectType, field_name: str) -> FieldRead | None:
+        plans: dict[tuple[str, str], FieldRead | None] | None = getattr(
+            self, "_lean_plans", None
+        )
         if plans is None:
             plans = _plans.setdefault(self.schema, {})
             self._lean_plans = plans
@@ -171,74 +347,47 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return plans[key]
         except KeyError:
             field_def = self.schema.get_field(parent_type, field_name)
-            plans[key] = read = None if field_def is None else _leaf_read(field_def)
+            plans[key] = read = None if field_def is None else field_read(field_def)
             return read
 
-    @staticmethod
-    def _short_path(read: _LeafRead, source: Any) -> Any:
-        """The completed value, or Undefined to have the long path decide (and report)."""
-        try:
-            value = getattr(source, read.attribute)
-            if value is None:
-                return Undefined if read.non_null else None
-            coerced = read.leaf_type.coerce_output_value(value)
-        except Exception:  # the long path raises it again, located and typed
-            return Undefined
-        return Undefined if coerced is None else coerced
+
+def _leaf_value(read: LeafRead, source: Any) -> Any:
+    """The completed leaf, or Undefined to have the long path decide (and report)."""
+    try:
+        value = getattr(source, read.attribute)
+        if value is None:
+            return Undefined if read.non_null else None
+        coerced = read.leaf_type.coerce_output_value(value)
+    except Exception:  # the long path raises it again, located and typed
+        return Undefined
+    return Undefined if coerced is None else coerced
 
 
-def _direct_resolver(
-    field: StrawberryField, info_class: type[Any]
-) -> Callable[..., Any] | None:
-    """A plain call of `field`'s resolver, or None when Strawberry's wrapper has work to do."""
-    resolver = field.base_resolver
-    if resolver is None or resolver.is_async or field.arguments or field.extensions:
-        return None
-    self_parameter = resolver.self_parameter
-    reserved = {
-        "root": resolver.root_parameter,
-        "parent": resolver.parent_parameter,
-        "info": resolver.info_parameter,
-    }
-    named = {role: p.name for role, p in reserved.items() if p is not None}
-    if len(resolver.signature.parameters) != len(named) + (self_parameter is not None):
-        return None  # the resolver takes an argument of its own
-    if isinstance(resolver.wrapped_func, classmethod | staticmethod):
-        return None  # bound per type by Strawberry; left to its wrapper
-    function: Callable[..., Any] = resolver.wrapped_func
-    takes_self = self_parameter is not None
-    root_name, parent_name, info_name = named.get("root"), named.get("parent"), named.get("info")
-
-    def resolve(source: Any, info: Any) -> Any:
-        kwargs: dict[str, Any] = {}
-        if root_name is not None:
-            kwargs[root_name] = source
-        if parent_name is not None:
-            kwargs[parent_name] = source
-        if info_name is not None:
-            kwargs[info_name] = info_class(_raw_info=info, _field=field)
-        return function(source, **kwargs) if takes_self else function(**kwargs)
-
-    return resolve
+def _null_error(parent_type: GraphQLObjectType, field_details_list: FieldDetailsList) -> TypeError:
+    # graphql-core's wording, so that callers see the same message on either path.
+    field_name = field_details_list[0].node.name.value
+    return TypeError(f"Cannot return null for non-nullable field {parent_type.name}.{field_name}.")
 
 
-def use_direct_resolvers(schema: BaseSchema) -> int:
-    """Let graphql-core call plain sync resolvers of `schema` directly; how many were."""
-    graphql_schema: GraphQLSchema = schema._schema  # type: ignore[attr-defined]
-    info_class = schema.config.info_class
-    count = 0
-    for graphql_type in graphql_schema.type_map.values():
-        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
-            continue
-        for field_def in graphql_type.fields.values():
-            definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            if not isinstance(definition, StrawberryField):
-                continue
-            direct = _direct_resolver(definition, info_class)
-            if direct is not None:
-                field_def.resolve = direct
-                count += 1
-    return count
+async def _gathered_fields(results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:
+    if len(awaitable_fields) == 1:
+        name = awaitable_fields[0]
+        results[name] = await results[name]
+    else:
+        awaited = await gather_with_cancel(*(results[name] for name in awaitable_fields))
+        results.update(zip(awaitable_fields, awaited, strict=True))
+    return results
 
 
-__all__ = ["LeanExecutionContext", "use_direct_resolvers"]
+async def _gathered_items(completed: list[Any], awaitable_indices: list[int]) -> list[Any]:
+    if len(awaitable_indices) == 1:
+        index = awaitable_indices[0]
+        completed[index] = await completed[index]
+    else:
+        awaited = await gather_with_cancel(*(completed[index] for index in awaitable_indices))
+        for index, value in zip(awaitable_indices, awaited, strict=True):
+            completed[index] = value
+    return completed
+
+
+__all__ = ["DirectResolver", "LeanExecutionContext", "use_direct_resolvers"]

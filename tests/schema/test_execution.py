@@ -17,7 +17,11 @@ import pytest
 import strawberry
 from strawberry.extensions import SchemaExtension
 
-from graphql_api.schema.execution import LeanExecutionContext, use_direct_resolvers
+from graphql_api.schema.execution import (
+    DirectResolver,
+    LeanExecutionContext,
+    use_direct_resolvers,
+)
 
 
 @strawberry.enum
@@ -153,7 +157,7 @@ async def test_resolvers_with_work_for_strawberry_keep_its_wrapper() -> None:
     item_fields = LEAN._schema.type_map["Item"].fields  # type: ignore[attr-defined]
     direct = {
         name for name, field in item_fields.items()
-        if getattr(field.resolve, "__qualname__", "").startswith("_direct_resolver")
+        if isinstance(field.resolve, DirectResolver)
     }
     # `repeat` takes an argument and `later` is async: Strawberry converts and awaits them.
     assert direct == {"upper", "withInfo", "broken"}
@@ -167,3 +171,220 @@ async def test_an_extension_with_a_resolve_hook_sees_every_field() -> None:
     assert CountingResolves.seen.count("name") == 2
     assert CountingResolves.seen.count("colour") == 2
     assert CountingResolves.seen.count("upper") == 2
+
+
+# --- Objects and lists of objects completed in place -------------------------------------
+
+CALLS: list[str] = []
+
+
+@strawberry.type
+class Tag:
+    label: str
+    code: str | None = None
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+async def _tag_later(label: str) -> Tag:
+    return Tag(label=label)
+
+
+@strawberry.type
+class Box(Named):
+    name: str
+    tag: Tag
+    maybe_tag: Tag | None
+    tags: list[Tag]
+    loose_tags: list[Tag | None] | None
+
+    @strawberry.field
+    def made_tag(self) -> Tag:
+        CALLS.append("made_tag")
+        return Tag(label=f"made-{self.name}")
+
+    @strawberry.field
+    def tag_with_info(self, info: strawberry.Info) -> Tag | None:
+        CALLS.append("tag_with_info")
+        return Tag(label=f"{self.name}@{info.context['tag']}@{info.path.key}")
+
+    @strawberry.field
+    def null_tag(self) -> Tag:
+        CALLS.append("null_tag")
+        return None  # type: ignore[return-value]
+
+    @strawberry.field
+    def broken_tag(self) -> Tag | None:
+        CALLS.append("broken_tag")
+        raise ValueError("tag resolver failed")
+
+    @strawberry.field
+    def generated_tags(self) -> list[Tag]:
+        CALLS.append("generated_tags")
+        return (Tag(label=c) for c in self.name)  # type: ignore[return-value]
+
+    @strawberry.field
+    def awaited_tag(self) -> Tag:
+        CALLS.append("awaited_tag")
+        return _tag_later(self.name)  # type: ignore[return-value]
+
+    @strawberry.field
+    def awaited_items(self) -> list[Tag]:
+        return [_tag_later("x"), Tag(label="y")]  # type: ignore[list-item]
+
+    @strawberry.field
+    def not_a_list(self) -> list[Tag]:
+        return Tag(label="alone")  # type: ignore[return-value]
+
+    @strawberry.field
+    def an_exception(self) -> Tag | None:
+        return ValueError("returned, not raised")  # type: ignore[return-value]
+
+
+def _box(name: str, **changes: Any) -> Box:
+    fields: dict[str, Any] = {
+        "name": name,
+        "tag": Tag(label=f"t-{name}", code="c"),
+        "maybe_tag": None,
+        "tags": [Tag(label="a"), Tag(label="b", code="B")],
+        "loose_tags": [None, Tag(label="l")],
+    }
+    fields.update(changes)
+    return Box(**fields)
+
+
+class _NotABox:
+    name = "impostor"
+
+
+@strawberry.type
+class BoxQuery:
+    @strawberry.field
+    def boxes(self) -> list[Box]:
+        return [_box("one"), _box("two", maybe_tag=Tag(label="m"), loose_tags=None)]
+
+    @strawberry.field
+    def box_with_null_tag(self) -> Box | None:
+        return _box("bad", tag=None)
+
+    @strawberry.field
+    def box_with_null_item(self) -> Box | None:
+        return _box("bad", tags=[Tag(label="ok"), None])
+
+    @strawberry.field
+    def wrong_box(self) -> Box | None:
+        return _NotABox()  # type: ignore[return-value]
+
+    @strawberry.field
+    def named(self) -> Named:
+        return _box("named")
+
+    @strawberry.field
+    def tuple_boxes(self) -> list[Box]:
+        return (_box("t1"), _box("t2"))  # type: ignore[return-value]
+
+
+PLAIN_BOXES = strawberry.Schema(query=BoxQuery, types=[Box])
+LEAN_BOXES = strawberry.Schema(
+    query=BoxQuery, types=[Box], execution_context_class=LeanExecutionContext
+)
+use_direct_resolvers(LEAN_BOXES)
+
+BOX_QUERIES = [
+    "{ boxes { name tag { label code } maybeTag { label } tags { label code } "
+    "looseTags { label } } }",
+    "{ boxes { a: tag { label } name b: tag { code } tag { label } } }",
+    "{ boxes { madeTag { label } tagWithInfo { label } } }",
+    "{ boxes { name nullTag { label } } }",
+    "{ boxes { name brokenTag { label } madeTag { label } } }",
+    "{ boxes { generatedTags { label } awaitedTag { label } awaitedItems { label } } }",
+    "{ boxes { name notAList { label } } }",
+    "{ boxes { anException { label } } }",
+    "{ boxWithNullTag { name tag { label } } }",
+    "{ boxWithNullItem { name tags { label } } }",
+    "{ wrongBox { name tag { label } } }",
+    "{ named { name ... on Box { tag { label } tags { code } } } }",
+    "{ tupleBoxes { name tags { label } } }",
+    "{ boxes { __typename tag { __typename label } } }",
+    "{ boxes { tags @include(if: true) { label } tag @skip(if: false) { label } } }",
+]
+
+
+@pytest.mark.parametrize("query", BOX_QUERIES)
+async def test_objects_and_lists_answer_as_on_the_long_path(query: str) -> None:
+    context = {"tag": "t"}
+    lean = await LEAN_BOXES.execute(query, context_value=context)
+    plain = await PLAIN_BOXES.execute(query, context_value=context)
+    assert _shape(lean) == _shape(plain)
+
+
+def test_object_fields_of_the_box_schema_take_the_short_path() -> None:
+    # Guards the comparisons above: they must exercise the lean path, not fall back.
+    from graphql_api.schema.field_reads import ObjectRead, field_read
+
+    box = LEAN_BOXES._schema.type_map["Box"].fields  # type: ignore[attr-defined]
+    kinds = {name: type(field_read(field)).__name__ for name, field in box.items()}
+    for name in ("tag", "maybeTag", "tags", "looseTags", "madeTag", "tagWithInfo"):
+        assert kinds[name] == ObjectRead.__name__, name
+
+
+async def test_a_direct_resolver_is_called_once_even_when_its_value_fails() -> None:
+    CALLS.clear()
+    result = await LEAN_BOXES.execute(
+        "{ boxes { brokenTag { label } madeTag { label } generatedTags { label } "
+        "awaitedTag { label } } }"
+    )
+    assert result.errors is not None
+    assert len(result.errors) == 2
+    # Two boxes, each resolver once per box: none is called again by the long path.
+    assert sorted(CALLS) == sorted(["broken_tag", "made_tag", "generated_tags", "awaited_tag"] * 2)
+
+
+async def test_null_in_a_non_null_list_item_is_located_at_the_item() -> None:
+    result = await LEAN_BOXES.execute("{ boxWithNullItem { name tags { label } } }")
+    assert result.data == {"boxWithNullItem": None}
+    assert result.errors is not None
+    assert result.errors[0].path == ["boxWithNullItem", "tags", 1]
+    assert "Cannot return null for non-nullable field Box.tags" in result.errors[0].message
+
+
+async def _incremental(executor: type[Any], query: str) -> list[Any]:
+    from graphql import parse
+    from graphql.execution import experimental_execute_incrementally
+
+    schema = strawberry.Schema(
+        query=BoxQuery,
+        types=[Box],
+        config=strawberry.schema.config.StrawberryConfig(
+            enable_experimental_incremental_execution=True
+        ),
+    )
+    outcome = experimental_execute_incrementally(
+        schema._schema, parse(query), context_value={"tag": "t"}, executor_class=executor
+    )
+    if not hasattr(outcome, "initial_result"):
+        outcome = await outcome  # type: ignore[misc]
+    frames = [outcome.initial_result.formatted]  # type: ignore[union-attr]
+    async for later in outcome.subsequent_results:  # type: ignore[union-attr]
+        frames.append(later.formatted)
+    return frames
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ boxes { name ... @defer { tag { label } tags { label } } } }",
+        "{ boxes { name tags @stream(initialCount: 1) { label } } }",
+        "{ boxes { tag { label ... @defer { code } } } }",
+    ],
+)
+async def test_defer_and_stream_answer_as_on_the_long_path(query: str) -> None:
+    from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+    lean = await _incremental(LeanExecutionContext, query)
+    plain = await _incremental(StrawberryGraphQLCoreExecutionContext, query)
+    assert len(plain) > 1  # the query really is incremental
+    assert lean == plain

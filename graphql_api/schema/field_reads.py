@@ -1,0 +1,214 @@
+"""Which fields the lean executor (execution.py) may answer itself, and how.
+
+A field qualifies when graphql-core's long path would do nothing for it but read a value and
+complete it: no arguments, and a value that comes either from Strawberry's plain attribute
+read (a "basic" field) or from a direct resolver (below). Its type then says how to
+complete the value:
+
+- a scalar or enum (`LeafRead`): the scalar's own `coerce_output_value`;
+- an object type, or a list of one (`ObjectRead`): its sub-selection, field by field.
+
+Interfaces and unions (the runtime type must be resolved), lists of lists and lists of
+leaves stay with graphql-core.
+
+`use_direct_resolvers` lets graphql-core call a sync resolver that takes nothing but the
+reserved parameters (self, root, parent, info) itself: Strawberry wraps each in argument
+conversion and an extension chain (a `reduce` of partials per call) that has nothing to do
+for them. `Customer.companyProfile` on a page of 50 is 50 such calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    get_named_type,
+    is_leaf_type,
+)
+from strawberry.schema.base import BaseSchema
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+
+@dataclass(frozen=True, slots=True)
+class LeafRead:
+    """A plain leaf field: the Python attribute to read and the scalar or enum."""
+
+    attribute: str
+    leaf_type: GraphQLLeafType
+    non_null: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRead:
+    """A field of an object type (or a list of one) whose value needs no wrapper to read.
+
+    Exactly one of `attribute` (a basic field) and `resolver` (a direct resolver) is set.
+    """
+
+    field_def: GraphQLField
+    attribute: str | None
+    resolver: DirectResolver | None
+    object_type: GraphQLObjectType
+    non_null: bool
+    # The declared type without its outer NonNull.
+    nullable_type: GraphQLOutputType
+    # For a list: the item type as declared (NonNull or not) and whether items may be null.
+    is_list: bool
+    item_type: GraphQLOutputType | None
+    item_non_null: bool
+
+
+FieldRead = LeafRead | ObjectRead
+
+
+class DirectResolver:
+    """Calls a plain sync resolver as Strawberry would, without its per-call wrapper."""
+
+    __slots__ = ("_field", "_function", "_info_class", "_info_name", "_names", "_takes_self")
+
+    def __init__(
+        self,
+        field: StrawberryField,
+        function: Any,
+        info_class: type[Any],
+        *,
+        takes_self: bool,
+        source_names: tuple[str, ...],
+        info_name: str | None,
+    ) -> None:
+        self._field = field
+        self._function = function
+        self._info_class = info_class
+        self._takes_self = takes_self
+        self._names = source_names
+        self._info_name = info_name
+
+    @property
+    def needs_info(self) -> bool:
+        """True when the resolver takes `info`: the caller must build one to call it."""
+        return self._info_name is not None
+
+    def __call__(self, source: Any, info: Any) -> Any:
+        kwargs: dict[str, Any] = dict.fromkeys(self._names, source)
+        if self._info_name is not None:
+            kwargs[self._info_name] = self._info_class(_raw_info=info, _field=self._field)
+        if self._takes_self:
+            return self._function(source, **kwargs)
+        return self._function(**kwargs)
+
+
+def _direct_resolver(field: StrawberryField, info_class: type[Any]) -> DirectResolver | None:
+    """A plain call of `field`'s resolver, or None when Strawberry's wrapper has work to do."""
+    resolver = field.base_resolver
+    if resolver is None or resolver.is_async or field.arguments or field.extensions:
+        return None
+    self_parameter = resolver.self_parameter
+    root, parent, info = resolver.root_parameter, resolver.parent_parameter, resolver.info_parameter
+    reserved = [p for p in (root, parent, info) if p is not None]
+    if len(resolver.signature.parameters) != len(reserved) + (self_parameter is not None):
+        return None  # the resolver takes an argument of its own
+    if isinstance(resolver.wrapped_func, classmethod | staticmethod):
+        return None  # bound per type by Strawberry; left to its wrapper
+    return DirectResolver(
+        field,
+        resolver.wrapped_func,
+        info_class,
+        takes_self=self_parameter is not None,
+        source_names=tuple(p.name for p in (root, parent) if p is not None),
+        info_name=None if info is None else info.name,
+    )
+
+
+def use_direct_resolvers(schema: BaseSchema) -> int:
+    """Let graphql-core call plain sync resolvers of `schema` directly; how many were."""
+    graphql_schema: GraphQLSchema = schema._schema  # type: ignore[attr-defined]
+    info_class = schema.config.info_class
+    count = 0
+    for graphql_type in graphql_schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
+            continue
+        for field_def in graphql_type.fields.values():
+            definition = _strawberry_field(field_def)
+            # A union return may carry an exception handler's error type: Strawberry's
+            # wrapper turns exceptions into it, so it keeps the wrapper.
+            if definition is None or isinstance(get_named_type(field_def.type), GraphQLUnionType):
+                continue
+            direct = _direct_resolver(definition, info_class)
+            if direct is not None:
+                field_def.resolve = direct
+                count += 1
+    return count
+
+
+def _strawberry_field(field_def: GraphQLField) -> StrawberryField | None:
+    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    return definition if isinstance(definition, StrawberryField) else None
+
+
+def _basic_attribute(field_def: GraphQLField) -> str | None:
+    """The attribute Strawberry reads for a basic field, or None for any other field."""
+    if not getattr(field_def.resolve, "_is_default", False):
+        return None
+    definition = _strawberry_field(field_def)
+    # Strawberry's basic fields read `getattr(source, python_name)`; any other default
+    # resolver (a config option) is honoured by the long path only.
+    if definition is None or definition.default_resolver is not getattr:
+        return None
+    if not definition.is_basic_field:
+        return None
+    return definition.python_name
+
+
+def _unwrap(graphql_type: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
+    if isinstance(graphql_type, GraphQLNonNull):
+        return graphql_type.of_type, True
+    return graphql_type, False
+
+
+def field_read(field_def: GraphQLField) -> FieldRead | None:
+    """How the lean executor answers `field_def`, or None to leave it to graphql-core."""
+    if field_def.args:
+        return None
+    resolver = field_def.resolve if isinstance(field_def.resolve, DirectResolver) else None
+    attribute = None if resolver is not None else _basic_attribute(field_def)
+    if resolver is None and attribute is None:
+        return None
+    named, non_null = _unwrap(field_def.type)
+    if is_leaf_type(named):
+        # A direct resolver's leaf saves little over the long path; only attributes.
+        if attribute is None:
+            return None
+        return LeafRead(attribute, named, non_null)
+    if isinstance(named, GraphQLObjectType):
+        return ObjectRead(
+            field_def, attribute, resolver, named, non_null, named, False, None, False
+        )
+    if isinstance(named, GraphQLList):
+        item_type = named.of_type
+        item, item_non_null = _unwrap(item_type)
+        if isinstance(item, GraphQLObjectType):
+            return ObjectRead(
+                field_def, attribute, resolver, item, non_null, named, True, item_type,
+                item_non_null,
+            )
+    return None
+
+
+__all__ = [
+    "DirectResolver",
+    "FieldRead",
+    "LeafRead",
+    "ObjectRead",
+    "field_read",
+    "use_direct_resolvers",
+]
