@@ -146,39 +146,77 @@ def parse_relationship(value: object) -> RelationshipToPartner:
 
 
 _RELATIONSHIPS = {member.value.replace("_", ""): member for member in RelationshipToPartner}
+_RELATIONSHIPS_AS_SENT = {member.value: member for member in RelationshipToPartner}
 
 
 def _customer(raw: JsonObject, *, summary: bool) -> Customer:
-    customer_id = raw.get("id")
+    # A page of 100 parses 100 of these: checks are written out inline (one type test per
+    # value) rather than through a helper call per field, which was most of the parse time.
+    get = raw.get
+    customer_id = get("id")
     if not isinstance(customer_id, str) or not customer_id:
         raise MalformedBody("customer.id must be a non-empty string")
-    company = _optional_object(raw, "companyProfile")
-    billing = _optional_object(raw, "billingProfile")
-    relationship = raw.get("relationshipToPartner")
+    commerce_id = get("commerceId")
+    if commerce_id is not None and not isinstance(commerce_id, str):
+        raise MalformedBody("commerceId must be a string")
+    associated_partner_id = get("associatedPartnerId")
+    if associated_partner_id is not None and not isinstance(associated_partner_id, str):
+        raise MalformedBody("associatedPartnerId must be a string")
+    allow_delegated_access = get("allowDelegatedAccess")
+    if allow_delegated_access is not None and not isinstance(allow_delegated_access, bool):
+        raise MalformedBody("allowDelegatedAccess must be a boolean")
+    company = get("companyProfile")
+    billing = get("billingProfile")
+    relationship = get("relationshipToPartner")
+    domains = get("customDomains")
     return Customer(
         id=customer_id,
-        commerce_id=_optional_str(raw, "commerceId"),
-        company_profile=_company_profile(company) if company is not None else None,
-        billing_profile=_billing_profile(billing) if billing is not None else None,
-        relationship_to_partner=(
-            None if relationship is None else parse_relationship(relationship)
+        commerce_id=commerce_id,
+        company_profile=(
+            None if company is None else _company_profile(_object(company, "companyProfile"))
         ),
-        allow_delegated_access=_optional_bool(raw, "allowDelegatedAccess"),
-        associated_partner_id=_optional_str(raw, "associatedPartnerId"),
-        custom_domains=_optional_str_tuple(raw, "customDomains"),
+        billing_profile=(
+            None if billing is None else _billing_profile(_object(billing, "billingProfile"))
+        ),
+        relationship_to_partner=None if relationship is None else _relationship(relationship),
+        allow_delegated_access=allow_delegated_access,
+        associated_partner_id=associated_partner_id,
+        custom_domains=None if domains is None else _str_tuple(domains, "customDomains"),
         is_summary=summary,
     )
 
 
+def _relationship(value: object) -> RelationshipToPartner:
+    # The documented spelling is looked up as is; anything else is normalised first.
+    exact = _RELATIONSHIPS_AS_SENT.get(value) if type(value) is str else None
+    return exact if exact is not None else parse_relationship(value)
+
+
 def _company_profile(raw: JsonObject) -> CompanyProfile:
-    address = _optional_object(raw, "address")
+    get = raw.get
+    tenant_id = get("tenantId")
+    domain = get("domain")
+    company_name = get("companyName")
+    email = get("email")
+    registration = get("organizationRegistrationNumber")
+    if tenant_id is not None and not isinstance(tenant_id, str):
+        raise MalformedBody("tenantId must be a string")
+    if domain is not None and not isinstance(domain, str):
+        raise MalformedBody("domain must be a string")
+    if company_name is not None and not isinstance(company_name, str):
+        raise MalformedBody("companyName must be a string")
+    if email is not None and not isinstance(email, str):
+        raise MalformedBody("email must be a string")
+    if registration is not None and not isinstance(registration, str):
+        raise MalformedBody("organizationRegistrationNumber must be a string")
+    address = get("address")
     return CompanyProfile(
-        tenant_id=_optional_str(raw, "tenantId"),
-        domain=_optional_str(raw, "domain"),
-        company_name=_optional_str(raw, "companyName"),
-        address=_address(address) if address is not None else None,
-        email=_optional_str(raw, "email"),
-        organization_registration_number=_optional_str(raw, "organizationRegistrationNumber"),
+        tenant_id=tenant_id,
+        domain=domain,
+        company_name=company_name,
+        address=None if address is None else _address(_object(address, "address")),
+        email=email,
+        organization_registration_number=registration,
     )
 
 
@@ -286,10 +324,7 @@ def _optional_bool(raw: JsonObject, key: str) -> bool | None:
     raise MalformedBody(f"{key} must be a boolean")
 
 
-def _optional_str_tuple(raw: JsonObject, key: str) -> tuple[str, ...] | None:
-    value = raw.get(key)
-    if value is None:
-        return None
+def _str_tuple(value: object, key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise MalformedBody(f"{key} must be a list of strings")
     return tuple(value)

@@ -59,6 +59,12 @@ _plans: WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], FieldRead | None]
 
 # Per executor: id of a field set -> (the set, kept alive; its reads or None).
 _FieldSetReads = dict[int, tuple[GroupedFieldSet, list[FieldRead | None] | None]]
+# Per executor: (type name, id of a field's selection) -> (the selection, kept alive; its
+# sub-fields and their reads, or None when graphql-core must collect and execute them).
+_SubFieldReads = dict[
+    tuple[str, int],
+    tuple[FieldDetailsList, tuple[GroupedFieldSet, list[FieldRead | None]] | None],
+]
 
 
 class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -78,6 +84,20 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
+        return self._execute_reads(
+            parent_type, source_value, path, grouped_field_set, reads, position_context
+        )
+
+    def _execute_reads(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        reads: list[FieldRead | None],
+        position_context: Any,
+    ) -> Any:
+        """`execute_fields` with each field's read known."""
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
@@ -259,9 +279,37 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 )
             if not verdict:
                 raise invalid_return_type_error(object_type, value, field_details_list)
+        if position_context is None:
+            sub_fields = self._plain_sub_fields(object_type, field_details_list)
+            if sub_fields is not None:
+                # What `execute_collected_subfields` does with no deferral in play.
+                grouped_field_set, reads = sub_fields
+                return self._execute_reads(
+                    object_type, value, path, grouped_field_set, reads, None
+                )
         return self.collect_and_execute_subfields(
             object_type, field_details_list, path, value, position_context
         )
+
+    def _plain_sub_fields(
+        self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> tuple[GroupedFieldSet, list[FieldRead | None]] | None:
+        """The sub-selection and its reads, when it defers nothing; memoized per selection."""
+        cache: _SubFieldReads | None = getattr(self, "_lean_sub_fields", None)
+        if cache is None:
+            cache = {}
+            self._lean_sub_fields = cache
+        key = (object_type.name, id(field_details_list))
+        entry = cache.get(key)
+        if entry is None:
+            grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+                object_type, field_details_list
+            )
+            reads = None if new_defer_usages else self._reads_of(object_type, grouped_field_set)
+            # The entry keeps the selection alive so that its id is not reused meanwhile.
+            entry = (field_details_list, None if reads is None else (grouped_field_set, reads))
+            cache[key] = entry
+        return entry[1]
 
     async def _complete_after_async_check(
         self,
