@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from graphql_api.logging_setup import REDACTED, configure_logging, correlation_scope
+from graphql_api.logging_setup import REDACTED, configure_logging, correlation_scope, redact_text
 from tests.app.conftest import ServiceFactory, graphql
 
 SECRET_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtdXNlciJ9.c2lnbmF0dXJlLXNlY3JldA"
@@ -90,6 +90,32 @@ def test_credentials_in_messages_and_fields_are_redacted(log_stream: io.StringIO
     assert "client_secret=" in str(second["message"])
     assert third["client_secret"] == REDACTED
     assert third["nested"] == {"Authorization": REDACTED}
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("header was Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"),
+        ("BEARER abc.def", "abc.def"),
+        (f"raw {SECRET_TOKEN} seen", SECRET_TOKEN),
+        ("api_key=k3y", "k3y"),
+        ("API-KEY: k3y", "k3y"),
+        ("refresh_token: r3fr3sh", "r3fr3sh"),
+        ('{"clientSecret": "s3cr3t"}', "s3cr3t"),
+        ("passwd=hunter2", "hunter2"),
+        ("Authorization=xyz", "xyz"),
+    ],
+)
+def test_every_credential_shape_is_masked_in_free_text(text: str, secret: str) -> None:
+    # redact_text skips texts with none of the patterns' key words: each shape must pass it.
+    assert secret not in redact_text(text)
+    assert REDACTED in redact_text(text)
+
+
+def test_text_without_credentials_is_left_as_is() -> None:
+    assert redact_text("graphql request for Page: 50 customers") == (
+        "graphql request for Page: 50 customers"
+    )
 
 
 def test_exceptions_are_logged_without_a_stack_trace(log_stream: io.StringIO) -> None:
