@@ -188,7 +188,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 raise _null_error(parent_type, field_details_list)
             return None
         if not read.is_list:
-            if info is None and read.object_type.is_type_of is not None:
+            if info is None and read.type_check_needs_info:
                 info = self._info(read, field_details_list, parent_type, path)
             return self._complete_object(
                 read.object_type, field_details_list, path, result, info, position_context
@@ -269,7 +269,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         info: GraphQLResolveInfo[Any] | None,
         position_context: Any,
     ) -> Any:
-        """`complete_object_value`; `info` is set whenever the type has an `is_type_of`."""
+        """`complete_object_value`; `info` is set whenever the type check reads it."""
         is_type_of = object_type.is_type_of
         if is_type_of is not None:
             verdict = is_type_of(value, info)  # type: ignore[arg-type]

@@ -66,6 +66,8 @@ class ObjectRead:
     is_list: bool
     item_type: GraphQLOutputType | None
     item_non_null: bool
+    # The object type has an `is_type_of` that reads the resolve info: build one for it.
+    type_check_needs_info: bool
 
 
 FieldRead = LeafRead | ObjectRead
@@ -175,6 +177,25 @@ def _unwrap(graphql_type: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
     return graphql_type, False
 
 
+def _type_check_needs_info(object_type: GraphQLObjectType) -> bool:
+    """False when `object_type` has no `is_type_of`, or Strawberry's own, which ignores info.
+
+    Strawberry gives every type that implements an interface an `is_type_of(obj, _info)`
+    (an isinstance test); a page of customers would otherwise build one resolve info per
+    customer just to pass it in unread. Any other `is_type_of` gets a real info.
+    """
+    is_type_of = object_type.is_type_of
+    if is_type_of is None:
+        return False
+    code = getattr(is_type_of, "__code__", None)
+    return not (
+        getattr(is_type_of, "__module__", None) == "strawberry.schema.schema_converter"
+        and code is not None
+        and code.co_argcount == 2
+        and code.co_varnames[1] == "_info"
+    )
+
+
 def field_read(field_def: GraphQLField) -> FieldRead | None:
     """How the lean executor answers `field_def`, or None to leave it to graphql-core."""
     if field_def.args:
@@ -191,7 +212,8 @@ def field_read(field_def: GraphQLField) -> FieldRead | None:
         return LeafRead(attribute, named, non_null)
     if isinstance(named, GraphQLObjectType):
         return ObjectRead(
-            field_def, attribute, resolver, named, non_null, named, False, None, False
+            field_def, attribute, resolver, named, non_null, named, False, None, False,
+            _type_check_needs_info(named),
         )
     if isinstance(named, GraphQLList):
         item_type = named.of_type
@@ -199,7 +221,7 @@ def field_read(field_def: GraphQLField) -> FieldRead | None:
         if isinstance(item, GraphQLObjectType):
             return ObjectRead(
                 field_def, attribute, resolver, item, non_null, named, True, item_type,
-                item_non_null,
+                item_non_null, _type_check_needs_info(item),
             )
     return None
 

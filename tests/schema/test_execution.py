@@ -256,6 +256,19 @@ def _box(name: str, **changes: Any) -> Box:
     return Box(**fields)
 
 
+SEEN_BY_TYPE_CHECK: list[str] = []
+
+
+@strawberry.type
+class Checked:
+    label: str
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        SEEN_BY_TYPE_CHECK.append(info.field_name)
+        return isinstance(obj, cls)
+
+
 class _NotABox:
     name = "impostor"
 
@@ -281,6 +294,10 @@ class BoxQuery:
     @strawberry.field
     def named(self) -> Named:
         return _box("named")
+
+    @strawberry.field
+    def checked(self) -> list[Checked]:
+        return [Checked(label="c1"), Checked(label="c2")]
 
     @strawberry.field
     def tuple_boxes(self) -> list[Box]:
@@ -341,6 +358,13 @@ async def test_a_direct_resolver_is_called_once_even_when_its_value_fails() -> N
     assert len(result.errors) == 2
     # Two boxes, each resolver once per box: none is called again by the long path.
     assert sorted(CALLS) == sorted(["broken_tag", "made_tag", "generated_tags", "awaited_tag"] * 2)
+
+
+async def test_a_type_check_of_its_own_gets_the_resolve_info() -> None:
+    SEEN_BY_TYPE_CHECK.clear()
+    result = await LEAN_BOXES.execute("{ checked { label } }")
+    assert result.errors is None
+    assert SEEN_BY_TYPE_CHECK == ["checked", "checked"]
 
 
 async def test_null_in_a_non_null_list_item_is_located_at_the_item() -> None:
