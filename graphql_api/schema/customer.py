@@ -15,6 +15,7 @@ import strawberry
 
 from .. import partner_center as pc
 from ..context import RequestContext
+from ..loaders import Loaders
 from ._fields import AwaitableOrValue, described, then
 from .errors import upstream_error
 from .inputs import customer_id
@@ -55,19 +56,30 @@ class Customer(Node):
         description="The Partner Center customer id: the customer's Microsoft Entra tenant GUID."
     )
     record: strawberry.Private[pc.Customer]
+    # The request's loaders, for the fields the record at hand lacks. Held here rather than
+    # read from `info` so that the field resolvers take no `info`: graphql-core then builds
+    # no resolve info per customer for them (the lean executor calls them directly).
+    loaders: strawberry.Private[Loaders]
     # The request's plan (planning.py) for a list summary: True when the summary holds every
     # company-profile field the operation asks for; when False the profile is served from
     # the full record, which the plan has the loaders fetch anyway.
     summary_suffices: strawberry.Private[bool] = True
 
     @classmethod
-    def from_record(cls, record: pc.Customer, *, summary_suffices: bool = True) -> Customer:
-        """The GraphQL customer for a summary or full REST record.
+    def from_record(
+        cls, record: pc.Customer, loaders: Loaders, *, summary_suffices: bool = True
+    ) -> Customer:
+        """The GraphQL customer for a summary or full REST record, served by `loaders`.
 
         `summary_suffices` is the plan's word for a summary; a customer whose record comes
         from `Loaders.known_customer` is a summary only when the plan said it suffices.
         """
-        return cls(id=strawberry.ID(record.id), record=record, summary_suffices=summary_suffices)
+        return cls(
+            id=strawberry.ID(record.id),
+            record=record,
+            loaders=loaders,
+            summary_suffices=summary_suffices,
+        )
 
     @classmethod
     async def by_id(cls, info: Info, id: str) -> Customer:
@@ -85,7 +97,7 @@ class Customer(Node):
             )
         except pc.NotFound as exc:
             raise upstream_error(exc, message=f"No customer has id {checked}.") from None
-        return cls.from_record(record)
+        return cls.from_record(record, info.context.loaders)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Customer:
@@ -102,51 +114,49 @@ class Customer(Node):
     # (a list summary serves id, relationship, commerce id and the company profile's list
     # fields); only a load returns an awaitable. An async resolver would cost graphql-core a
     # coroutine and a task per field, per customer, even when nothing is loaded.
-    def _full(self, info: Info) -> AwaitableOrValue[pc.Customer]:
+    def _full(self) -> AwaitableOrValue[pc.Customer]:
         if not self.record.is_summary:
             return self.record
-        return info.context.loaders.customer.load(self.record.id)
+        return self.loaders.customer.load(self.record.id)
 
-    def _get(
-        self, info: Info, get: Callable[[pc.Customer], T | None]
-    ) -> AwaitableOrValue[T | None]:
+    def _get(self, get: Callable[[pc.Customer], T | None]) -> AwaitableOrValue[T | None]:
         # A summary's missing field may exist in the full record; a full record's is absent.
         value = get(self.record)
         if value is None and self.record.is_summary:
-            return then(self._full(info), get)
+            return then(self._full(), get)
         return value
 
     @described("The customer's commerce id.", graphql_type=str | None)
-    def commerce_id(self, info: Info) -> AwaitableOrValue[str | None]:
-        return self._get(info, lambda r: r.commerce_id)
+    def commerce_id(self) -> AwaitableOrValue[str | None]:
+        return self._get(lambda r: r.commerce_id)
 
     @described(
         "How the customer relates to the partner.", graphql_type=RelationshipToPartner | None
     )
-    def relationship_to_partner(self, info: Info) -> AwaitableOrValue[RelationshipToPartner | None]:
-        return then(self._get(info, lambda r: r.relationship_to_partner), _relationship)
+    def relationship_to_partner(self) -> AwaitableOrValue[RelationshipToPartner | None]:
+        return then(self._get(lambda r: r.relationship_to_partner), _relationship)
 
     @described(
         "Whether the partner has delegated admin access to the customer's tenant.",
         graphql_type=bool | None,
     )
-    def allow_delegated_access(self, info: Info) -> AwaitableOrValue[bool | None]:
-        return then(self._full(info), lambda r: r.allow_delegated_access)
+    def allow_delegated_access(self) -> AwaitableOrValue[bool | None]:
+        return then(self._full(), lambda r: r.allow_delegated_access)
 
     @described(
         "The indirect reseller associated with the customer, when an indirect "
         "provider set one.",
         graphql_type=str | None,
     )
-    def associated_partner_id(self, info: Info) -> AwaitableOrValue[str | None]:
-        return then(self._full(info), lambda r: r.associated_partner_id)
+    def associated_partner_id(self) -> AwaitableOrValue[str | None]:
+        return then(self._full(), lambda r: r.associated_partner_id)
 
     @described(
         "The customer's domains; null without delegated access.", graphql_type=list[str] | None
     )
-    def custom_domains(self, info: Info) -> AwaitableOrValue[list[str] | None]:
+    def custom_domains(self) -> AwaitableOrValue[list[str] | None]:
         return then(
-            self._full(info),
+            self._full(),
             lambda r: None if r.custom_domains is None else list(r.custom_domains),
         )
 
@@ -155,23 +165,21 @@ class Customer(Node):
         "the customer's full record.",
         graphql_type=CompanyProfile | None,
     )
-    def company_profile(self, info: Info) -> AwaitableOrValue[CompanyProfile | None]:
+    def company_profile(self) -> AwaitableOrValue[CompanyProfile | None]:
         record = self.record
         if not record.is_summary or (self.summary_suffices and record.company_profile is not None):
             return _company_profile(record)
-        return then(self._full(info), _company_profile)
+        return then(self._full(), _company_profile)
 
     @described(
         "The billing profile: one upstream call per customer, batched per "
         "request, and none when the full customer record is loaded already.",
         graphql_type=BillingProfile | None,
     )
-    def billing_profile(self, info: Info) -> AwaitableOrValue[BillingProfile | None]:
+    def billing_profile(self) -> AwaitableOrValue[BillingProfile | None]:
         if not self.record.is_summary and self.record.billing_profile is not None:
             return BillingProfile.from_record(self.record.billing_profile)
-        return then(
-            info.context.loaders.billing_profile.load(self.record.id), BillingProfile.from_record
-        )
+        return then(self.loaders.billing_profile.load(self.record.id), BillingProfile.from_record)
 
 
 def _company_profile(record: pc.Customer) -> CompanyProfile | None:

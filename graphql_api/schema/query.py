@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from ..context import RequestContext
+from ..loaders import Loaders
 from ..partner_center import CustomerFilter, CustomerPage
 from ._fields import described
 from .connection import CustomerConnection, CustomerEdge, PageInfo
@@ -26,7 +27,7 @@ async def _customer(info: Info, id: str) -> Customer:
 
 
 def _connection(
-    window: Window, codec: CursorCodec, full: set[str], *, after_given: bool
+    window: Window, codec: CursorCodec, loaders: Loaders, full: set[str], *, after_given: bool
 ) -> CustomerConnection:
     """The connection of `window`; `full` names the customers the plan serves in full."""
     edges = [
@@ -34,7 +35,7 @@ def _connection(
             position=edge.after,
             codec=codec,
             node=Customer.from_record(
-                edge.customer, summary_suffices=edge.customer.id not in full
+                edge.customer, loaders, summary_suffices=edge.customer.id not in full
             ),
         )
         for edge in window.edges
@@ -121,7 +122,7 @@ class Query:
             # reaches the fields that would otherwise batch them (issue 4's bench: the walk
             # and aiodataloader's dispatch were ~3 ms of a 400 ms critical path).
             await asyncio.sleep(0)
-        return _connection(window, codec, full, after_given=after is not None)
+        return _connection(window, codec, loaders, full, after_given=after is not None)
 
     @described("The customer with this Partner Center id; null if none.")
     async def customer(
