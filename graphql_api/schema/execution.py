@@ -57,14 +57,31 @@ _plans: WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], FieldRead | None]
     WeakKeyDictionary()
 )
 
-# Per executor: id of a field set -> (the set, kept alive; its reads or None).
-_FieldSetReads = dict[int, tuple[GroupedFieldSet, list[FieldRead | None] | None]]
-# Per executor: (type name, id of a field's selection) -> (the selection, kept alive; its
-# sub-fields and their reads, or None when graphql-core must collect and execute them).
-_SubFieldReads = dict[
-    tuple[str, int],
-    tuple[FieldDetailsList, tuple[GroupedFieldSet, list[FieldRead | None]] | None],
-]
+# `_Step.sub_steps` before the sub-selection was looked at.
+_NOT_YET: Any = object()
+
+
+class _Step:
+    """One field of a selection as this executor runs it: its read, and for an object field
+    the steps of its sub-selection once known (None: graphql-core collects and executes it).
+
+    Steps live per executor, because graphql-core's field lists are per operation.
+    """
+
+    __slots__ = ("field_details_list", "read", "response_name", "sub_steps")
+
+    def __init__(
+        self, response_name: str, field_details_list: FieldDetailsList, read: FieldRead | None
+    ) -> None:
+        self.response_name = response_name
+        self.field_details_list = field_details_list
+        self.read = read
+        self.sub_steps: list[_Step] | None = _NOT_YET
+
+
+# Per executor: id of a field set -> (the set, kept alive; its steps, or None when no field
+# of it has a read).
+_StepsBySet = dict[int, tuple[GroupedFieldSet, list[_Step] | None]]
 
 
 class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -79,51 +96,60 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         """An object's fields, in the selection's order, as graphql-core's `execute_fields`."""
-        reads = self._reads_of(parent_type, grouped_field_set)
-        if reads is None:
+        steps = self._steps_of(parent_type, grouped_field_set)
+        if steps is None:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        return self._execute_reads(
-            parent_type, source_value, path, grouped_field_set, reads, position_context
-        )
+        return self._execute_steps(parent_type, source_value, path, steps, position_context)
 
-    def _execute_reads(
+    def _execute_steps(
         self,
         parent_type: GraphQLObjectType,
         source_value: Any,
         path: Path | None,
-        grouped_field_set: GroupedFieldSet,
-        reads: list[FieldRead | None],
+        steps: list[_Step],
         position_context: Any,
     ) -> Any:
-        """`execute_fields` with each field's read known."""
+        """`execute_fields` with each field's step known."""
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
+        type_name = parent_type.name
         try:
-            for (response_name, field_details_list), read in zip(
-                grouped_field_set.items(), reads, strict=True
-            ):
+            for step in steps:
+                read = step.read
+                response_name = step.response_name
                 if type(read) is LeafRead:
-                    value = _leaf_value(read, source_value)
+                    # Inline: a page has hundreds of these, and a call each was a tenth of
+                    # the executor's time.
+                    try:
+                        value = getattr(source_value, read.attribute)
+                    except Exception:  # the long path raises it again, located and typed
+                        value = Undefined
+                    else:
+                        if type(value) is not str or not read.str_as_is:
+                            value = _coerced_leaf(read, value)
                     if value is not Undefined:
                         results[response_name] = value
                         continue
-                field_path = Path(path, response_name, parent_type.name)
-                if type(read) is ObjectRead:
+                    result = self.execute_field(
+                        parent_type, source_value, step.field_details_list,
+                        Path(path, response_name, type_name), position_context,
+                    )
+                elif type(read) is ObjectRead:
                     result = self._execute_object_field(
-                        read, parent_type, source_value, field_details_list, field_path,
-                        position_context,
+                        step, read, parent_type, source_value,
+                        Path(path, response_name, type_name), position_context,
                     )
                 else:
                     result = self.execute_field(
-                        parent_type, source_value, field_details_list, field_path,
-                        position_context,
+                        parent_type, source_value, step.field_details_list,
+                        Path(path, response_name, type_name), position_context,
                     )
                 if result is not Undefined:
                     results[response_name] = result
-                    if is_awaitable(result):
+                    if type(result) is not dict and is_awaitable(result):
                         awaitable_fields.append(response_name)
         except Exception:
             if awaitable_fields:
@@ -136,15 +162,16 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _execute_object_field(
         self,
+        step: _Step,
         read: ObjectRead,
         parent_type: GraphQLObjectType,
         source: Any,
-        field_details_list: FieldDetailsList,
         path: Path,
         position_context: Any,
     ) -> Any:
-        """`execute_field` for an object-typed field read without a wrapper."""
+        """`execute_field` then `complete_value` for an object field read without a wrapper."""
         info: GraphQLResolveInfo[Any] | None = None
+        field_details_list = step.field_details_list
         return_type = read.field_def.type
         try:
             resolver = read.resolver
@@ -160,54 +187,43 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return self.complete_awaitable_value(
                     return_type, field_details_list, info, path, result, position_context
                 )
-            completed = self._complete_read(
-                read, field_details_list, parent_type, path, result, info, position_context
-            )
-            if self.is_awaitable(completed):
+            # `complete_value` for the declared type, which `read` describes.
+            if isinstance(result, Exception):
+                raise result
+            if result is None or result is Undefined:
+                if read.non_null:
+                    raise _null_error(parent_type, field_details_list)
+                return None
+            if read.is_list:
+                if info is None:
+                    info = self._info(read, field_details_list, parent_type, path)
+                if type(result) is not list and type(result) is not tuple:
+                    # Generators, async iterables, non-iterables: graphql-core's list code.
+                    completed = self.complete_value(
+                        read.nullable_type, field_details_list, info, path, result,
+                        position_context,
+                    )
+                else:
+                    completed = self._complete_items(
+                        step, read, parent_type, path, result, info, position_context
+                    )
+            else:
+                if info is None and read.type_check_needs_info:
+                    info = self._info(read, field_details_list, parent_type, path)
+                completed = self._complete_object(
+                    step, read.object_type, path, result, info, position_context
+                )
+            if type(completed) is not dict and self.is_awaitable(completed):
                 return self._settled(completed, return_type, field_details_list, path)
             return completed
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
 
-    def _complete_read(
-        self,
-        read: ObjectRead,
-        field_details_list: FieldDetailsList,
-        parent_type: GraphQLObjectType,
-        path: Path,
-        result: Any,
-        info: GraphQLResolveInfo[Any] | None,
-        position_context: Any,
-    ) -> Any:
-        """`complete_value` for the field's declared type, which `read` describes."""
-        if isinstance(result, Exception):
-            raise result
-        if result is None or result is Undefined:
-            if read.non_null:
-                raise _null_error(parent_type, field_details_list)
-            return None
-        if not read.is_list:
-            if info is None and read.type_check_needs_info:
-                info = self._info(read, field_details_list, parent_type, path)
-            return self._complete_object(
-                read.object_type, field_details_list, path, result, info, position_context
-            )
-        if info is None:
-            info = self._info(read, field_details_list, parent_type, path)
-        if type(result) is not list and type(result) is not tuple:
-            # Generators, async iterables, non-iterables: graphql-core's own list code.
-            return self.complete_value(
-                read.nullable_type, field_details_list, info, path, result, position_context
-            )
-        return self._complete_items(
-            read, field_details_list, parent_type, path, result, info, position_context
-        )
-
     def _complete_items(
         self,
+        step: _Step,
         read: ObjectRead,
-        field_details_list: FieldDetailsList,
         parent_type: GraphQLObjectType,
         path: Path,
         items: Sequence[Any],
@@ -217,6 +233,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """`complete_iterable_value` for a list or tuple of objects (no `@stream` on it)."""
         item_type: GraphQLOutputType = read.item_type  # type: ignore[assignment]
         object_type = read.object_type
+        field_details_list = step.field_details_list
         is_awaitable = self.is_awaitable
         completed: list[Any] = []
         append = completed.append
@@ -242,9 +259,9 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         append(None)
                         continue
                     value = self._complete_object(
-                        object_type, field_details_list, item_path, item, info, position_context
+                        step, object_type, item_path, item, info, position_context
                     )
-                    if is_awaitable(value):
+                    if type(value) is not dict and is_awaitable(value):
                         append(self._settled(value, item_type, field_details_list, item_path))
                         awaitable_indices.append(index)
                     else:
@@ -262,8 +279,8 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _complete_object(
         self,
+        step: _Step,
         object_type: GraphQLObjectType,
-        field_details_list: FieldDetailsList,
         path: Path,
         value: Any,
         info: GraphQLResolveInfo[Any] | None,
@@ -275,41 +292,28 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             verdict = is_type_of(value, info)  # type: ignore[arg-type]
             if self.is_awaitable(verdict):
                 return self._complete_after_async_check(
-                    verdict, object_type, field_details_list, path, value, position_context
+                    verdict, object_type, step.field_details_list, path, value,
+                    position_context,
                 )
             if not verdict:
-                raise invalid_return_type_error(object_type, value, field_details_list)
+                raise invalid_return_type_error(object_type, value, step.field_details_list)
         if position_context is None:
-            sub_fields = self._plain_sub_fields(object_type, field_details_list)
-            if sub_fields is not None:
+            sub_steps = step.sub_steps
+            if sub_steps is _NOT_YET:
+                sub_steps = step.sub_steps = self._plain_sub_steps(object_type, step)
+            if sub_steps is not None:
                 # What `execute_collected_subfields` does with no deferral in play.
-                grouped_field_set, reads = sub_fields
-                return self._execute_reads(
-                    object_type, value, path, grouped_field_set, reads, None
-                )
+                return self._execute_steps(object_type, value, path, sub_steps, None)
         return self.collect_and_execute_subfields(
-            object_type, field_details_list, path, value, position_context
+            object_type, step.field_details_list, path, value, position_context
         )
 
-    def _plain_sub_fields(
-        self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
-    ) -> tuple[GroupedFieldSet, list[FieldRead | None]] | None:
-        """The sub-selection and its reads, when it defers nothing; memoized per selection."""
-        cache: _SubFieldReads | None = getattr(self, "_lean_sub_fields", None)
-        if cache is None:
-            cache = {}
-            self._lean_sub_fields = cache
-        key = (object_type.name, id(field_details_list))
-        entry = cache.get(key)
-        if entry is None:
-            grouped_field_set, new_defer_usages, _ = self.collect_subfields(
-                object_type, field_details_list
-            )
-            reads = None if new_defer_usages else self._reads_of(object_type, grouped_field_set)
-            # The entry keeps the selection alive so that its id is not reused meanwhile.
-            entry = (field_details_list, None if reads is None else (grouped_field_set, reads))
-            cache[key] = entry
-        return entry[1]
+    def _plain_sub_steps(self, object_type: GraphQLObjectType, step: _Step) -> list[_Step] | None:
+        """The steps of a field's sub-selection, or None when it defers something."""
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            object_type, step.field_details_list
+        )
+        return None if new_defer_usages else self._steps_of(object_type, grouped_field_set)
 
     async def _complete_after_async_check(
         self,
@@ -352,24 +356,24 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             read.field_def, to_nodes(field_details_list), parent_type, path
         )
 
-    def _reads_of(
+    def _steps_of(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
-    ) -> list[FieldRead | None] | None:
-        """Per field of the set, its read; None when no field has one (or middleware)."""
+    ) -> list[_Step] | None:
+        """The steps of a field set; None when no field has a read (or middleware)."""
         middleware = self.middleware_manager
         if middleware is not None and middleware.middlewares:
             return None
-        cache: _FieldSetReads | None = getattr(self, "_lean_field_sets", None)
+        cache: _StepsBySet | None = getattr(self, "_lean_steps", None)
         if cache is None:
             cache = {}
-            self._lean_field_sets = cache
+            self._lean_steps = cache
         # graphql-core memoizes a sub-selection's field set, so the items of a list share
         # one; the entry keeps it alive so that its id is not reused during the operation.
         entry = cache.get(id(grouped_field_set))
         if entry is not None:
             return entry[1]
-        reads: list[FieldRead | None] = []
-        for field_details_list in grouped_field_set.values():
+        steps: list[_Step] = []
+        for response_name, field_details_list in grouped_field_set.items():
             node = field_details_list[0].node
             read = None if node.arguments else self._read_for(parent_type, node.name.value)
             if (
@@ -378,8 +382,8 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 and any(details.node.directives for details in field_details_list)
             ):
                 read = None  # `@stream` (or anything else on it): graphql-core decides
-            reads.append(read)
-        result = reads if any(read is not None for read in reads) else None
+            steps.append(_Step(response_name, field_details_list, read))
+        result = steps if any(step.read is not None for step in steps) else None
         cache[id(grouped_field_set)] = (grouped_field_set, result)
         return result
 
@@ -399,12 +403,11 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return read
 
 
-def _leaf_value(read: LeafRead, source: Any) -> Any:
+def _coerced_leaf(read: LeafRead, value: Any) -> Any:
     """The completed leaf, or Undefined to have the long path decide (and report)."""
+    if value is None:
+        return Undefined if read.non_null else None
     try:
-        value = getattr(source, read.attribute)
-        if value is None:
-            return Undefined if read.non_null else None
         coerced = read.leaf_type.coerce_output_value(value)
     except Exception:  # the long path raises it again, located and typed
         return Undefined

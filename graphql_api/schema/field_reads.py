@@ -24,12 +24,14 @@ from typing import Any
 
 from graphql import (
     GraphQLField,
+    GraphQLID,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    GraphQLString,
     GraphQLUnionType,
     get_named_type,
     is_leaf_type,
@@ -46,6 +48,8 @@ class LeafRead:
     attribute: str
     leaf_type: GraphQLLeafType
     non_null: bool
+    # String and ID (graphql-core's own scalars) return a `str` value unchanged.
+    str_as_is: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +105,8 @@ class DirectResolver:
         return self._info_name is not None
 
     def __call__(self, source: Any, info: Any) -> Any:
+        if self._takes_self and not self._names and self._info_name is None:
+            return self._function(source)  # a method of the type taking only self
         kwargs: dict[str, Any] = dict.fromkeys(self._names, source)
         if self._info_name is not None:
             kwargs[self._info_name] = self._info_class(_raw_info=info, _field=self._field)
@@ -209,7 +215,8 @@ def field_read(field_def: GraphQLField) -> FieldRead | None:
         # A direct resolver's leaf saves little over the long path; only attributes.
         if attribute is None:
             return None
-        return LeafRead(attribute, named, non_null)
+        str_as_is = named is GraphQLString or named is GraphQLID
+        return LeafRead(attribute, named, non_null, str_as_is)
     if isinstance(named, GraphQLObjectType):
         return ObjectRead(
             field_def, attribute, resolver, named, non_null, named, False, None, False,

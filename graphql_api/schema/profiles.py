@@ -92,7 +92,8 @@ class CompanyProfile:
             tenant_id=record.tenant_id,
             domain=record.domain,
             company_name=record.company_name,
-            address=Address.from_record(record.address),
+            # Absent from every list summary: the call is skipped, not made to return None.
+            address=None if record.address is None else Address.from_record(record.address),
             email=record.email,
             organization_registration_number=record.organization_registration_number,
         )
