@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import json
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..partner_center import (
     MAX_CONTINUATION_TOKEN_LENGTH,
@@ -49,9 +49,12 @@ class InvalidCursor(ValueError):
     """A cursor that this service did not issue, or issued for another format; never echoed."""
 
 
-@dataclass(frozen=True, slots=True)
-class Cursor:
-    """A resumable position in a customer walk."""
+class Cursor(NamedTuple):
+    """A resumable position in a customer walk.
+
+    A NamedTuple rather than a frozen dataclass: a page reads one per customer (the position
+    after it), and a NamedTuple is built ~3x faster.
+    """
 
     token: str | None
     offset: int

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..partner_center import Customer, CustomerFilter, CustomerPage
 from .cursors import Cursor
@@ -32,9 +33,12 @@ class UpstreamInconsistent(Exception):
     """Partner Center kept answering empty pages with continuation tokens."""
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
-    """A customer (a list summary) and the position just after it."""
+class Edge(NamedTuple):
+    """A customer (a list summary) and the position just after it.
+
+    NamedTuple, as Cursor: one per customer of a page, built ~3x faster than a frozen
+    dataclass.
+    """
 
     customer: Customer
     after: Cursor
