@@ -87,6 +87,15 @@ class CustomerNeeds:
 
 def connection_needs(info: strawberry.Info[Any, Any]) -> CustomerNeeds:
     """What the current connection field asks of its customers (`edges.node` and `nodes`)."""
+    return _memoized(info, _connection_needs)
+
+
+def customer_needs(info: strawberry.Info[Any, Any]) -> CustomerNeeds:
+    """What the current field asks of the customer it returns (`customer`, `node`...)."""
+    return _memoized(info, _customer_needs)
+
+
+def _connection_needs(info: strawberry.Info[Any, Any]) -> CustomerNeeds:
     customers: list[SelectedField] = []
     for connection in _fields(info.selected_fields):
         for part in _fields(connection.selections):
@@ -97,9 +106,38 @@ def connection_needs(info: strawberry.Info[Any, Any]) -> CustomerNeeds:
     return _needs(customers)
 
 
-def customer_needs(info: strawberry.Info[Any, Any]) -> CustomerNeeds:
-    """What the current field asks of the customer it returns (`customer`, `node`...)."""
+def _customer_needs(info: strawberry.Info[Any, Any]) -> CustomerNeeds:
     return _needs(_fields(info.selected_fields))
+
+
+# Needs per field of a parsed document. Strawberry's `selected_fields` rebuilds the selection
+# tree on every call (a tenth of a one-customer request); the parser cache (limits.py) hands
+# every request of the same query the same document, so the needs are worked out once.
+# Key: the field's first AST node (identity; the entry keeps it alive so that its id is not
+# reused), the number of nodes, and the Boolean variables, the only input that can change
+# the answer (`@skip(if: $v)`, `@include(if: $v)`). Bounded: cleared when full.
+_NeedsKey = tuple[int, int, tuple[tuple[str, bool], ...], Callable[..., CustomerNeeds]]
+_needs_memo: dict[_NeedsKey, tuple[object, CustomerNeeds]] = {}
+_MAX_MEMOIZED_NEEDS = 1024
+
+
+def _memoized(
+    info: strawberry.Info[Any, Any], work_out: Callable[[strawberry.Info[Any, Any]], CustomerNeeds]
+) -> CustomerNeeds:
+    field_nodes = info._raw_info.field_nodes
+    first = field_nodes[0]
+    flags = tuple(
+        sorted((name, value) for name, value in info.variable_values.items() if type(value) is bool)
+    )
+    key = (id(first), len(field_nodes), flags, work_out)
+    entry = _needs_memo.get(key)
+    if entry is not None and entry[0] is first:
+        return entry[1]
+    needs = work_out(info)
+    if len(_needs_memo) >= _MAX_MEMOIZED_NEEDS:
+        _needs_memo.clear()
+    _needs_memo[key] = (first, needs)
+    return needs
 
 
 def _needs(customers: Iterable[SelectedField]) -> CustomerNeeds:

@@ -161,3 +161,22 @@ def test_one_failing_full_record_nulls_that_customers_fields_only(
     # The failed record is not asked again for the billing profile, nor by its own route.
     counted = calls(emulator)
     assert (counted["customer"], counted["billing"]) == (100, 0)
+
+
+def test_one_document_run_with_each_include_value_plans_each_run_anew(
+    emulator: LiveEmulator, service: Service
+) -> None:
+    # The plan of a parsed document is memoized (planning.py); a Boolean variable that
+    # includes or leaves out a full-record field must still change it from run to run.
+    query = billing_with(
+        "allowDelegatedAccess @include(if: $full)", variables="($full: Boolean!)"
+    )
+    seen = []
+    for full in (True, False, True):
+        before = calls(emulator)
+        assert "errors" not in service.run(query, {"full": full})
+        after = calls(emulator)
+        seen.append(
+            (after["customer"] - before["customer"], after["billing"] - before["billing"])
+        )
+    assert seen == [(100, 0), (0, 100), (100, 0)]
