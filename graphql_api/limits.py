@@ -12,18 +12,25 @@ instances, so that the validation cache, keyed by the rule classes, actually hit
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 
-from graphql import ASTValidationRule, NoSchemaIntrospectionCustomRule
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    NoSchemaIntrospectionCustomRule,
+)
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.schema.schema import validate_document
 
 from .config import ServerSettings
 
@@ -45,6 +52,55 @@ def validation_rules(server: ServerSettings) -> tuple[type[ASTValidationRule], .
     return tuple(rules)
 
 
+_Rules = tuple[type[ASTValidationRule], ...]
+_ValidationKey = tuple[int, int, _Rules]
+_ValidationEntry = tuple[GraphQLSchema, DocumentNode, list[GraphQLError]]
+
+
+class _ValidatedDocuments:
+    """Validation outcomes per (schema, parsed document, rules), the document by identity.
+
+    Strawberry's ValidationCache keys an lru_cache by the document itself, so every request
+    hashes the whole syntax tree (a node and a location per field: ~120 hash calls for the
+    bench's page query). The parser cache hands every request of one query text the same
+    document object, so identity finds it; entries keep schema and document alive, so that
+    their ids are not reused while cached. Least recently used entries go past `maxsize`.
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        self._maxsize = maxsize
+        self._entries: OrderedDict[_ValidationKey, _ValidationEntry] = OrderedDict()
+
+    def errors(
+        self, schema: GraphQLSchema, document: DocumentNode, rules: _Rules
+    ) -> list[GraphQLError]:
+        key = (id(schema), id(document), rules)
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] is schema and entry[1] is document:
+            self._entries.move_to_end(key)
+            return entry[2]
+        errors = validate_document(schema, document, rules)
+        self._entries[key] = (schema, document, errors)
+        if len(self._entries) > self._maxsize:
+            self._entries.popitem(last=False)
+        return errors
+
+
+class _IdentityValidationCache(SchemaExtension):
+    """Strawberry's ValidationCache, finding a parsed document by identity (see above)."""
+
+    def __init__(self, validated: _ValidatedDocuments) -> None:
+        self._validated = validated
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        assert context.graphql_document is not None  # validation follows a successful parse
+        context.pre_execution_errors = self._validated.errors(
+            context.schema._schema, context.graphql_document, context.validation_rules
+        )
+        yield
+
+
 def hardening_extensions(server: ServerSettings) -> tuple[ExtensionFactory, ...]:
     """Extension factories (one fresh instance per request) enforcing the limits, with caches."""
     rules = list(validation_rules(server))
@@ -59,8 +115,10 @@ def hardening_extensions(server: ServerSettings) -> tuple[ExtensionFactory, ...]
     def parser_cache() -> SchemaExtension:
         return ParserCache(maxsize=CACHE_SIZE)
 
+    validated = _ValidatedDocuments(CACHE_SIZE)
+
     def validation_cache() -> SchemaExtension:
-        return ValidationCache(maxsize=CACHE_SIZE)
+        return _IdentityValidationCache(validated)
 
     return (tokens, limits, parser_cache, validation_cache)
 

@@ -7,9 +7,13 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 import httpx
+import pytest
+import strawberry
+from graphql import DocumentNode, GraphQLSchema, parse, specified_rules
 from strawberry.extensions.parser_cache import _get_parse_cache
-from strawberry.extensions.validation_cache import _get_validate_cache
+from strawberry.schema.schema import validate_document
 
+from graphql_api import limits
 from graphql_api.graphql_view import GRAPHQL_RESPONSE_JSON
 from graphql_api.limits import CACHE_SIZE
 from tests.app.conftest import AUTH, JSON_POST, ServiceFactory, graphql
@@ -112,16 +116,45 @@ def test_introspection_switched_off_is_refused(make_service: ServiceFactory) -> 
     assert typename.json() == {"data": {"__typename": "Query"}}
 
 
-def test_a_repeated_document_is_parsed_and_validated_once(make_service: ServiceFactory) -> None:
+def test_a_repeated_document_is_parsed_and_validated_once(
+    make_service: ServiceFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     parse_cache = cast("functools._lru_cache_wrapper[Any]", _get_parse_cache(CACHE_SIZE))
-    validate_cache = cast("functools._lru_cache_wrapper[Any]", _get_validate_cache(CACHE_SIZE))
+    validated: list[DocumentNode] = []
+
+    def counting_validate(schema: GraphQLSchema, document: DocumentNode, rules: Any) -> Any:
+        validated.append(document)
+        return validate_document(schema, document, rules)
+
+    monkeypatch.setattr(limits, "validate_document", counting_validate)
     query = "query CacheProbe { customers(first: 1) { nodes { id } } }"
     with make_service() as client:
         graphql(client, query)
-        parsed, validated = parse_cache.cache_info(), validate_cache.cache_info()
+        parsed = parse_cache.cache_info()
         for _ in range(3):
-            graphql(client, query)
+            assert graphql(client, query).status_code == 200
     assert parse_cache.cache_info().hits - parsed.hits == 3
     assert parse_cache.cache_info().misses == parsed.misses
-    assert validate_cache.cache_info().hits - validated.hits == 3
-    assert validate_cache.cache_info().misses == validated.misses
+    assert len(validated) == 1
+
+
+def test_validation_outcomes_are_found_by_document_identity_and_bounded() -> None:
+    schema = strawberry.Schema(query=_Probe)._schema
+    cache = limits._ValidatedDocuments(maxsize=2)
+    rules = tuple(specified_rules)
+    first = parse("{ ok }")
+    assert cache.errors(schema, first, rules) == []
+    assert cache.errors(schema, first, rules) is cache.errors(schema, first, rules)
+    # An equal document parsed again is another object: validated on its own.
+    again = parse("{ ok }")
+    assert cache.errors(schema, again, rules) is not cache.errors(schema, first, rules)
+    wrong = parse("{ missing }")
+    assert cache.errors(schema, wrong, rules)  # a real validation: no such field
+    # Two entries at most: the least recently used one (`again`) was dropped.
+    assert len(cache._entries) == 2
+    assert (id(schema), id(again), rules) not in cache._entries
+
+
+@strawberry.type
+class _Probe:
+    ok: bool = True
