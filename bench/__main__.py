@@ -3,7 +3,6 @@
     python -m bench                      # all scenarios at concurrency 1, 16, 64
     python -m bench --quick              # one short round at concurrency 1 (a smoke run)
     python -m bench --scenarios 1,4 --concurrency 1,16 --rounds 5
-    python -m bench --busy-cpus          # diagnostic: CPUs kept from idling (bench/busy.py)
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from .busy import busy_cpus
 from .processes import EmulatorControl, emulator_process, service_process
 from .report import table, write_chart, write_json
 from .scenarios import QUICK, SCENARIOS, Plan, Rig, run_all
@@ -39,8 +37,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--round-seconds", type=float, default=None)
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     parser.add_argument("--no-chart", action="store_true", help="skip the PNG")
-    parser.add_argument("--busy-cpus", action="store_true",
-                        help="diagnostic: lowest-priority spinners keep the CPUs from idling")
     return parser
 
 
@@ -68,9 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         "LOG_LEVEL": "WARNING",
         "UPSTREAM_MAX_IN_FLIGHT": str(MAX_IN_FLIGHT),
     }
-    with busy_cpus(args.busy_cpus), emulator_process(
-        customers=CUSTOMERS
-    ) as emulator, service_process(emulator.url, env=service_env) as service:
+    with emulator_process(customers=CUSTOMERS) as emulator, service_process(
+        emulator.url, env=service_env
+    ) as service:
         control = EmulatorControl(emulator.url)
         rig = Rig(
             service_url=service.url,
@@ -86,12 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             control.close()
     print(table(cells))
-    settings = {
-        "plan": asdict(plan),
-        "customers": CUSTOMERS,
-        "service_env": service_env,
-        "busy_cpus": args.busy_cpus,
-    }
+    settings = {"plan": asdict(plan), "customers": CUSTOMERS, "service_env": service_env}
     path = write_json(cells, args.out, settings)
     print(f"\nJSON: {path}")
     if not args.no_chart:
