@@ -1,0 +1,109 @@
+"""`python -m bench.instructions`: CPU instructions the served façade spends per request.
+
+Times move by ±20% from run to run on a shared machine; instruction counts barely move
+(within 1%), so a change's effect on the façade's own work shows in one run. The façade
+runs under valgrind's cachegrind (no cache simulation) against the emulator, answers
+`--warm` then `--warm + --count` requests of scenario 1's query, and the difference of the
+two totals over `--count` is its instructions per request, start-up and shutdown cancelled
+out. It needs valgrind (Debian: `apt-get install valgrind`); about a minute.
+
+    python -m bench.instructions                  # customers(first: 50), the bench's page
+    python -m bench.instructions --first 1
+    BENCH_SERVER_PYTHONPATH=<other checkout> python -m bench.instructions   # before/after
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import httpx
+
+from .processes import BEARER, CURSOR_SECRET, emulator_process, free_port
+from .scenarios import PAGE_QUERY
+
+_TOTAL = re.compile(r"I\s+refs:\s+([\d,]+)")
+_START_TIMEOUT_S = 300.0
+# Under valgrind a request takes ~50 times longer; the first ones longer still.
+_REQUEST_TIMEOUT_S = 600.0
+
+
+def _served_instructions(upstream: str, first: int, requests: int) -> int:
+    """Total instructions of one façade process that started, answered, and stopped."""
+    port = free_port()
+    env = {**os.environ, "CURSOR_SECRET": CURSOR_SECRET, "LOG_LEVEL": "WARNING"}
+    # Same hash seeds in both runs, so that dictionaries grow the same way.
+    env["PYTHONHASHSEED"] = "0"
+    server_path = os.environ.get("BENCH_SERVER_PYTHONPATH")
+    if server_path:
+        env["PYTHONPATH"] = server_path
+    command = [
+        "valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+        sys.executable, "-m", "graphql_api", "serve", "--upstream", upstream,
+        "--host", "127.0.0.1", "--port", str(port),
+    ]
+    process = subprocess.Popen(
+        command, env=env, cwd=tempfile.gettempdir() if server_path else None,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=url, timeout=_REQUEST_TIMEOUT_S) as client:
+            _wait_healthy(client)
+            body = {"query": PAGE_QUERY, "variables": {"first": first}}
+            for _ in range(requests):
+                answer = client.post("/graphql", json=body, headers={"Authorization": BEARER})
+                if answer.status_code != 200 or "errors" in answer.json():
+                    raise RuntimeError(f"the façade answered {answer.status_code}: {answer.text}")
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, report = process.communicate(timeout=_START_TIMEOUT_S)
+    match = _TOTAL.search(report)
+    if match is None:
+        raise RuntimeError("valgrind printed no instruction total")
+    return int(match.group(1).replace(",", ""))
+
+
+def _wait_healthy(client: httpx.Client) -> None:
+    deadline = time.monotonic() + _START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            if client.get("/healthz").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("the façade did not start under valgrind")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the façade's instructions per request; 2 when valgrind is missing."""
+    parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--first", type=int, default=50, help="customers per page (50)")
+    parser.add_argument("--warm", type=int, default=10, help="requests before counting (10)")
+    parser.add_argument("--count", type=int, default=50, help="requests counted (50)")
+    args = parser.parse_args(argv)
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
+        return 2
+    with emulator_process(customers=2000) as emulator:
+        base = _served_instructions(emulator.url, args.first, args.warm)
+        total = _served_instructions(emulator.url, args.first, args.warm + args.count)
+    tree = os.environ.get("BENCH_SERVER_PYTHONPATH", "this checkout")
+    print(
+        f"customers(first: {args.first}), façade from {tree}: "
+        f"{(total - base) / args.count:,.0f} instructions per request"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
