@@ -29,7 +29,7 @@ long path does all.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from graphql import (
@@ -158,7 +158,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             raise
         if not awaitable_fields:
             return results
-        return _gathered_fields(results, awaitable_fields)
+        return _gathered(results, awaitable_fields)
 
     def _execute_object_field(
         self,
@@ -275,7 +275,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             raise
         if not awaitable_indices:
             return completed
-        return _gathered_items(completed, awaitable_indices)
+        return _gathered(completed, awaitable_indices)
 
     def _complete_object(
         self,
@@ -420,24 +420,18 @@ def _null_error(parent_type: GraphQLObjectType, field_details_list: FieldDetails
     return TypeError(f"Cannot return null for non-nullable field {parent_type.name}.{field_name}.")
 
 
-async def _gathered_fields(results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:
-    if len(awaitable_fields) == 1:
-        name = awaitable_fields[0]
-        results[name] = await results[name]
-    else:
-        awaited = await gather_with_cancel(*(results[name] for name in awaitable_fields))
-        results.update(zip(awaitable_fields, awaited, strict=True))
-    return results
+_Completed = TypeVar("_Completed", dict[str, Any], list[Any])
 
 
-async def _gathered_items(completed: list[Any], awaitable_indices: list[int]) -> list[Any]:
-    if len(awaitable_indices) == 1:
-        index = awaitable_indices[0]
-        completed[index] = await completed[index]
+async def _gathered(completed: _Completed, awaited_at: Sequence[Any]) -> _Completed:
+    """`completed` with the awaitables at `awaited_at` (field names, item indices) awaited."""
+    if len(awaited_at) == 1:  # as graphql-core: no gather for a single awaitable
+        key = awaited_at[0]
+        completed[key] = await completed[key]
     else:
-        awaited = await gather_with_cancel(*(completed[index] for index in awaitable_indices))
-        for index, value in zip(awaitable_indices, awaited, strict=True):
-            completed[index] = value
+        values = await gather_with_cancel(*(completed[key] for key in awaited_at))
+        for key, value in zip(awaited_at, values, strict=True):
+            completed[key] = value
     return completed
 
 
