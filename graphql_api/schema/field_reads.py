@@ -80,7 +80,9 @@ FieldRead = LeafRead | ObjectRead
 class DirectResolver:
     """Calls a plain sync resolver as Strawberry would, without its per-call wrapper."""
 
-    __slots__ = ("_field", "_function", "_info_class", "_info_name", "_names", "_takes_self")
+    __slots__ = (
+        "_field", "_function", "_info_class", "_info_name", "_names", "_only_self", "_takes_self"
+    )
 
     def __init__(
         self,
@@ -98,6 +100,8 @@ class DirectResolver:
         self._takes_self = takes_self
         self._names = source_names
         self._info_name = info_name
+        # A method of the type taking only self: called as is (decided once, not per call).
+        self._only_self = takes_self and not source_names and info_name is None
 
     @property
     def needs_info(self) -> bool:
@@ -105,8 +109,8 @@ class DirectResolver:
         return self._info_name is not None
 
     def __call__(self, source: Any, info: Any) -> Any:
-        if self._takes_self and not self._names and self._info_name is None:
-            return self._function(source)  # a method of the type taking only self
+        if self._only_self:
+            return self._function(source)
         kwargs: dict[str, Any] = dict.fromkeys(self._names, source)
         if self._info_name is not None:
             kwargs[self._info_name] = self._info_class(_raw_info=info, _field=self._field)
