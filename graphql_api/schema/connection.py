@@ -15,35 +15,6 @@ from .cursors import Cursor, CursorCodec
 from .customer import Customer
 
 
-@federation.type(
-    shareable=True,
-    description="Where a page of a connection stands in the whole list (Relay PageInfo).",
-)
-class PageInfo:
-    """Relay `PageInfo`; shareable so that other subgraphs of the supergraph may define it."""
-
-    has_previous_page: bool = strawberry.field(
-        description="True when the page was asked for with `after`: items come before it."
-    )
-    start_cursor: str | None = strawberry.field(
-        description="The cursor of the first edge; null when there are no edges."
-    )
-    end_cursor: str | None = strawberry.field(
-        description="The cursor of the last edge, to pass as `after` for the next page; null "
-        "when there are no edges."
-    )
-    known_has_next_page: strawberry.Private[bool | None]
-    # With `first: 0` nothing is fetched unless hasNextPage is asked for.
-    probe_has_next_page: strawberry.Private[Callable[[], Awaitable[bool]] | None]
-
-    @described("True when more items follow this page.")
-    async def has_next_page(self) -> bool:
-        if self.known_has_next_page is not None:
-            return self.known_has_next_page
-        assert self.probe_has_next_page is not None
-        return await self.probe_has_next_page()
-
-
 def _edge_cursor(root: CustomerEdge) -> str:
     return root.codec.encode(root.position)
 
@@ -63,6 +34,42 @@ class CustomerEdge:
     def encoded_cursor(self) -> str:
         """The cursor text, signed now."""
         return _edge_cursor(self)
+
+
+@federation.type(
+    shareable=True,
+    description="Where a page of a connection stands in the whole list (Relay PageInfo).",
+)
+class PageInfo:
+    """Relay `PageInfo`; shareable so that other subgraphs of the supergraph may define it."""
+
+    has_previous_page: bool = strawberry.field(
+        description="True when the page was asked for with `after`: items come before it."
+    )
+    # Cursors are signed only when asked for: most pages ask for endCursor alone.
+    first_edge: strawberry.Private[CustomerEdge | None]
+    last_edge: strawberry.Private[CustomerEdge | None]
+    known_has_next_page: strawberry.Private[bool | None]
+    # With `first: 0` nothing is fetched unless hasNextPage is asked for.
+    probe_has_next_page: strawberry.Private[Callable[[], Awaitable[bool]] | None]
+
+    @described("The cursor of the first edge; null when there are no edges.")
+    def start_cursor(self) -> str | None:
+        return None if self.first_edge is None else self.first_edge.encoded_cursor()
+
+    @described(
+        "The cursor of the last edge, to pass as `after` for the next page; null when there "
+        "are no edges."
+    )
+    def end_cursor(self) -> str | None:
+        return None if self.last_edge is None else self.last_edge.encoded_cursor()
+
+    @described("True when more items follow this page.")
+    async def has_next_page(self) -> bool:
+        if self.known_has_next_page is not None:
+            return self.known_has_next_page
+        assert self.probe_has_next_page is not None
+        return await self.probe_has_next_page()
 
 
 @strawberry.type(description="A page of customers, in Partner Center's order.")

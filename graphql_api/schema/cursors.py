@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 import re
@@ -116,7 +115,7 @@ class CursorCodec:
         return _parse(fields)
 
     def _tag(self, data: bytes) -> bytes:
-        return hmac.new(self._secret, data, hashlib.sha256).digest()[:_TAG_LENGTH]
+        return hmac.digest(self._secret, data, "sha256")[:_TAG_LENGTH]
 
 
 def _parse(fields: object) -> Cursor:

@@ -44,8 +44,8 @@ def _connection(
         edges=edges,
         page_info=PageInfo(
             has_previous_page=after_given,
-            start_cursor=edges[0].encoded_cursor() if edges else None,
-            end_cursor=edges[-1].encoded_cursor() if edges else None,
+            first_edge=edges[0] if edges else None,
+            last_edge=edges[-1] if edges else None,
             known_has_next_page=window.has_next_page,
             probe_has_next_page=None,
         ),
@@ -158,8 +158,8 @@ def _empty(start: Cursor, fetch: FetchPage, *, after_given: bool) -> CustomerCon
         edges=[],
         page_info=PageInfo(
             has_previous_page=after_given,
-            start_cursor=None,
-            end_cursor=None,
+            first_edge=None,
+            last_edge=None,
             known_has_next_page=None,
             probe_has_next_page=probe,
         ),
