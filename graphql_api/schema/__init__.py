@@ -12,6 +12,8 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext
 
 from ..config import Settings
@@ -19,6 +21,7 @@ from .connection import CustomerConnection, CustomerEdge, PageInfo
 from .customer import Customer, RelationshipToPartner
 from .errors import ErrorCode
 from .execution import LeanExecutionContext, use_direct_resolvers
+from .extension_runner import LeanExtensionsRunner
 from .inputs import CustomerSearch, CustomerSearchField
 from .masking import TypedErrors
 from .node import Node
@@ -37,6 +40,11 @@ class CustomersSchema(strawberry.federation.Schema):
         # Strawberry logs every error with its stack trace; TypedErrors logs one safe line
         # per error instead (no stack, no message of an unexpected exception).
         return
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return LeanExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
 
 def create_schema(settings: Settings, **options: Any) -> CustomersSchema:
