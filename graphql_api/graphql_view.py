@@ -264,7 +264,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if not isinstance(data, dict):
             raise HTTPException(400, "The request body must be a JSON object")
         # The checks Strawberry makes of a JSON body, on the one decoded here.
-        query, variables, extensions = (data.get(k) for k in ("query", "variables", "extensions"))
+        query = data.get("query")
+        variables = data.get("variables")
+        extensions = data.get("extensions")
         if not isinstance(query, str | None):
             raise HTTPException(400, _BAD_FIELD.format("query", "a string"))
         if not isinstance(variables, dict | None):
