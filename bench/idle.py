@@ -25,9 +25,8 @@ import uvloop
 
 from graphql_api.app import create_app
 from graphql_api.collector import tune_for_serving
-from graphql_api.config import SchemaSettings, ServerSettings, Settings, UpstreamSettings
 
-from .processes import BEARER, CURSOR_SECRET, emulator_process
+from .processes import BEARER, emulator_process, in_process_settings
 from .scenarios import PAGE_QUERY
 
 _WARM_UP = 100
@@ -93,13 +92,7 @@ async def _cpu_per_request(app: Any, first: int, gap_s: float, requests: int) ->
 
 
 async def _measure(upstream: str, firsts: list[int], gaps_ms: list[float], requests: int) -> None:
-    settings = Settings(
-        upstream=UpstreamSettings(base_url=upstream),
-        use_embedded_emulator=False,
-        server=ServerSettings(log_level="WARNING"),
-        schema=SchemaSettings(cursor_secret=CURSOR_SECRET.encode()),
-    )
-    app = create_app(settings)
+    app = create_app(in_process_settings(upstream))
     tune_for_serving()  # as each `serve` worker does (app_from_env)
     async with app.router.lifespan_context(app):
         print(f"{'first':>5} {'gap ms':>7} {'CPU ms per request (median)':>28}")

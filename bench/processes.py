@@ -29,6 +29,8 @@ from typing import IO
 
 import httpx
 
+from graphql_api.config import SchemaSettings, ServerSettings, Settings, UpstreamSettings
+
 # A fixed cursor secret: several runs (and a restarted service) accept each other's cursors.
 CURSOR_SECRET = "bench-and-reliability-cursor-secret"
 BEARER = "Bearer bench-token"
@@ -159,6 +161,16 @@ def _server(
         log_path.unlink(missing_ok=True)
 
 
+def in_process_settings(upstream: str) -> Settings:
+    """Settings for a façade run inside the bench's own process, as `service_process` runs one."""
+    return Settings(
+        upstream=UpstreamSettings(base_url=upstream),
+        use_embedded_emulator=False,
+        server=ServerSettings(log_level="WARNING"),
+        schema=SchemaSettings(cursor_secret=CURSOR_SECRET.encode()),
+    )
+
+
 @contextmanager
 def emulator_process(
     *, customers: int = 2000, seed: int = 1, extra_args: tuple[str, ...] = ()
@@ -268,6 +280,7 @@ __all__ = [
     "cpu_seconds",
     "emulator_process",
     "free_port",
+    "in_process_settings",
     "peak_rss_bytes",
     "rss_bytes",
     "service_process",

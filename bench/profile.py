@@ -21,20 +21,13 @@ import httpx
 from pyinstrument import Profiler
 
 from graphql_api.app import create_app
-from graphql_api.config import SchemaSettings, ServerSettings, Settings, UpstreamSettings
 
-from .processes import BEARER, CURSOR_SECRET, emulator_process
+from .processes import BEARER, emulator_process, in_process_settings
 from .scenarios import PAGE_QUERY
 
 
 async def _profile(emulator_url: str, requests: int) -> Profiler:
-    settings = Settings(
-        upstream=UpstreamSettings(base_url=emulator_url),
-        use_embedded_emulator=False,
-        server=ServerSettings(log_level="WARNING"),
-        schema=SchemaSettings(cursor_secret=CURSOR_SECRET.encode()),
-    )
-    app = create_app(settings)
+    app = create_app(in_process_settings(emulator_url))
     body = {"query": PAGE_QUERY, "variables": {"first": 50}}
     headers = {"Authorization": BEARER}
     async with app.router.lifespan_context(app), httpx.AsyncClient(
