@@ -181,17 +181,41 @@ def test_serve_refuses_bad_flags(flag: list[str]) -> None:
     assert "--workers must be at least 1" in finished.stderr
 
 
+def _read_response(conn: socket.socket) -> bytes:
+    """One whole HTTP response (uvicorn may send its head and body in separate packets)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+         if line.lower().startswith(b"content-length:")),
+        0,
+    )
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
 def _idle_connection_survives(base: str, idle_seconds: float) -> bool:
     """Whether one keep-alive connection still answers after `idle_seconds` of silence."""
     host, port = base.removeprefix("http://").split(":")
     request = f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
     with socket.create_connection((host, int(port)), timeout=5) as conn:
         conn.sendall(request)
-        assert b"200" in conn.recv(65536).split(b"\r\n", 1)[0]
+        # The whole first response, body included: a body left unread would be taken for
+        # the second response's first bytes.
+        assert _read_response(conn).startswith(b"HTTP/1.1 200")
         time.sleep(idle_seconds)
         try:
             conn.sendall(request)
-            return conn.recv(65536).startswith(b"HTTP/1.1 200")
+            return _read_response(conn).startswith(b"HTTP/1.1 200")
         except OSError:
             return False
 
