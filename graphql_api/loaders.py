@@ -141,9 +141,11 @@ class Loaders:
         # List pages on their way, and plans not yet told to the loaders: billing waits.
         self._pages_in_flight: set[asyncio.Future[None]] = set()
         self._planners: set[asyncio.Future[None]] = set()
-        self._pages: DataLoader[PageKey, CustomerPage] = DataLoader(
-            self._load_pages, loop=asyncio.get_running_loop()
-        )
+        # Pages are not batched (no bulk route), only shared: the first asker of a page
+        # calls inline, later askers of the same page await its outcome. No DataLoader
+        # here: its dispatch (a scheduled task, a gather, a task per key) cost eight loop
+        # turns around every list call (bench scenario 1).
+        self._page_calls: dict[PageKey, asyncio.Future[CustomerPage]] = {}
         self.customer: _Loader[Customer] = _Loader(
             self._load_customers, max_batch_size=max_batch_size
         )
@@ -164,7 +166,7 @@ class Loaders:
         # Registered before the first await, so that `known_customer` in a sibling field
         # knows a page that may hold its customer is on its way.
         with self._registered(self._pages_in_flight):
-            page = await self._pages.load((token, size, search))
+            page = await self._shared_page((token, size, search))
             for item in page.items:
                 self._summaries.setdefault(customer_key(item.id), item)
             return page
@@ -259,15 +261,33 @@ class Loaders:
             pending.discard(done)
             done.set_result(None)
 
-    async def _load_pages(self, keys: list[PageKey]) -> list[CustomerPage]:
-        async def one(key: PageKey) -> CustomerPage:
-            token, size, search = key
-            if token is None:
-                return await self._client.list_customers(self._call, size=size, search=search)
-            # The token carries the query; the size is repeated as `links.next` does.
-            return await self._client.next_customers(self._call, token, size=size)
+    async def _shared_page(self, key: PageKey) -> CustomerPage:
+        """The page of `key`, called once per request however many fields ask for it."""
+        shared = self._page_calls.get(key)
+        if shared is not None:
+            # Shielded: a field cancelled while it waits does not cancel the call for others.
+            return await asyncio.shield(shared)
+        shared = asyncio.get_running_loop().create_future()
+        self._page_calls[key] = shared
+        try:
+            page = await self._fetch_page(key)
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                shared.set_exception(exc)
+                shared.exception()  # read: asyncio need not log it when nobody else asks
+            else:  # cancelled: later askers may ask again
+                del self._page_calls[key]
+                shared.cancel()
+            raise
+        shared.set_result(page)
+        return page
 
-        return await _settle([one(key) for key in keys])
+    async def _fetch_page(self, key: PageKey) -> CustomerPage:
+        token, size, search = key
+        if token is None:
+            return await self._client.list_customers(self._call, size=size, search=search)
+        # The token carries the query; the size is repeated as `links.next` does.
+        return await self._client.next_customers(self._call, token, size=size)
 
     async def _load_customers(self, ids: list[str]) -> list[Customer]:
         return await _settle([self._fetch_customer(i) for i in ids])

@@ -104,3 +104,64 @@ async def test_the_same_page_asked_twice_is_fetched_once(
     assert first is second
     assert loaders.summary(emulator.customers[19].id) is not None
     assert calls(emulator)["list"] == 1
+
+
+async def test_a_page_asked_again_later_in_the_request_costs_no_second_call(
+    emulator: LiveEmulator, loaders: Loaders
+) -> None:
+    first = await loaders.page(token=None, size=20, search=None)
+    again = await loaders.page(token=None, size=20, search=None)
+
+    assert again is first
+    assert calls(emulator)["list"] == 1
+
+
+async def test_a_failed_page_fails_every_asker_with_one_call(
+    emulator: LiveEmulator, loaders: Loaders
+) -> None:
+    emulator.state.configure(latency_ms=50)  # the second asker arrives while it is in flight
+    token = "not-a-continuation-token"
+
+    results = await asyncio.gather(
+        loaders.page(token=token, size=20, search=None),
+        loaders.page(token=token, size=20, search=None),
+        return_exceptions=True,
+    )
+
+    assert all(isinstance(r, Exception) for r in results), results
+    assert type(results[0]) is type(results[1])
+    assert calls(emulator)["total"] == 1
+
+
+async def test_a_waiter_cancelled_leaves_the_shared_call_running_for_the_first_asker(
+    emulator: LiveEmulator, loaders: Loaders
+) -> None:
+    emulator.state.configure(latency_ms=100)
+    first = asyncio.ensure_future(loaders.page(token=None, size=20, search=None))
+    await asyncio.sleep(0.02)  # the first asker's call is on the wire
+    waiter = asyncio.ensure_future(loaders.page(token=None, size=20, search=None))
+    await asyncio.sleep(0.01)
+    waiter.cancel()
+
+    page = await first
+
+    assert waiter.cancelled()
+    assert len(page.items) == 20
+    assert calls(emulator)["list"] == 1
+
+
+async def test_a_first_asker_cancelled_lets_a_later_asker_call_again(
+    emulator: LiveEmulator, loaders: Loaders
+) -> None:
+    emulator.state.configure(latency_ms=100)
+    first = asyncio.ensure_future(loaders.page(token=None, size=20, search=None))
+    await asyncio.sleep(0.02)
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    emulator.state.configure(latency_ms=0)
+
+    page = await loaders.page(token=None, size=20, search=None)
+
+    assert len(page.items) == 20
+    assert calls(emulator)["list"] == 2
