@@ -30,6 +30,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from .config import ConfigError, Settings
+from .http_protocol import CoalescingHttpToolsProtocol
 from .logging_setup import configure_logging, uvicorn_log_config
 
 # Not a credential: the embedded emulator accepts any bearer token; this one is only shown.
@@ -64,6 +65,7 @@ class EmbeddedEmulator:
             log_level="warning",
             access_log=False,
             lifespan="auto",
+            http=CoalescingHttpToolsProtocol,
             # Longer than the client's own keep-alive (partner_center/_transport.py), so the
             # client always closes an idle connection first and never races our close.
             timeout_keep_alive=EMULATOR_KEEPALIVE_SECONDS,
@@ -169,6 +171,8 @@ def main(args: argparse.Namespace) -> int:
                 # The service sits behind load balancers; it reads no client-IP headers.
                 proxy_headers=False,
                 server_header=False,
+                # A response's head and body in one write (http_protocol.py).
+                http=CoalescingHttpToolsProtocol,
                 timeout_keep_alive=settings.server.keepalive_timeout,
             )
     finally:

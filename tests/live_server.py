@@ -12,6 +12,8 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from graphql_api.http_protocol import CoalescingHttpToolsProtocol
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -28,6 +30,8 @@ def live_server(app: ASGIApp, *, port: int | None = None, **uvicorn_options: Any
     Extra keywords go to `uvicorn.Config`; with `ssl_certfile` the server speaks https.
     """
     port = port or free_port()
+    # The HTTP protocol `graphql-api serve` and the emulator run, unless a test names another.
+    uvicorn_options.setdefault("http", CoalescingHttpToolsProtocol)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="auto", **uvicorn_options
     )
