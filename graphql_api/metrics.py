@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from typing import Any
 
 import httpx
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
@@ -52,6 +53,11 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self._names: set[str] = set()
         self._names_lock = threading.Lock()
+        # (metric, label values) -> its child: prometheus_client's `labels()` checks the
+        # values and takes a lock on every call (~5 us, three times per request); the child
+        # it returns for the same values is always the same object. Label values are bounded
+        # (see the module docstring), so this is too.
+        self._children: dict[tuple[object, tuple[str, ...]], Any] = {}
         self.requests = Counter(
             "graphql_requests_total",
             "GraphQL HTTP requests by operation name and outcome "
@@ -84,6 +90,8 @@ class Metrics:
         """A bounded label for an operation name taken from the caller's document."""
         if not name:
             return ANONYMOUS
+        if name in self._names:  # the common case, without the lock (a set read is atomic)
+            return name
         if not _GRAPHQL_NAME.match(name):
             return OTHER
         with self._names_lock:
@@ -99,14 +107,15 @@ class Metrics:
     ) -> None:
         """Count one GraphQL HTTP request, its latency and the codes of its errors."""
         label = self.operation_label(operation)
-        self.requests.labels(label, outcome).inc()
-        self.latency.labels(label).observe(seconds)
+        _child(self._children, self.requests, (label, outcome)).inc()
+        _child(self._children, self.latency, (label,)).observe(seconds)
         for code in error_codes:
-            self.errors.labels(code if _ERROR_CODE.match(code) else OTHER).inc()
+            _child(self._children, self.errors, (code if _ERROR_CODE.match(code) else OTHER,)).inc()
 
     def observe_upstream(self, path: str, status: int | None) -> None:
         """Count one HTTP request to Partner Center; `status` None when no response came."""
-        self.upstream.labels(upstream_route(path), "error" if status is None else str(status)).inc()
+        labels = (upstream_route(path), "error" if status is None else str(status))
+        _child(self._children, self.upstream, labels).inc()
 
     def render(self) -> tuple[bytes, str]:
         """The metrics in Prometheus text format, summed over workers in multiprocess mode."""
@@ -115,6 +124,19 @@ class Metrics:
             MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return _generate_latest(registry), CONTENT_TYPE_LATEST
         return _generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+def _child(
+    children: dict[tuple[object, tuple[str, ...]], Any],
+    metric: Counter | Histogram,
+    labels: tuple[str, ...],
+) -> Any:
+    """`metric.labels(*labels)`, remembered in `children`."""
+    key = (metric, labels)
+    child = children.get(key)
+    if child is None:
+        child = children[key] = metric.labels(*labels)
+    return child
 
 
 class MeteredTransport(httpx.AsyncBaseTransport):
