@@ -6,7 +6,8 @@ system calls, two TCP segments, and on loopback two wake-ups of the caller, who 
 head, finds no body yet, and sleeps again. Starlette's responses send both messages in the
 same loop turn, so holding what is written during a turn and handing it to the socket at the
 turn's end sends a whole response in one call. Nothing waits longer than the current turn: a
-streamed body still leaves chunk by chunk, as the app yields between chunks.
+streamed body still leaves chunk by chunk, as the app yields between chunks, and at most
+`HOLD_LIMIT` bytes are ever held (more is sent at once, under uvicorn's flow control).
 
 Both servers use it: the façade (`graphql-api serve`) and the emulator, whose answers the
 façade reads; so does `tests/live_server.py`, so that the tests run what is served.
@@ -22,6 +23,10 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+# Held bytes are sent at once past this: a response that large leaves in several segments
+# anyway, and a streamed body must stay under the socket's flow control.
+HOLD_LIMIT = 64 * 1024
+
 
 class TurnBufferedTransport(asyncio.Transport):
     """A transport that hands the writes of one loop turn to `transport` as one `writelines`.
@@ -35,6 +40,7 @@ class TurnBufferedTransport(asyncio.Transport):
         self._transport = transport
         self._loop = loop
         self._held: list[bytes] = []
+        self._held_bytes = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not data or self._transport.is_closing():
@@ -42,6 +48,11 @@ class TurnBufferedTransport(asyncio.Transport):
         if not self._held:
             self._loop.call_soon(self._flush)
         self._held.append(bytes(data))
+        self._held_bytes += len(data)
+        if self._held_bytes >= HOLD_LIMIT:
+            # A large body gains nothing from waiting, and held bytes escape the socket's
+            # flow control (uvicorn pauses the app when the transport's buffer is full).
+            self._flush()
 
     def writelines(self, list_of_data: Any) -> None:
         for data in list_of_data:
@@ -49,6 +60,7 @@ class TurnBufferedTransport(asyncio.Transport):
 
     def _flush(self) -> None:
         held, self._held = self._held, []
+        self._held_bytes = 0
         # Closed under us (the peer went away): the socket's own buffer is dropped too.
         if held and not self._transport.is_closing():
             self._transport.writelines(held)
@@ -59,6 +71,7 @@ class TurnBufferedTransport(asyncio.Transport):
 
     def abort(self) -> None:
         self._held = []
+        self._held_bytes = 0
         self._transport.abort()
 
     def can_write_eof(self) -> bool:
@@ -69,7 +82,7 @@ class TurnBufferedTransport(asyncio.Transport):
         self._transport.write_eof()
 
     def get_write_buffer_size(self) -> int:
-        return self._transport.get_write_buffer_size() + sum(len(data) for data in self._held)
+        return self._transport.get_write_buffer_size() + self._held_bytes
 
     def get_write_buffer_limits(self) -> tuple[int, int]:
         return self._transport.get_write_buffer_limits()
@@ -106,4 +119,4 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
         super().connection_made(TurnBufferedTransport(transport, self.loop))
 
 
-__all__ = ["CoalescingHttpToolsProtocol", "TurnBufferedTransport"]
+__all__ = ["HOLD_LIMIT", "CoalescingHttpToolsProtocol", "TurnBufferedTransport"]

@@ -15,7 +15,11 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from uvicorn.server import ServerState
 
-from graphql_api.http_protocol import CoalescingHttpToolsProtocol, TurnBufferedTransport
+from graphql_api.http_protocol import (
+    HOLD_LIMIT,
+    CoalescingHttpToolsProtocol,
+    TurnBufferedTransport,
+)
 from tests.live_server import live_server
 
 
@@ -87,6 +91,21 @@ async def test_writes_of_different_turns_leave_in_order_one_per_turn() -> None:
     await _turn()
 
     assert real.calls == [("writelines", b"ab"), ("writelines", b"c")]
+
+
+async def test_a_large_write_is_sent_at_once_and_nothing_past_the_limit_is_held() -> None:
+    real = RecordingTransport()
+    buffered = TurnBufferedTransport(real, asyncio.get_running_loop())
+    chunk = b"x" * (HOLD_LIMIT // 4)
+
+    for _ in range(9):  # a streamed body written within one turn
+        buffered.write(chunk)
+        assert buffered.get_write_buffer_size() - 7 < HOLD_LIMIT
+    sent_in_turn = sum(len(data) for _, data in real.calls)
+    await _turn()
+
+    assert sent_in_turn == 8 * len(chunk)
+    assert sum(len(data) for _, data in real.calls) == 9 * len(chunk)
 
 
 async def test_close_sends_what_is_held_first_and_later_writes_are_dropped() -> None:
