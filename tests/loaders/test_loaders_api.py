@@ -8,7 +8,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from graphql_api.loaders import Loaders, create_loaders
-from graphql_api.partner_center import CallContext, NotFound, PartnerCenterClient
+from graphql_api.partner_center import (
+    CallContext,
+    CustomerPage,
+    NotFound,
+    PartnerCenterClient,
+)
 from tests.live_emulator import LiveEmulator
 from tests.schema.conftest import settings_for
 
@@ -133,12 +138,20 @@ async def test_a_failed_page_fails_every_asker_with_one_call(
     assert calls(emulator)["total"] == 1
 
 
+async def _first_asker_on_the_wire(
+    emulator: LiveEmulator, loaders: Loaders
+) -> asyncio.Future[CustomerPage]:
+    """A first ask for a 20-customer page, its call sent and not yet answered (100 ms)."""
+    emulator.state.configure(latency_ms=100)
+    first = asyncio.ensure_future(loaders.page(token=None, size=20, search=None))
+    await asyncio.sleep(0.02)
+    return first
+
+
 async def test_a_waiter_cancelled_leaves_the_shared_call_running_for_the_first_asker(
     emulator: LiveEmulator, loaders: Loaders
 ) -> None:
-    emulator.state.configure(latency_ms=100)
-    first = asyncio.ensure_future(loaders.page(token=None, size=20, search=None))
-    await asyncio.sleep(0.02)  # the first asker's call is on the wire
+    first = await _first_asker_on_the_wire(emulator, loaders)
     waiter = asyncio.ensure_future(loaders.page(token=None, size=20, search=None))
     await asyncio.sleep(0.01)
     waiter.cancel()
@@ -153,9 +166,7 @@ async def test_a_waiter_cancelled_leaves_the_shared_call_running_for_the_first_a
 async def test_a_first_asker_cancelled_lets_a_later_asker_call_again(
     emulator: LiveEmulator, loaders: Loaders
 ) -> None:
-    emulator.state.configure(latency_ms=100)
-    first = asyncio.ensure_future(loaders.page(token=None, size=20, search=None))
-    await asyncio.sleep(0.02)
+    first = await _first_asker_on_the_wire(emulator, loaders)
     first.cancel()
     with pytest.raises(asyncio.CancelledError):
         await first
