@@ -107,15 +107,23 @@ class Metrics:
     ) -> None:
         """Count one GraphQL HTTP request, its latency and the codes of its errors."""
         label = self.operation_label(operation)
-        _child(self._children, self.requests, (label, outcome)).inc()
-        _child(self._children, self.latency, (label,)).observe(seconds)
+        self._labelled(self.requests, label, outcome).inc()
+        self._labelled(self.latency, label).observe(seconds)
         for code in error_codes:
-            _child(self._children, self.errors, (code if _ERROR_CODE.match(code) else OTHER,)).inc()
+            self._labelled(self.errors, code if _ERROR_CODE.match(code) else OTHER).inc()
 
     def observe_upstream(self, path: str, status: int | None) -> None:
         """Count one HTTP request to Partner Center; `status` None when no response came."""
-        labels = (upstream_route(path), "error" if status is None else str(status))
-        _child(self._children, self.upstream, labels).inc()
+        status_label = "error" if status is None else str(status)
+        self._labelled(self.upstream, upstream_route(path), status_label).inc()
+
+    def _labelled(self, metric: Counter | Histogram, *labels: str) -> Any:
+        """`metric.labels(*labels)`, looked up once per label values."""
+        key = (metric, labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def render(self) -> tuple[bytes, str]:
         """The metrics in Prometheus text format, summed over workers in multiprocess mode."""
@@ -124,19 +132,6 @@ class Metrics:
             MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return _generate_latest(registry), CONTENT_TYPE_LATEST
         return _generate_latest(self.registry), CONTENT_TYPE_LATEST
-
-
-def _child(
-    children: dict[tuple[object, tuple[str, ...]], Any],
-    metric: Counter | Histogram,
-    labels: tuple[str, ...],
-) -> Any:
-    """`metric.labels(*labels)`, remembered in `children`."""
-    key = (metric, labels)
-    child = children.get(key)
-    if child is None:
-        child = children[key] = metric.labels(*labels)
-    return child
 
 
 class MeteredTransport(httpx.AsyncBaseTransport):
