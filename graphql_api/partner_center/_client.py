@@ -19,12 +19,11 @@ from ._failures import http_error, is_end_of_list, response_ids
 from ._filters import encode_filter
 from ._parsing import (
     MalformedBody,
-    decode_json,
     is_safe_link_header,
+    page_reader,
     parse_billing_profile,
     parse_company_profile,
     parse_customer,
-    parse_customer_page,
 )
 from ._paths import CUSTOMERS_PATH, normalise_next_uri
 from ._responses import ERROR_BODY_LIMIT, RawResponse, read_bounded
@@ -118,6 +117,7 @@ class PartnerCenterClient:
         # no redirects; no auth flow), and skipping them saves CPU on every call.
         self._transport = transport if transport is not None else default_transport(settings)
         self._base_url = httpx.URL(settings.base_url.rstrip("/") + "/")
+        self._read_page = page_reader(self._base_url)
         self._timeouts = httpx.Timeout(
             connect=settings.connect_timeout,
             read=settings.read_timeout,
@@ -157,7 +157,7 @@ class PartnerCenterClient:
         if search is not None:
             params["filter"] = encode_filter(search)
         response = await self._get(call, CUSTOMERS_PATH, params=params)
-        return self._parse(response, lambda doc: parse_customer_page(doc, self._base_url))
+        return self._parse(response, self._read_page)
 
     async def next_customers(
         self,
@@ -188,7 +188,7 @@ class PartnerCenterClient:
             )
         except _EndOfList:
             return _END_OF_LIST
-        return self._parse(response, lambda doc: parse_customer_page(doc, self._base_url))
+        return self._parse(response, self._read_page)
 
     async def follow_next_link(self, call: CallContext, link: NextLink) -> CustomerPage:
         """The next page through `links.next`, replayed as given (uri normalised under /v1).
@@ -202,7 +202,7 @@ class PartnerCenterClient:
             response = await self._get(call, path, extra_headers=headers, seek=True)
         except _EndOfList:
             return _END_OF_LIST
-        return self._parse(response, lambda doc: parse_customer_page(doc, self._base_url))
+        return self._parse(response, self._read_page)
 
     async def get_customer(self, call: CallContext, customer_id: str) -> Customer:
         """The full customer record, company and billing profiles inline."""
@@ -394,11 +394,10 @@ class PartnerCenterClient:
         headers.extend(extra)
         return headers
 
-    def _parse(self, answer: _Answer, parse: Callable[[object], T]) -> T:
-        """Decode and read a success body; unreadable becomes UpstreamMalformedResponse."""
+    def _parse(self, answer: _Answer, parse: Callable[[bytes, str | None], T]) -> T:
+        """Read a success body with `parse`; unreadable becomes UpstreamMalformedResponse."""
         try:
-            document = decode_json(answer.body, answer.response.headers.get("Content-Type"))
-            return parse(document)
+            return parse(answer.body, answer.response.headers.get("Content-Type"))
         except MalformedBody as exc:
             raise UpstreamMalformedResponse(
                 f"Partner Center sent an unreadable response: {exc}",

@@ -13,7 +13,6 @@ from graphql_api.partner_center import (
     RelationshipToPartner,
     UpstreamMalformedResponse,
 )
-from graphql_api.partner_center._parsing import parse_relationship
 
 from .conftest import CORRELATION_ID, CUSTOMER_ID, json_response, page_payload
 
@@ -121,7 +120,7 @@ async def test_list_items_are_summaries(mock_client: MakeClient, call: CallConte
 def test_relationship_is_parsed_case_insensitively(
     raw: object, expected: RelationshipToPartner
 ) -> None:
-    assert parse_relationship(raw) is expected
+    assert RelationshipToPartner.read(raw) is expected
 
 
 async def test_company_and_billing_profiles_parse_from_their_routes(
