@@ -11,12 +11,13 @@ import strawberry
 from strawberry import federation
 
 from ._fields import described
-from .cursors import Cursor, CursorCodec
+from .cursors import CursorCodec
 from .customer import Customer
+from .paging import Edge
 
 
 def _edge_cursor(root: CustomerEdge) -> str:
-    return root.codec.encode(root.position)
+    return root.codec.encode(root.position.after())
 
 
 @strawberry.type(description="A customer in a connection, with the cursor of its position.")
@@ -28,7 +29,7 @@ class CustomerEdge:
         description="Opaque position of this edge; pass it as `after` to continue after it.",
     )
     node: Customer = strawberry.field(description="The customer.")
-    position: strawberry.Private[Cursor]
+    position: strawberry.Private[Edge]
     codec: strawberry.Private[CursorCodec]
 
     def encoded_cursor(self) -> str:

@@ -32,7 +32,7 @@ def _connection(
     """The connection of `window`; `full` names the customers the plan serves in full."""
     edges = [
         CustomerEdge(
-            position=edge.after,
+            position=edge,
             codec=codec,
             node=Customer.from_record(
                 edge.customer, loaders, summary_suffices=edge.customer.id not in full
