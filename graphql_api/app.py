@@ -31,9 +31,9 @@ from .config import Settings
 from .graphiql import STATIC_PATH, AssetDirectory, GraphiQLPage
 from .graphql_view import CORRELATION_HEADER, GraphQLView
 from .limits import hardening_extensions
-from .metrics import MeteredTransport, Metrics
+from .metrics import MeteredWire, Metrics
 from .observe import OperationObserver
-from .partner_center import PartnerCenterClient, default_transport
+from .partner_center import PartnerCenterClient, Wire, default_transport
 from .readiness import probe_upstream
 
 GRAPHQL_PATH = "/graphql"
@@ -66,9 +66,9 @@ class _Resources:
         return self.authenticator
 
 
-def _upstream_transport(settings: Settings, metrics: Metrics) -> httpx.AsyncBaseTransport:
-    """The client's own transport, counting every request."""
-    return MeteredTransport(default_transport(settings.upstream), metrics)
+def _upstream_wire(settings: Settings, metrics: Metrics) -> Wire:
+    """The client's own wire, counting every request."""
+    return MeteredWire(default_transport(settings.upstream), metrics)
 
 
 def create_app(settings: Settings | None = None, *, schema: Schema | None = None) -> Starlette:
@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None, *, schema: Schema | None = None
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         resources.client = PartnerCenterClient(
-            settings.upstream, transport=_upstream_transport(settings, metrics)
+            settings.upstream, transport=_upstream_wire(settings, metrics)
         )
         resources.probe = httpx.AsyncClient(timeout=server.readiness_timeout)
         # Callers' tokens and the upstream credentials, per settings.auth (authentication.py).

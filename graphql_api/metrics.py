@@ -15,12 +15,15 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client import generate_latest as _generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+
+from .partner_center import BodyLimits, RawResponse, Timeouts, Wire
 
 MAX_OPERATION_NAMES = 100
 ANONYMOUS = "anonymous"
@@ -134,25 +137,32 @@ class Metrics:
         return _generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
-class MeteredTransport(httpx.AsyncBaseTransport):
-    """An httpx transport that counts every request it sends in `Metrics.upstream`."""
+class MeteredWire:
+    """A Partner Center wire that counts every request it sends in `Metrics.upstream`."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, metrics: Metrics) -> None:
+    def __init__(self, inner: Wire, metrics: Metrics) -> None:
         self._inner = inner
         self._metrics = metrics
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send through the wrapped transport, counting the outcome."""
+    async def get(
+        self,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        *,
+        timeouts: Timeouts,
+        limits: BodyLimits,
+    ) -> RawResponse:
+        """Send through the wrapped wire, counting the outcome."""
         try:
-            response = await self._inner.handle_async_request(request)
+            response = await self._inner.get(url, headers, timeouts=timeouts, limits=limits)
         except BaseException:
-            self._metrics.observe_upstream(request.url.path, None)
+            self._metrics.observe_upstream(urlsplit(url).path, None)
             raise
-        self._metrics.observe_upstream(request.url.path, response.status_code)
+        self._metrics.observe_upstream(urlsplit(url).path, response.status)
         return response
 
     async def aclose(self) -> None:
-        """Close the wrapped transport."""
+        """Close the wrapped wire."""
         await self._inner.aclose()
 
 
@@ -160,7 +170,7 @@ __all__ = [
     "ANONYMOUS",
     "MAX_OPERATION_NAMES",
     "OTHER",
-    "MeteredTransport",
+    "MeteredWire",
     "Metrics",
     "upstream_route",
 ]

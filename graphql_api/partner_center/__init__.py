@@ -5,8 +5,10 @@ Implementation lives in private modules; this package exports the public interfa
 
 from ._client import PartnerCenterClient
 from ._filters import MAX_FILTER_VALUE_LENGTH
+from ._responses import RawResponse
 from ._transport import PooledTransport, default_transport
 from ._validation import MAX_CONTINUATION_TOKEN_LENGTH, MAX_PAGE_SIZE, MIN_PAGE_SIZE, is_guid
+from ._wire import BodyLimits, HttpxWire, Timeouts, Wire
 from .call import CallContext
 from .errors import (
     BadRequest,
@@ -43,6 +45,7 @@ __all__ = [
     "Address",
     "BadRequest",
     "BillingProfile",
+    "BodyLimits",
     "CallContext",
     "CompanyProfile",
     "ContinuationTokenRejected",
@@ -51,20 +54,24 @@ __all__ = [
     "CustomerPage",
     "CustomerSearchField",
     "Forbidden",
+    "HttpxWire",
     "NextLink",
     "NotFound",
     "PartnerCenterClient",
     "PartnerCenterError",
     "PooledTransport",
+    "RawResponse",
     "RelationshipToPartner",
     "ServerError",
     "ServiceUnavailable",
     "Throttled",
+    "Timeouts",
     "Unauthorized",
     "UpstreamHTTPError",
     "UpstreamMalformedResponse",
     "UpstreamTimeout",
     "UpstreamUnavailable",
+    "Wire",
     "default_transport",
     "is_guid",
 ]

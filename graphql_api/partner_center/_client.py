@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -26,7 +25,7 @@ from ._parsing import (
     parse_customer,
 )
 from ._paths import CUSTOMERS_PATH, normalise_next_uri
-from ._responses import ERROR_BODY_LIMIT, RawResponse, read_bounded
+from ._responses import ERROR_BODY_LIMIT, RawResponse
 from ._retry import attempts
 from ._transport import default_transport
 from ._validation import (
@@ -35,6 +34,7 @@ from ._validation import (
     check_page_size,
     is_header_value_safe,
 )
+from ._wire import BodyLimits, Timeouts, Wire, as_wire
 from .call import CallContext
 from .errors import (
     PartnerCenterError,
@@ -67,14 +67,6 @@ _FIXED_HEADERS = (
 T = TypeVar("T")
 
 
-@functools.lru_cache(maxsize=4096)
-def _parsed_url(url: str) -> httpx.URL:
-    # httpx validates a URL character by character (tens of microseconds); the same paths
-    # (a customer's profiles, the first page) come back request after request, and
-    # httpx.URL is immutable, so one parse serves them all.
-    return httpx.URL(url)
-
-
 class _EndOfList(Exception):
     """A seek ran past the last page (HTTP 400, code 2000): not a failure."""
 
@@ -92,9 +84,10 @@ class _Answer:
 class PartnerCenterClient:
     """Async client for Partner Center's customers endpoints.
 
-    Create one per process and share it: it owns one `httpx.AsyncClient` (connection pooling,
-    keep-alive), a cap of `max_in_flight` concurrent requests, and the retry policy. Every
-    method takes the operation's `CallContext` and validates its input before any request.
+    Create one per process and share it: it owns one connection pool (`PooledTransport`
+    unless another wire or httpx transport is given), a cap of `max_in_flight` concurrent
+    requests, and the retry policy. Every method takes the operation's `CallContext` and
+    validates its input before any request.
 
     Example:
         async with PartnerCenterClient(settings.upstream) as client:
@@ -107,23 +100,24 @@ class PartnerCenterClient:
         self,
         settings: UpstreamSettings,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Wire | httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._settings = settings
         self._slots = asyncio.Semaphore(settings.max_in_flight)
         self._in_flight = 0
-        # Requests go straight to the transport: of httpx.AsyncClient's extras this client
-        # wants none (no cookie jar, which would share one caller's cookies with the next;
-        # no redirects; no auth flow), and skipping them saves CPU on every call.
-        self._transport = transport if transport is not None else default_transport(settings)
+        # Requests go straight to the wire: of httpx.AsyncClient's extras this client wants
+        # none (no cookie jar, which would share one caller's cookies with the next; no
+        # redirects; no auth flow), and skipping them saves CPU on every call.
+        self._wire = as_wire(transport if transport is not None else default_transport(settings))
         self._base_url = httpx.URL(settings.base_url.rstrip("/") + "/")
+        self._base = str(self._base_url)
         self._read_page = page_reader(self._base_url)
-        self._timeouts = httpx.Timeout(
+        self._timeouts = Timeouts(
             connect=settings.connect_timeout,
             read=settings.read_timeout,
-            write=settings.read_timeout,
             pool=settings.connect_timeout,
-        ).as_dict()
+        )
+        self._limits = BodyLimits(success=settings.max_response_bytes, other=ERROR_BODY_LIMIT)
 
     @property
     def calls_in_flight(self) -> int:
@@ -132,7 +126,7 @@ class PartnerCenterClient:
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._transport.aclose()
+        await self._wire.aclose()
 
     async def __aenter__(self) -> PartnerCenterClient:
         return self
@@ -322,24 +316,14 @@ class PartnerCenterClient:
         correlation_id: str,
         request_id: str,
     ) -> RawResponse:
-        """Send, then stream the body within its bound; httpx failures become ours."""
-        request = httpx.Request(
-            "GET",
-            self._url(path, params),
-            headers=[*_FIXED_HEADERS, *headers],
-            extensions={"timeout": self._timeouts},
-        )
+        """Send, then read the body within its bound; httpx failures become ours."""
         try:
-            response = await self._transport.handle_async_request(request)
-            try:
-                limit = (
-                    self._settings.max_response_bytes
-                    if response.is_success
-                    else ERROR_BODY_LIMIT
-                )
-                body = await read_bounded(response, limit)
-            finally:
-                await response.aclose()
+            return await self._wire.get(
+                self._url(path, params),
+                [*_FIXED_HEADERS, *headers],
+                timeouts=self._timeouts,
+                limits=self._limits,
+            )
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout(
                 f"Partner Center did not answer in time ({type(exc).__name__})",
@@ -355,23 +339,16 @@ class PartnerCenterClient:
         except httpx.DecodingError as exc:
             raise UpstreamMalformedResponse(
                 "Partner Center sent a body that could not be decoded",
-                status=response.status_code,
                 correlation_id=correlation_id,
                 request_id=request_id,
             ) from exc
-        return RawResponse(
-            status=response.status_code,
-            reason=response.reason_phrase,
-            headers=response.headers,
-            body=body,
-        )
 
-    def _url(self, path: str, params: Mapping[str, str] | None) -> httpx.URL:
+    def _url(self, path: str, params: Mapping[str, str] | None) -> str:
         """`path` (which may carry its query) under the base URL, with `params` appended."""
-        url = f"{self._base_url}{path.lstrip('/')}"
+        url = f"{self._base}{path.lstrip('/')}"
         if params:
             url += ("&" if "?" in path else "?") + urlencode(params, quote_via=quote)
-        return _parsed_url(url)
+        return url
 
     def _headers(
         self, call: CallContext, request_id: str, extra: Sequence[tuple[str, str]]

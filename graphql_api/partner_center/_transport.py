@@ -1,4 +1,4 @@
-"""`PooledTransport`: an httpx transport that sends over aiohttp's connection pool.
+"""`PooledTransport`: the client's wire, over aiohttp's connection pool (also an httpx transport).
 
 Why not httpx's own transport: on this service's hot path (a hundred profile calls per
 query, each waiting on the network) the cost that matters is the CPU each call spends in the
@@ -6,14 +6,17 @@ HTTP stack, because every response of a batch is read on the same event loop and
 calls wait for it. Measured over loopback (`python -m bench.loaders`, issue 4's notes),
 httpcore with h11 spent about 0.5 ms of CPU per small GET; aiohttp, whose HTTP parser is
 compiled, about 0.15 ms. httpx stays the client's vocabulary (requests, responses, streams,
-exception types, `MockTransport` in tests); only the wire under it changes.
+exception types, `MockTransport` in tests); only the wire under it changes. The client calls
+`get` (the `Wire` of `_wire.py`), which reads the answer straight from aiohttp without
+httpx's request and response models; `handle_async_request` serves whoever wants an httpx
+transport.
 
 What it keeps from httpx's behaviour: certifi's CA store unless a bundle is given (what httpx
 trusts by default), `HTTP(S)_PROXY` / `ALL_PROXY` / `NO_PROXY` honoured (read once, at
-start), no cookie jar, no redirects, no
-automatic decompression (httpx's response decodes `Content-Encoding`, so a bounded read
-counts decoded bytes as before), and aiohttp's failures raised as the httpx exceptions the
-client maps to typed errors.
+start), no cookie jar, no redirects, a bound on the decoded body (`get` has aiohttp decode
+`Content-Encoding`, in pieces of bounded size; `handle_async_request` leaves it to httpx's
+response, as httpx's own transports do), and aiohttp's failures raised as the httpx
+exceptions the client maps to typed errors.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
@@ -31,6 +34,8 @@ import httpx
 from yarl import URL
 
 from ..config import UpstreamSettings
+from ._responses import RawResponse
+from ._wire import BodyLimits, Timeouts
 
 # Idle connections are closed after this many seconds (httpx's default keep-alive expiry):
 # reusing a connection the server has already dropped costs a failed attempt.
@@ -38,7 +43,7 @@ KEEPALIVE_SECONDS = 5.0
 _CHUNK_BYTES = 64 * 1024
 
 
-def _httpx_error(exc: Exception, request: httpx.Request) -> httpx.TransportError | None:
+def _httpx_error(exc: Exception, request: httpx.Request | None) -> httpx.RequestError | None:
     """The httpx exception that stands for an aiohttp (or socket) failure, if it is one."""
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return httpx.ConnectTimeout(str(exc) or "connect timed out", request=request)
@@ -46,6 +51,10 @@ def _httpx_error(exc: Exception, request: httpx.Request) -> httpx.TransportError
         return httpx.ReadTimeout(str(exc) or "read timed out", request=request)
     if isinstance(exc, aiohttp.ClientConnectorError):  # refused, DNS, TLS, proxy
         return httpx.ConnectError(str(exc), request=request)
+    if isinstance(exc, aiohttp.ClientPayloadError) and isinstance(
+        exc.__cause__, aiohttp.http_exceptions.ContentEncodingError
+    ):
+        return httpx.DecodingError(str(exc), request=request)
     if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
         return httpx.RemoteProtocolError(str(exc) or type(exc).__name__, request=request)
     if isinstance(exc, aiohttp.ClientResponseError):  # an unparseable status line or header
@@ -69,6 +78,28 @@ def _client_timeout(
     pool: float | None, connect: float | None, read: float | None
 ) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=None, connect=pool, sock_connect=connect, sock_read=read)
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """The body, or None at the first chunk past `limit` bytes (the connection then closed).
+
+    A declared Content-Length over the bound is refused before reading; otherwise the body
+    is read in chunks, so that a huge one is never held whole.
+    """
+    declared = response.headers.get("Content-Length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        response.close()
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(_CHUNK_BYTES):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            return None
+        chunks.append(chunk)
+    response.release()
+    return b"".join(chunks)
 
 
 class _BodyStream(httpx.AsyncByteStream):
@@ -159,21 +190,51 @@ class PooledTransport(httpx.AsyncBaseTransport):
             )
         return session
 
+    async def get(
+        self,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        *,
+        timeouts: Timeouts,
+        limits: BodyLimits,
+    ) -> RawResponse:
+        """GET `url`; the body is read, decoded, within the bound for its status."""
+        try:
+            response = await self._send(
+                "GET", url, headers, None, timeouts.pool, timeouts.connect, timeouts.read,
+                decompress=True,
+            )
+            try:
+                body = await _read_bounded(response, limits.for_status(response.status))
+            except BaseException:
+                response.close()
+                raise
+        except Exception as exc:
+            mapped = _httpx_error(exc, None)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        return RawResponse(
+            status=response.status,
+            reason=response.reason or "",
+            headers=response.headers,
+            body=body,
+        )
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send `request`; the response's body streams from the pooled connection."""
         timeouts = request.extensions.get("timeout", {})
         body = await request.aread()
         try:
-            response = await self._open_session().request(
+            response = await self._send(
                 request.method,
-                _yarl_url(str(request.url)),
-                headers=request.headers.multi_items(),
-                data=body or None,
-                allow_redirects=False,
-                proxy=self._proxy,
-                timeout=_client_timeout(
-                    timeouts.get("pool"), timeouts.get("connect"), timeouts.get("read")
-                ),
+                str(request.url),
+                request.headers.multi_items(),
+                body or None,
+                timeouts.get("pool"),
+                timeouts.get("connect"),
+                timeouts.get("read"),
+                decompress=False,
             )
         except Exception as exc:
             mapped = _httpx_error(exc, request)
@@ -189,6 +250,29 @@ class PooledTransport(httpx.AsyncBaseTransport):
                 "http_version": b"HTTP/1.1",
                 "reason_phrase": (response.reason or "").encode("ascii", "replace"),
             },
+        )
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes | None,
+        pool: float | None,
+        connect: float | None,
+        read: float | None,
+        *,
+        decompress: bool,
+    ) -> Awaitable[aiohttp.ClientResponse]:
+        return self._open_session().request(
+            method,
+            _yarl_url(url),
+            headers=headers,
+            data=body,
+            allow_redirects=False,
+            proxy=self._proxy,
+            timeout=_client_timeout(pool, connect, read),
+            auto_decompress=decompress,
         )
 
     async def aclose(self) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphql_api.config import ConfigError, Settings
@@ -58,12 +59,17 @@ class Seen:
 
 class Recorder:
     """ASGI layer in front of the emulator: notes `/v1` requests, sets a cookie on answers,
-    and, while `redirect` is on, answers 307 instead of passing the call on."""
+    and, while `redirect` is on, answers 307 instead of passing the call on. `encoding`:
+    "gzip" compresses answers (Starlette's GZipMiddleware, as the caller accepts gzip),
+    "false-gzip" labels plain answers gzip."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.gzipped = GZipMiddleware(app, minimum_size=0)
         self.seen: list[Seen] = []
         self.redirect = False
+        self.encoding: str | None = None
+        self.encodings_sent: list[bytes] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
@@ -91,10 +97,14 @@ class Recorder:
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [*message.get("headers", []), (b"set-cookie", AFFINITY_COOKIE)]
+                if self.encoding == "false-gzip":
+                    headers.append((b"content-encoding", b"gzip"))
+                self.encodings_sent.extend(v for k, v in headers if k == b"content-encoding")
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_cookie)
+        app = self.gzipped if self.encoding == "gzip" else self.app
+        await app(scope, receive, send_with_cookie)
 
 
 @dataclass
@@ -111,6 +121,8 @@ class Upstream:
         self.state.stats.reset()
         self.recorder.seen.clear()
         self.recorder.redirect = False
+        self.recorder.encoding = None
+        self.recorder.encodings_sent.clear()
 
     @property
     def seen(self) -> list[Seen]:
@@ -429,6 +441,47 @@ async def test_a_redirect_is_not_followed(
         await client.list_customers(call, size=2)
     assert caught.value.status == 307
     assert [seen.query for seen in upstream.seen] == ["size=2"]
+
+
+# --- compressed answers ---------------------------------------------------------------------
+
+
+async def test_a_gzip_answer_is_decoded(
+    upstream: Upstream, client_for: MakeClient, call: CallContext
+) -> None:
+    client = client_for(upstream.url)
+    plain = await client.list_customers(call, size=5)
+    upstream.recorder.encoding = "gzip"
+    compressed = await client.list_customers(call, size=5)
+    assert upstream.recorder.encodings_sent == [b"gzip"]
+    assert compressed.items == plain.items
+    assert len(compressed.items) == 5
+
+
+async def test_a_gzip_answer_is_bounded_by_its_decoded_size(
+    upstream: Upstream, client_for: MakeClient, call: CallContext
+) -> None:
+    first = upstream.state.dataset.customers[0].id
+    # Two megabytes of JSON padding compress to a few kilobytes: the bound must count what
+    # they decode to, or a small compressed answer could fill memory.
+    upstream.state.configure(
+        customer_faults={first: "huge_response"}, huge_response_bytes=2 * 2**20
+    )
+    upstream.recorder.encoding = "gzip"
+    client = client_for(upstream.url, max_in_flight=1, max_response_bytes=64 * 1024)
+    with pytest.raises(UpstreamMalformedResponse, match="exceeded"):
+        await client.get_customer(call, first)
+    # The connection left with the rest unread is not reused.
+    assert len((await client.list_customers(call, size=2)).items) == 2
+
+
+async def test_an_answer_that_is_not_the_gzip_it_claims_is_malformed(
+    upstream: Upstream, client_for: MakeClient, call: CallContext
+) -> None:
+    upstream.recorder.encoding = "false-gzip"
+    client = client_for(upstream.url, max_attempts=1)
+    with pytest.raises(UpstreamMalformedResponse, match="could not be decoded"):
+        await client.list_customers(call, size=2)
 
 
 # --- failures -------------------------------------------------------------------------------

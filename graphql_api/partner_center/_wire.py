@@ -1,0 +1,136 @@
+"""`Wire`: how the client sends one GET and reads the answer's body within a bound.
+
+Two kinds. `PooledTransport` (`_transport.py`) is the client's own: aiohttp's pool, read
+straight into a `RawResponse`. `HttpxWire` carries the same call over any httpx transport
+(`httpx.MockTransport` in tests, `ASGITransport`, a caller's own), through httpx's request
+and response models. Both raise httpx's exceptions for transport failures, which the client
+maps to typed errors, so the client's vocabulary is the same whichever carries its calls.
+
+Why two: httpx's models cost the default path about 0.4 M CPU instructions per call
+(headers normalised one by one for the request and again for the response, three async
+generators per body chunk; `python -m bench.instructions --first 1`: 3.04 M → 2.65 M per
+request), and a list of 100 billing profiles makes 100 calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol, runtime_checkable
+
+import httpx
+
+from ._responses import RawResponse
+
+
+class Timeouts(NamedTuple):
+    """Seconds to open a connection, between reads, and to wait for a pooled connection."""
+
+    connect: float | None
+    read: float | None
+    pool: float | None
+
+
+class BodyLimits(NamedTuple):
+    """Most bytes read of a success body and of any other body (a larger one is not kept)."""
+
+    success: int
+    other: int
+
+    def for_status(self, status: int) -> int:
+        """The bound for a body that comes with `status`."""
+        return self.success if 200 <= status < 300 else self.other
+
+
+@runtime_checkable
+class Wire(Protocol):
+    """Sends one GET and reads its answer; failures raise httpx's exceptions."""
+
+    async def get(
+        self,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        *,
+        timeouts: Timeouts,
+        limits: BodyLimits,
+    ) -> RawResponse:
+        """The answer to GET `url`; its body None when it went past its bound (decoded)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close every connection."""
+        ...
+
+
+async def read_bounded(response: httpx.Response, limit: int) -> bytes | None:
+    """Read the (decoded) body chunk by chunk; None as soon as it grows past `limit` bytes.
+
+    A huge body is never held in memory: reading stops at the first chunk over the bound,
+    and a declared Content-Length over the bound is refused before reading at all.
+    """
+    declared = response.headers.get("Content-Length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class HttpxWire:
+    """The client's calls over an httpx transport."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        self._transport = transport
+
+    async def get(
+        self,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        *,
+        timeouts: Timeouts,
+        limits: BodyLimits,
+    ) -> RawResponse:
+        """GET through the transport; the body is streamed within its bound."""
+        request = httpx.Request(
+            "GET",
+            url,
+            headers=list(headers),
+            # httpx's names; a write is bounded as a read is (what the client always set).
+            extensions={
+                "timeout": {
+                    "connect": timeouts.connect,
+                    "read": timeouts.read,
+                    "write": timeouts.read,
+                    "pool": timeouts.pool,
+                }
+            },
+        )
+        response = await self._transport.handle_async_request(request)
+        try:
+            body = await read_bounded(response, limits.for_status(response.status_code))
+        finally:
+            await response.aclose()
+        return RawResponse(
+            status=response.status_code,
+            reason=response.reason_phrase,
+            headers=response.headers,
+            body=body,
+        )
+
+    async def aclose(self) -> None:
+        """Close the transport."""
+        await self._transport.aclose()
+
+
+def as_wire(transport: Wire | httpx.AsyncBaseTransport) -> Wire:
+    """`transport` itself when it is a wire, else an `HttpxWire` over it."""
+    if isinstance(transport, Wire):
+        return transport
+    return HttpxWire(transport)
+
+
+__all__ = ["BodyLimits", "HttpxWire", "Timeouts", "Wire", "as_wire", "read_bounded"]
