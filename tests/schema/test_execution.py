@@ -240,12 +240,27 @@ class Box(Named):
         return [_tag_later("x"), Tag(label="y")]  # type: ignore[list-item]
 
     @strawberry.field
+    def custom_awaited_tag(self) -> Tag:
+        return _AwaitableTag(f"custom-{self.name}")  # type: ignore[return-value]
+
+    @strawberry.field
     def not_a_list(self) -> list[Tag]:
         return Tag(label="alone")  # type: ignore[return-value]
 
     @strawberry.field
     def an_exception(self) -> Tag | None:
         return ValueError("returned, not raised")  # type: ignore[return-value]
+
+
+class _AwaitableTag:
+    """Awaitable through its class's `__await__`, not a coroutine: a type the executor must
+    never remember as plain, even after many plain values."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __await__(self) -> Any:
+        return _tag_later(self.label).__await__()
 
 
 def _box(name: str, **changes: Any) -> Box:
@@ -323,6 +338,7 @@ BOX_QUERIES = [
     "{ boxes { name brokenTag { label } madeTag { label } } }",
     "{ boxes { generatedTags { label } awaitedTag { label } awaitedItems { label } } }",
     "{ boxes { name notAList { label } } }",
+    "{ boxes { tag { label } tags { label } customAwaitedTag { label } madeTag { label } } }",
     "{ boxes { anException { label } } }",
     "{ boxWithNullTag { name tag { label } } }",
     "{ boxWithNullItem { name tags { label } } }",
