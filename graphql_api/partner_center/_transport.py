@@ -1,22 +1,20 @@
-"""`PooledTransport`: the client's wire, over aiohttp's connection pool (also an httpx transport).
+"""`PooledTransport`: the client's wire, over aiohttp's connection pool.
 
 Why not httpx's own transport: on this service's hot path (a hundred profile calls per
 query, each waiting on the network) the cost that matters is the CPU each call spends in the
 HTTP stack, because every response of a batch is read on the same event loop and the next
 calls wait for it. Measured over loopback (`python -m bench.loaders`, issue 4's notes),
 httpcore with h11 spent about 0.5 ms of CPU per small GET; aiohttp, whose HTTP parser is
-compiled, about 0.15 ms. httpx stays the client's vocabulary (requests, responses, streams,
-exception types, `MockTransport` in tests); only the wire under it changes. The client calls
-`get` (the `Wire` of `_wire.py`), which reads the answer straight from aiohttp without
-httpx's request and response models; `handle_async_request` serves whoever wants an httpx
-transport.
+compiled, about 0.15 ms. The answer is read straight into the client's `RawResponse` (the
+`Wire` of `_wire.py`), without httpx's request and response models; httpx stays the client's
+vocabulary for failures (its exception types) and for tests (`MockTransport`, through
+`HttpxWire`).
 
 What it keeps from httpx's behaviour: certifi's CA store unless a bundle is given (what httpx
 trusts by default), `HTTP(S)_PROXY` / `ALL_PROXY` / `NO_PROXY` honoured (read once, at
-start), no cookie jar, no redirects, a bound on the decoded body (`get` has aiohttp decode
-`Content-Encoding`, in pieces of bounded size; `handle_async_request` leaves it to httpx's
-response, as httpx's own transports do), and aiohttp's failures raised as the httpx
-exceptions the client maps to typed errors.
+start), no cookie jar, no redirects, `Content-Encoding` decoded (by aiohttp, in pieces of
+bounded size, so the body's bound counts decoded bytes), and aiohttp's failures raised as
+the httpx exceptions the client maps to typed errors.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
@@ -43,26 +41,26 @@ KEEPALIVE_SECONDS = 5.0
 _CHUNK_BYTES = 64 * 1024
 
 
-def _httpx_error(exc: Exception, request: httpx.Request | None) -> httpx.RequestError | None:
+def _httpx_error(exc: Exception) -> httpx.RequestError | None:
     """The httpx exception that stands for an aiohttp (or socket) failure, if it is one."""
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return httpx.ConnectTimeout(str(exc) or "connect timed out", request=request)
+        return httpx.ConnectTimeout(str(exc) or "connect timed out")
     if isinstance(exc, asyncio.TimeoutError):  # aiohttp's read timeouts subclass it
-        return httpx.ReadTimeout(str(exc) or "read timed out", request=request)
+        return httpx.ReadTimeout(str(exc) or "read timed out")
     if isinstance(exc, aiohttp.ClientConnectorError):  # refused, DNS, TLS, proxy
-        return httpx.ConnectError(str(exc), request=request)
+        return httpx.ConnectError(str(exc))
     if isinstance(exc, aiohttp.ClientPayloadError) and isinstance(
         exc.__cause__, aiohttp.http_exceptions.ContentEncodingError
     ):
-        return httpx.DecodingError(str(exc), request=request)
+        return httpx.DecodingError(str(exc))
     if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
-        return httpx.RemoteProtocolError(str(exc) or type(exc).__name__, request=request)
+        return httpx.RemoteProtocolError(str(exc) or type(exc).__name__)
     if isinstance(exc, aiohttp.ClientResponseError):  # an unparseable status line or header
-        return httpx.RemoteProtocolError(str(exc), request=request)
+        return httpx.RemoteProtocolError(str(exc))
     if isinstance(exc, aiohttp.InvalidURL):
-        return httpx.UnsupportedProtocol(str(exc), request=request)
+        return httpx.UnsupportedProtocol(str(exc))
     if isinstance(exc, aiohttp.ClientError | OSError):
-        return httpx.ReadError(str(exc) or type(exc).__name__, request=request)
+        return httpx.ReadError(str(exc) or type(exc).__name__)
     return None
 
 
@@ -102,32 +100,6 @@ async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes |
     return b"".join(chunks)
 
 
-class _BodyStream(httpx.AsyncByteStream):
-    """An aiohttp response body as an httpx stream; closing it frees or drops the connection."""
-
-    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
-        self._response = response
-        self._request = request
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._response.content.iter_chunked(_CHUNK_BYTES):
-                yield chunk
-        except Exception as exc:
-            mapped = _httpx_error(exc, self._request)
-            if mapped is None:
-                raise
-            raise mapped from exc
-
-    async def aclose(self) -> None:
-        # A body read to its end hands the connection back to the pool; one abandoned
-        # part-way (a bound exceeded, a failure) closes it, as its rest is still unread.
-        if self._response.content.at_eof():
-            self._response.release()
-        else:
-            self._response.close()
-
-
 def environment_proxy(url: str) -> str | None:
     """The proxy `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` name for `url`, unless `NO_PROXY`
     exempts its host (the variables httpx honours)."""
@@ -152,12 +124,12 @@ def default_transport(settings: UpstreamSettings) -> PooledTransport:
     )
 
 
-class PooledTransport(httpx.AsyncBaseTransport):
-    """Send httpx requests over one aiohttp session: `max_connections` pooled connections.
+class PooledTransport:
+    """A `Wire` over one aiohttp session: `max_connections` pooled connections.
 
     The session is made on first use, inside the running event loop (aiohttp binds to it).
-    Timeouts come from each request's `timeout` extension, as httpx's own transport reads
-    them: `connect` to open a connection, `read` between reads, `pool` to get a connection.
+    Timeouts per call: `connect` to open a connection, `read` between reads, `pool` to get a
+    pooled connection.
     """
 
     def __init__(
@@ -180,7 +152,6 @@ class PooledTransport(httpx.AsyncBaseTransport):
             session = self._session = aiohttp.ClientSession(
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),
-                auto_decompress=False,
                 # Not aiohttp's trust_env: it reads the proxy variables and ~/.netrc on every
                 # request (measured: ~0.5 ms each); the proxy is chosen once, at start.
                 trust_env=False,
@@ -200,9 +171,13 @@ class PooledTransport(httpx.AsyncBaseTransport):
     ) -> RawResponse:
         """GET `url`; the body is read, decoded, within the bound for its status."""
         try:
-            response = await self._send(
-                "GET", url, headers, None, timeouts.pool, timeouts.connect, timeouts.read,
-                decompress=True,
+            response = await self._open_session().request(
+                "GET",
+                _yarl_url(url),
+                headers=headers,
+                allow_redirects=False,
+                proxy=self._proxy,
+                timeout=_client_timeout(timeouts.pool, timeouts.connect, timeouts.read),
             )
             try:
                 body = await _read_bounded(response, limits.for_status(response.status))
@@ -210,7 +185,7 @@ class PooledTransport(httpx.AsyncBaseTransport):
                 response.close()
                 raise
         except Exception as exc:
-            mapped = _httpx_error(exc, None)
+            mapped = _httpx_error(exc)
             if mapped is None:
                 raise
             raise mapped from exc
@@ -219,60 +194,6 @@ class PooledTransport(httpx.AsyncBaseTransport):
             reason=response.reason or "",
             headers=response.headers,
             body=body,
-        )
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send `request`; the response's body streams from the pooled connection."""
-        timeouts = request.extensions.get("timeout", {})
-        body = await request.aread()
-        try:
-            response = await self._send(
-                request.method,
-                str(request.url),
-                request.headers.multi_items(),
-                body or None,
-                timeouts.get("pool"),
-                timeouts.get("connect"),
-                timeouts.get("read"),
-                decompress=False,
-            )
-        except Exception as exc:
-            mapped = _httpx_error(exc, request)
-            if mapped is None:
-                raise
-            raise mapped from exc
-        return httpx.Response(
-            status_code=response.status,
-            headers=list(response.raw_headers),
-            stream=_BodyStream(response, request),
-            request=request,
-            extensions={
-                "http_version": b"HTTP/1.1",
-                "reason_phrase": (response.reason or "").encode("ascii", "replace"),
-            },
-        )
-
-    def _send(
-        self,
-        method: str,
-        url: str,
-        headers: Sequence[tuple[str, str]],
-        body: bytes | None,
-        pool: float | None,
-        connect: float | None,
-        read: float | None,
-        *,
-        decompress: bool,
-    ) -> Awaitable[aiohttp.ClientResponse]:
-        return self._open_session().request(
-            method,
-            _yarl_url(url),
-            headers=headers,
-            data=body,
-            allow_redirects=False,
-            proxy=self._proxy,
-            timeout=_client_timeout(pool, connect, read),
-            auto_decompress=decompress,
         )
 
     async def aclose(self) -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from graphql import GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
@@ -21,9 +21,13 @@ from strawberry.extensions import SchemaExtension
 from graphql_api.context import RequestContext
 from graphql_api.loaders import Loaders, create_loaders
 from graphql_api.partner_center import (
+    BodyLimits,
     CallContext,
     NotFound,
     PartnerCenterClient,
+    RawResponse,
+    Timeouts,
+    Wire,
     default_transport,
 )
 from graphql_api.schema import create_schema
@@ -187,17 +191,24 @@ class _FieldCounter(SchemaExtension):
         return _next(root, info, *args, **kwargs)
 
 
-class _FirstSends(httpx.AsyncBaseTransport):
+class _FirstSends:
     """Notes how many of those fields GraphQL had reached when each per-customer call left."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    def __init__(self, inner: Wire) -> None:
         self.inner = inner
         self.fields_reached_at_sends: list[int] = []
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path.count("/") > 2:  # /v1/customers/{id}...
+    async def get(
+        self,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        *,
+        timeouts: Timeouts,
+        limits: BodyLimits,
+    ) -> RawResponse:
+        if urlsplit(url).path.count("/") > 2:  # /v1/customers/{id}...
             self.fields_reached_at_sends.append(_FieldCounter.resolved)
-        return await self.inner.handle_async_request(request)
+        return await self.inner.get(url, headers, timeouts=timeouts, limits=limits)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
