@@ -135,7 +135,11 @@ class Loaders:
     ) -> None:
         self._client = client
         self._call = call
+        # The pages read in this request, indexed by customer only when a customer is looked
+        # up (most requests never do, and a page would pay a key per item for nothing).
+        self._pages_read: list[CustomerPage] = []
         self._summaries: dict[str, Customer] = {}
+        self._pages_indexed = 0
         # Customers whose full record this request will load (their billing comes with it).
         self._full_expected: set[str] = set()
         # List pages on their way, and plans not yet told to the loaders: billing waits.
@@ -167,12 +171,15 @@ class Loaders:
         # knows a page that may hold its customer is on its way.
         with self._registered(self._pages_in_flight):
             page = await self._shared_page((token, size, search))
-            for item in page.items:
-                self._summaries.setdefault(customer_key(item.id), item)
+            self._pages_read.append(page)
             return page
 
     def summary(self, customer_id: str) -> Customer | None:
-        """The list item seen for `customer_id` in this request, if any."""
+        """The list item seen for `customer_id` in this request, if any (the first seen)."""
+        while self._pages_indexed < len(self._pages_read):
+            for item in self._pages_read[self._pages_indexed].items:
+                self._summaries.setdefault(customer_key(item.id), item)
+            self._pages_indexed += 1
         return self._summaries.get(customer_key(customer_id))
 
     async def known_customer(

@@ -186,6 +186,8 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             resolver = read.resolver
             if resolver is None:
                 result = getattr(source, read.attribute)  # type: ignore[arg-type]
+            elif resolver.self_only is not None:
+                result = resolver.self_only(source)
             else:
                 if resolver.needs_info:
                     info = self._info(read, field_details_list, parent_type, path)

@@ -81,7 +81,8 @@ class DirectResolver:
     """Calls a plain sync resolver as Strawberry would, without its per-call wrapper."""
 
     __slots__ = (
-        "_field", "_function", "_info_class", "_info_name", "_names", "_only_self", "_takes_self"
+        "_field", "_function", "_info_class", "_info_name", "_names", "_takes_self",
+        "needs_info", "self_only",
     )
 
     def __init__(
@@ -100,16 +101,16 @@ class DirectResolver:
         self._takes_self = takes_self
         self._names = source_names
         self._info_name = info_name
-        # A method of the type taking only self: called as is (decided once, not per call).
-        self._only_self = takes_self and not source_names and info_name is None
-
-    @property
-    def needs_info(self) -> bool:
-        """True when the resolver takes `info`: the caller must build one to call it."""
-        return self._info_name is not None
+        # True when the resolver takes `info`: the caller must build one to call it.
+        self.needs_info = info_name is not None
+        # A method of the type taking only self: the executor calls it with the source
+        # itself (a page calls one per customer; this object's call would be a second).
+        self.self_only: Any | None = (
+            function if takes_self and not source_names and info_name is None else None
+        )
 
     def __call__(self, source: Any, info: Any) -> Any:
-        if self._only_self:
+        if self.self_only is not None:
             return self._function(source)
         kwargs: dict[str, Any] = dict.fromkeys(self._names, source)
         if self._info_name is not None:
