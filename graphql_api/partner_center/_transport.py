@@ -32,7 +32,7 @@ import httpx
 from yarl import URL
 
 from ..config import UpstreamSettings
-from ._responses import RawResponse
+from ._responses import RawResponse, read_within
 from ._wire import BodyLimits, Timeouts
 
 # Idle connections are closed after this many seconds (httpx's default keep-alive expiry):
@@ -76,28 +76,6 @@ def _client_timeout(
     pool: float | None, connect: float | None, read: float | None
 ) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=None, connect=pool, sock_connect=connect, sock_read=read)
-
-
-async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
-    """The body, or None at the first chunk past `limit` bytes (the connection then closed).
-
-    A declared Content-Length over the bound is refused before reading; otherwise the body
-    is read in chunks, so that a huge one is never held whole.
-    """
-    declared = response.headers.get("Content-Length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        response.close()
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.content.iter_chunked(_CHUNK_BYTES):
-        size += len(chunk)
-        if size > limit:
-            response.close()
-            return None
-        chunks.append(chunk)
-    response.release()
-    return b"".join(chunks)
 
 
 def environment_proxy(url: str) -> str | None:
@@ -180,10 +158,20 @@ class PooledTransport:
                 timeout=_client_timeout(timeouts.pool, timeouts.connect, timeouts.read),
             )
             try:
-                body = await _read_bounded(response, limits.for_status(response.status))
+                body = await read_within(
+                    response.content.iter_chunked(_CHUNK_BYTES),
+                    response.headers.get("Content-Length"),
+                    limits.for_status(response.status),
+                )
             except BaseException:
                 response.close()
                 raise
+            # A body read to its end hands the connection back to the pool; one abandoned
+            # past its bound closes it, as the rest is still on the wire.
+            if body is None:
+                response.close()
+            else:
+                response.release()
         except Exception as exc:
             mapped = _httpx_error(exc)
             if mapped is None:

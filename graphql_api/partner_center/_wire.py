@@ -19,7 +19,7 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 import httpx
 
-from ._responses import RawResponse
+from ._responses import RawResponse, read_within
 
 
 class Timeouts(NamedTuple):
@@ -61,25 +61,6 @@ class Wire(Protocol):
         ...
 
 
-async def read_bounded(response: httpx.Response, limit: int) -> bytes | None:
-    """Read the (decoded) body chunk by chunk; None as soon as it grows past `limit` bytes.
-
-    A huge body is never held in memory: reading stops at the first chunk over the bound,
-    and a declared Content-Length over the bound is refused before reading at all.
-    """
-    declared = response.headers.get("Content-Length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 class HttpxWire:
     """The client's calls over an httpx transport."""
 
@@ -111,7 +92,11 @@ class HttpxWire:
         )
         response = await self._transport.handle_async_request(request)
         try:
-            body = await read_bounded(response, limits.for_status(response.status_code))
+            body = await read_within(
+                response.aiter_bytes(),
+                response.headers.get("Content-Length"),
+                limits.for_status(response.status_code),
+            )
         finally:
             await response.aclose()
         return RawResponse(
@@ -133,4 +118,4 @@ def as_wire(transport: Wire | httpx.AsyncBaseTransport) -> Wire:
     return HttpxWire(transport)
 
 
-__all__ = ["BodyLimits", "HttpxWire", "Timeouts", "Wire", "as_wire", "read_bounded"]
+__all__ = ["BodyLimits", "HttpxWire", "Timeouts", "Wire", "as_wire"]
