@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from inspect import isawaitable
 from typing import Any, ClassVar
 
 import pytest
 import strawberry
+from graphql import GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
 
 from graphql_api.schema.execution import (
@@ -95,7 +97,12 @@ class CountingResolves(SchemaExtension):
     seen: ClassVar[list[str]] = []
 
     def resolve(
-        self, _next: Callable[..., Any], root: Any, info: strawberry.Info, *args: Any, **kwargs: Any
+        self,
+        _next: Callable[..., Any],
+        root: Any,
+        info: GraphQLResolveInfo[Any],
+        *args: Any,
+        **kwargs: Any,
     ) -> Any:
         CountingResolves.seen.append(info.field_name)
         return _next(root, info, *args, **kwargs)
@@ -146,6 +153,7 @@ async def test_lean_and_plain_schemas_answer_the_same(query: str) -> None:
 async def test_key_order_follows_the_selection_when_leaves_and_resolvers_mix() -> None:
     result = await LEAN.execute("{ items { z: upper name a: note upper colour b: name } }")
     assert result.errors is None
+    assert result.data is not None
     assert list(result.data["items"][0]) == ["z", "name", "a", "upper", "colour", "b"]
 
 
@@ -395,7 +403,10 @@ async def test_null_in_a_non_null_list_item_is_located_at_the_item() -> None:
 
 async def _incremental(executor: type[Any], query: str) -> list[Any]:
     from graphql import parse
-    from graphql.execution import experimental_execute_incrementally
+    from graphql.execution import (
+        ExperimentalIncrementalExecutionResults,
+        experimental_execute_incrementally,
+    )
 
     schema = strawberry.Schema(
         query=BoxQuery,
@@ -407,10 +418,11 @@ async def _incremental(executor: type[Any], query: str) -> list[Any]:
     outcome = experimental_execute_incrementally(
         schema._schema, parse(query), context_value={"tag": "t"}, executor_class=executor
     )
-    if not hasattr(outcome, "initial_result"):
-        outcome = await outcome  # type: ignore[misc]
-    frames = [outcome.initial_result.formatted]  # type: ignore[union-attr]
-    async for later in outcome.subsequent_results:  # type: ignore[union-attr]
+    if isawaitable(outcome):
+        outcome = await outcome
+    assert isinstance(outcome, ExperimentalIncrementalExecutionResults)
+    frames: list[Any] = [outcome.initial_result.formatted]
+    async for later in outcome.subsequent_results:
         frames.append(later.formatted)
     return frames
 
