@@ -271,3 +271,15 @@ async def test_declared_length_over_bound_is_refused_before_reading(
     with pytest.raises(UpstreamMalformedResponse):
         await client.list_customers(call)
     assert pulled == 0
+
+
+async def test_a_wrong_type_is_reported_by_field_without_its_value(
+    mock_client: MakeClient, call: CallContext
+) -> None:
+    payload = {"items": [{"id": "a", "companyProfile": {"companyName": 8675309123}}]}
+    client = mock_client(lambda _: json_response(200, payload))
+    with pytest.raises(UpstreamMalformedResponse) as caught:
+        await client.list_customers(call)
+    message = str(caught.value)
+    assert "$.items[0].companyProfile.companyName" in message
+    assert "8675309123" not in message
