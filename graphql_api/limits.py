@@ -4,7 +4,8 @@ Limits (each rejects the document before any resolver runs, as a GraphQL error):
 - tokens: parsing stops past `max_tokens` (a parse error, so nothing big is ever built);
 - depth: fields nested deeper than `max_depth` (introspection fields are not counted);
 - aliases: more than `max_aliases` aliased fields (aliases multiply upstream calls);
-- introspection: refused when switched off (`__typename` stays allowed).
+- introspection: refused when switched off (`__typename` stays allowed), and validation errors
+  then carry no "Did you mean ..." suggestions, which would spell the schema out field by field.
 
 The validation rules are built once per app and shared by the per-request extension
 instances, so that the validation cache, keyed by the rule classes, actually hits.
@@ -21,6 +22,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     NoSchemaIntrospectionCustomRule,
+    validate,
 )
 from strawberry.extensions import (
     AddValidationRules,
@@ -31,6 +33,8 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.schema import validate_document
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from .config import ServerSettings
 
@@ -67,8 +71,9 @@ class _ValidatedDocuments:
     their ids are not reused while cached. Least recently used entries go past `maxsize`.
     """
 
-    def __init__(self, maxsize: int) -> None:
+    def __init__(self, maxsize: int, *, hide_suggestions: bool = False) -> None:
         self._maxsize = maxsize
+        self._hide_suggestions = hide_suggestions
         self._entries: OrderedDict[_ValidationKey, _ValidationEntry] = OrderedDict()
 
     def errors(
@@ -79,11 +84,25 @@ class _ValidatedDocuments:
         if entry is not None and entry[0] is schema and entry[1] is document:
             self._entries.move_to_end(key)
             return entry[2]
-        errors = validate_document(schema, document, rules)
+        errors = self._validate(schema, document, rules)
         self._entries[key] = (schema, document, errors)
         if len(self._entries) > self._maxsize:
             self._entries.popitem(last=False)
         return errors
+
+    def _validate(
+        self, schema: GraphQLSchema, document: DocumentNode, rules: _Rules
+    ) -> list[GraphQLError]:
+        if not self._hide_suggestions:
+            return validate_document(schema, document, rules)
+        # Strawberry's validate_document has no way to pass graphql-core's option, so the same
+        # call is made here with Strawberry's two extra rules, as validate_document adds them.
+        return validate(
+            schema,
+            document,
+            (*rules, MaybeNullValidationRule, OneOfInputValidationRule),
+            hide_suggestions=True,
+        )
 
 
 class _IdentityValidationCache(SchemaExtension):
@@ -115,7 +134,7 @@ def hardening_extensions(server: ServerSettings) -> tuple[ExtensionFactory, ...]
     def parser_cache() -> SchemaExtension:
         return ParserCache(maxsize=CACHE_SIZE)
 
-    validated = _ValidatedDocuments(CACHE_SIZE)
+    validated = _ValidatedDocuments(CACHE_SIZE, hide_suggestions=not server.introspection)
 
     def validation_cache() -> SchemaExtension:
         return _IdentityValidationCache(validated)

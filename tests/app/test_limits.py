@@ -116,6 +116,31 @@ def test_introspection_switched_off_is_refused(make_service: ServiceFactory) -> 
     assert typename.json() == {"data": {"__typename": "Query"}}
 
 
+def test_validation_errors_suggest_fields_while_introspection_is_on(
+    make_service: ServiceFactory,
+) -> None:
+    with make_service() as client:
+        response = graphql(client, "{ customr(id: \"x\") { id } }")
+    assert "Did you mean 'customer'" in str(_error(response)["message"])
+
+
+def test_validation_errors_suggest_nothing_with_introspection_off(
+    make_service: ServiceFactory,
+) -> None:
+    with make_service({"GRAPHQL_INTROSPECTION": "false"}) as client:
+        misspelt = graphql(client, "{ customr(id: \"x\") { id } }")
+        bad_enum = graphql(
+            client,
+            '{ customers(search: {field: COMPANY, startsWith: "a"}) { nodes { id } } }',
+        )
+    for response in (misspelt, bad_enum):
+        error = _error(response)
+        assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+        assert "Did you mean" not in str(error["message"])
+        assert "customer'" not in str(error["message"])
+        assert "COMPANY_NAME" not in str(error["message"])
+
+
 def test_a_repeated_document_is_parsed_and_validated_once(
     make_service: ServiceFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
