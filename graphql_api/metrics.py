@@ -2,7 +2,9 @@
 
 Label values are bounded so that a caller cannot grow the series without limit: operation
 names must look like GraphQL names and only the first `MAX_OPERATION_NAMES` distinct ones per
-process get their own series (later ones count as `other`); error codes must look like codes;
+process get their own series (later ones count as `other`), and only an operation that ran
+(valid, authenticated, with data) may take one of those places, so junk or refused requests
+cannot use them up; error codes must look like codes;
 upstream paths are reduced to route templates. Each `Metrics` owns its registry, so several
 apps in one process (tests) do not collide.
 
@@ -28,6 +30,8 @@ from .partner_center import BodyLimits, RawResponse, Timeouts, Wire
 MAX_OPERATION_NAMES = 100
 ANONYMOUS = "anonymous"
 OTHER = "other"
+# Outcomes of a request that passed validation and authentication and returned data.
+_CLAIMING_OUTCOMES = frozenset({"ok", "partial"})
 
 _GRAPHQL_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,63}$")
 _ERROR_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,47}$")
@@ -89,13 +93,16 @@ class Metrics:
             registry=self.registry,
         )
 
-    def operation_label(self, name: str | None) -> str:
-        """A bounded label for an operation name taken from the caller's document."""
+    def operation_label(self, name: str | None, *, may_claim: bool = True) -> str:
+        """A bounded label for an operation name taken from the caller's document.
+
+        A name not yet seen gets a series of its own only when `may_claim` is true.
+        """
         if not name:
             return ANONYMOUS
         if name in self._names:  # the common case, without the lock (a set read is atomic)
             return name
-        if not _GRAPHQL_NAME.match(name):
+        if not may_claim or not _GRAPHQL_NAME.match(name):
             return OTHER
         with self._names_lock:
             if name in self._names:
@@ -108,8 +115,11 @@ class Metrics:
     def observe_request(
         self, operation: str | None, outcome: str, seconds: float, error_codes: list[str]
     ) -> None:
-        """Count one GraphQL HTTP request, its latency and the codes of its errors."""
-        label = self.operation_label(operation)
+        """Count one GraphQL HTTP request, its latency and the codes of its errors.
+
+        Only an operation that answered with data (`ok` or `partial`) may claim a new label.
+        """
+        label = self.operation_label(operation, may_claim=outcome in _CLAIMING_OUTCOMES)
         self._labelled(self.requests, label, outcome).inc()
         self._labelled(self.latency, label).observe(seconds)
         for code in error_codes:

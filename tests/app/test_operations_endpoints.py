@@ -115,6 +115,39 @@ def test_operation_names_beyond_the_bound_count_as_other() -> None:
     assert metrics.operation_label("Op0") == "Op0"
 
 
+def test_refused_or_failing_requests_cannot_use_up_operation_labels() -> None:
+    metrics = Metrics()
+    for i in range(MAX_OPERATION_NAMES + 10):
+        metrics.observe_request(f"Junk{i}", "rejected", 0.001, ["GRAPHQL_VALIDATION_FAILED"])
+        metrics.observe_request(f"NoToken{i}", "failed", 0.001, ["UNAUTHENTICATED"])
+    metrics.observe_request("CustomerList", "ok", 0.001, [])
+    assert metrics.operation_label("CustomerList", may_claim=False) == "CustomerList"
+    assert metrics.operation_label("Junk0", may_claim=False) == OTHER
+    text = metrics.render()[0].decode()
+    assert 'operation="CustomerList"' in text
+    assert 'operation="Junk0"' not in text
+    assert 'operation="NoToken0"' not in text
+
+
+def test_junk_operation_names_over_http_leave_real_ones_their_label(
+    make_service: ServiceFactory,
+) -> None:
+    with make_service() as client:
+        for i in range(MAX_OPERATION_NAMES + 5):
+            junk = graphql(client, f"query Junk{i} {{ nosuchfield }}")
+            assert junk.json()["errors"]
+            unauthenticated = client.post(
+                "/graphql", json={"query": f"query Anon{i} {{ customers {{ nodes {{ id }} }} }}"}
+            )
+            assert unauthenticated.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        real = graphql(client, "query RealDashboard { customers(first: 1) { nodes { id } } }")
+        assert "errors" not in real.json()
+        metrics_text = client.get("/metrics").text
+    assert 'operation="RealDashboard"' in metrics_text
+    assert 'operation="Junk0"' not in metrics_text
+    assert 'operation="Anon0"' not in metrics_text
+
+
 def test_operation_names_that_are_not_graphql_names_count_as_other() -> None:
     metrics = Metrics()
     assert metrics.operation_label('x"} evil{') == OTHER
