@@ -24,8 +24,11 @@ DRAIN_BYTES = 64 * 1024 * 1024
 DRAIN_SECONDS = 5.0
 
 
-class _TooLarge(Exception):
-    """The body being read passed the limit."""
+class BodyTooLarge(Exception):
+    """The body being read passed the limit; this middleware answers 413 when it comes back.
+
+    The app may catch it to record the outcome, but must let it propagate.
+    """
 
 
 def _error_body(max_bytes: int) -> bytes:
@@ -63,7 +66,7 @@ class BodySizeLimitMiddleware:
                 received += len(message.get("body", b""))
                 body_complete = not message.get("more_body", False)
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    raise BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -74,7 +77,7 @@ class BodySizeLimitMiddleware:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
+        except BodyTooLarge:
             if response_started:
                 raise
             if not body_complete:
@@ -124,4 +127,4 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-__all__ = ["CODE", "BodySizeLimitMiddleware"]
+__all__ = ["CODE", "BodySizeLimitMiddleware", "BodyTooLarge"]

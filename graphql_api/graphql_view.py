@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -38,6 +38,8 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from .authentication import Authenticator
+from .body_limit import CODE as BODY_TOO_LARGE_CODE
+from .body_limit import BodyTooLarge
 from .config import Settings
 from .context import RequestContext, build_request_context
 from .graphiql import GraphiQLPage
@@ -70,6 +72,11 @@ class _MethodNotAllowed(HTTPException):
     def __init__(self, reason: str, allow: str) -> None:
         super().__init__(405, reason)
         self.allow = allow
+
+
+# Logged and counted for a client that closed its connection before its request was read
+# (nginx's convention; never sent, as nobody is left to receive it).
+CLIENT_CLOSED_STATUS = 499
 
 
 @dataclass(slots=True)
@@ -190,6 +197,15 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 except HTTPException as exc:
                     response = self._refusal(request, exc)
                     outcome.error_codes = (_http_error_code(exc.status_code),)
+                except BodyTooLarge:
+                    # The body-size middleware answers 413 when this reaches it.
+                    outcome.label, outcome.status = "rejected", 413
+                    outcome.error_codes = (BODY_TOO_LARGE_CODE,)
+                    raise
+                except ClientDisconnect:
+                    # Gone mid-body: nobody to answer, and no fault of ours.
+                    outcome.label, outcome.status = "disconnected", CLIENT_CLOSED_STATUS
+                    return
                 except Exception:
                     # A bug outside the schema's error handling: Starlette answers 500.
                     outcome.label, outcome.status = "failed", 500

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import logging
+import socket
+import time
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -10,6 +13,7 @@ import httpx
 import pytest
 import strawberry
 from graphql import DocumentNode, GraphQLSchema, parse, specified_rules
+from prometheus_client.parser import text_string_to_metric_families
 from strawberry.extensions.parser_cache import _get_parse_cache
 from strawberry.schema.schema import validate_document
 
@@ -88,6 +92,81 @@ def test_streamed_body_past_the_limit_is_413(make_service: ServiceFactory) -> No
         response = client.post("/graphql", content=chunks(), headers=JSON_POST)
     assert response.status_code == 413
     assert _error(response)["extensions"] == {"code": "PAYLOAD_TOO_LARGE"}
+
+
+class _ErrorRecords(logging.Handler):
+    """Every ERROR-or-worse record of the loggers it is attached to."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def error_records() -> Iterator[_ErrorRecords]:
+    handler = _ErrorRecords()
+    # uvicorn's own loggers may not propagate to the root one: listen to both.
+    loggers = [logging.getLogger(), logging.getLogger("uvicorn.error")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+
+
+def _request_counts(metrics_text: str) -> dict[str, float]:
+    return {
+        sample.labels["outcome"]: sample.value
+        for family in text_string_to_metric_families(metrics_text)
+        for sample in family.samples
+        if sample.name == "graphql_requests_total"
+    }
+
+
+def test_streamed_body_past_the_limit_is_counted_as_rejected_not_as_a_failure(
+    make_service: ServiceFactory, error_records: _ErrorRecords
+) -> None:
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it streams
+        yield b'{"query": "#'
+        for _ in range(8):
+            yield b"x" * 512
+        yield b'\\n{ __typename }"}'
+
+    with make_service({"GRAPHQL_MAX_BODY_BYTES": "2048"}) as client:
+        response = client.post("/graphql", content=chunks(), headers=JSON_POST)
+        metrics_text = client.get("/metrics").text
+    assert response.status_code == 413
+    assert _request_counts(metrics_text) == {"rejected": 1.0}
+    assert 'code="PAYLOAD_TOO_LARGE"' in metrics_text
+    assert "INTERNAL_SERVER_ERROR" not in metrics_text
+    assert error_records.records == []
+
+
+def test_client_gone_mid_body_is_counted_as_disconnected_without_an_error_line(
+    make_service: ServiceFactory, error_records: _ErrorRecords
+) -> None:
+    with make_service() as client:
+        port = httpx.URL(str(client.base_url)).port
+        assert port is not None
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(
+                b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Authorization: Bearer t\r\nContent-Length: 1000\r\n\r\n{\"query\": \"{"
+            )
+            time.sleep(0.2)  # the view is now waiting for the rest of the body
+        for _ in range(100):  # until the server has seen the disconnect and counted it
+            metrics_text = client.get("/metrics").text
+            if _request_counts(metrics_text):
+                break
+            time.sleep(0.05)
+    assert _request_counts(metrics_text) == {"disconnected": 1.0}
+    assert "INTERNAL_SERVER_ERROR" not in metrics_text
+    assert error_records.records == []
 
 
 def test_body_under_the_limit_is_served(make_service: ServiceFactory) -> None:
