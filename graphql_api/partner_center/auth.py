@@ -14,11 +14,17 @@ arrive as the token expires from each starting a sign-in. `ClientCredentials` th
 keeps the current token and its renewal time itself and runs one sign-in at a time;
 everyone who needs a token meanwhile waits for that one. The renewal margin (4 minutes by
 default) sits inside msal's 5, so when our copy is due msal's cache agrees and signs in.
+
+A sign-in that fails with no usable token left (a wrong secret, an unknown tenant, an
+authority that is down) is remembered: until its back-off ends (2 s after the first failure,
+doubling to a minute) every request gets that failure at once, without asking the authority
+again, so a misconfigured service does not send one sign-in per request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import ssl
 import time
@@ -39,6 +45,10 @@ _SIGN_IN_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # After a failed renewal, keep serving a still-valid token and try again this much later,
 # rather than making every request wait on an authority that is down.
 _RETRY_AFTER_FAILED_RENEWAL = 10.0
+# After a failed sign-in with no token to fall back on: the first pause before the authority
+# is asked again, doubled after each further failure up to the cap.
+_FIRST_SIGN_IN_BACKOFF = 2.0
+_MAX_SIGN_IN_BACKOFF = 60.0
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +91,14 @@ class _CachedToken:
         return f"_CachedToken(refresh_at={self.refresh_at}, expires_at={self.expires_at})"
 
 
+@dataclass(frozen=True, slots=True)
+class _FailedSignIn:
+    error: PartnerCenterError
+    # When the authority may be asked again (the provider's clock), and the pause that led there.
+    retry_at: float
+    backoff: float
+
+
 class ClientCredentials:
     """The service's own app-only token, from msal's client-credentials flow, shared by all callers.
 
@@ -100,6 +118,7 @@ class ClientCredentials:
         self._clock = clock
         self._margin = settings.token_refresh_margin
         self._cached: _CachedToken | None = None
+        self._failed: _FailedSignIn | None = None
         self._sign_in: asyncio.Task[str] | None = None
         # Built on first use, in a worker thread: msal's constructor fetches the tenant's
         # OpenID configuration over the network.
@@ -115,6 +134,10 @@ class ClientCredentials:
         cached = self._cached
         if cached is not None and self._clock() < cached.refresh_at:
             return cached.token
+        failed = self._failed
+        if failed is not None and self._clock() < failed.retry_at:
+            # A copy: one exception object raised by many requests would gather their tracebacks.
+            raise copy.copy(failed.error).with_traceback(None)
         # Single flight: no await between the check and the assignment, so the first
         # request at expiry starts the sign-in and the others join it. A shared task (not a
         # lock around the sign-in) means a caller that gives up does not cancel it for the rest.
@@ -139,8 +162,9 @@ class ClientCredentials:
         previous = self._cached
         try:
             result = await asyncio.to_thread(self._acquire)
-        except PartnerCenterError:
+        except PartnerCenterError as exc:
             if previous is None or started >= previous.expires_at:
+                self._remember_failure(exc, started)
                 raise
             # The old token still works: keep using it and try again a little later.
             logger.warning("renewing the Partner Center token failed; using the current one")
@@ -154,8 +178,19 @@ class ClientCredentials:
         if "refresh_in" in result:  # Entra's hint for long-lived tokens
             refresh_at = min(refresh_at, started + float(result["refresh_in"]))
         self._cached = _CachedToken(token, refresh_at, started + expires_in)
+        self._failed = None
         logger.info("signed in to Partner Center as the service; token valid %.0f s", expires_in)
         return token
+
+    def _remember_failure(self, error: PartnerCenterError, started: float) -> None:
+        previous = self._failed
+        backoff = (
+            _FIRST_SIGN_IN_BACKOFF
+            if previous is None
+            else min(previous.backoff * 2, _MAX_SIGN_IN_BACKOFF)
+        )
+        self._failed = _FailedSignIn(error, started + backoff, backoff)
+        logger.warning("service sign-in failed; next attempt in %.0f s", backoff)
 
     def _acquire(self) -> dict[str, Any]:
         """Runs in a worker thread: msal's (blocking) cache lookup or sign-in."""

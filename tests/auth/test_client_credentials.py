@@ -175,14 +175,60 @@ async def test_unreachable_authority_is_upstream_unavailable(
 
 
 async def test_sign_in_after_a_failure_tries_again(
-    emulator: Served, credentials: MakeCredentials
+    emulator: Served, credentials: MakeCredentials, clock: ManualClock
 ) -> None:
     provider = credentials()
     emulator.identity.config = IdentityConfig(clients={SERVICE_CLIENT_ID: "rotated"})
     with pytest.raises(SignInError):
         await provider.token()
     emulator.identity.config = IdentityConfig(clients={SERVICE_CLIENT_ID: SERVICE_SECRET})
+    clock.now += 2  # past the first back-off
     assert await provider.token()
+
+
+async def test_a_failed_sign_in_is_remembered_until_its_back_off_ends(
+    emulator: Served, credentials: MakeCredentials, clock: ManualClock
+) -> None:
+    provider = credentials(client_secret="not-the-secret")
+    for _ in range(20):
+        with pytest.raises(SignInError, match=r"AADSTS7000215"):
+            await provider.token()
+    assert emulator.token_requests() == 1
+    clock.now += 2  # the first back-off ends: one new attempt, which fails again
+    for _ in range(5):
+        with pytest.raises(SignInError):
+            await provider.token()
+    assert emulator.token_requests() == 2
+    clock.now += 2  # the back-off doubled to 4 s: not yet
+    with pytest.raises(SignInError):
+        await provider.token()
+    assert emulator.token_requests() == 2
+    clock.now += 2
+    with pytest.raises(SignInError):
+        await provider.token()
+    assert emulator.token_requests() == 3
+
+
+async def test_concurrent_requests_share_one_failed_sign_in(
+    emulator: Served, credentials: MakeCredentials
+) -> None:
+    provider = credentials(client_secret="not-the-secret")
+    outcomes = await asyncio.gather(
+        *(provider.token() for _ in range(30)), return_exceptions=True
+    )
+    assert all(isinstance(outcome, SignInError) for outcome in outcomes)
+    assert emulator.token_requests() == 1
+
+
+async def test_back_off_ends_and_grows_no_further_than_a_minute(
+    emulator: Served, credentials: MakeCredentials, clock: ManualClock
+) -> None:
+    provider = credentials(client_secret="not-the-secret")
+    for _ in range(10):  # 2, 4, 8, ... seconds, capped at 60
+        with pytest.raises(SignInError):
+            await provider.token()
+        clock.now += 60
+    assert emulator.token_requests() == 10
 
 
 async def test_no_secret_or_token_reaches_logs_or_errors(
