@@ -113,6 +113,10 @@ class ServerSettings:
     max_depth: int = 10
     max_tokens: int = 2000
     max_aliases: int = 30
+    max_fragments: int = 100
+    max_fragment_spreads: int = 300
+    max_selections: int = 100
+    max_field_merges: int = 200
     shutdown_timeout: float = 20.0
     # Seconds an idle caller connection stays open. Longer than the idle timeout of the load
     # balancers and clients in front (60 s is common), so that they, not we, close idle
@@ -138,6 +142,10 @@ class ServerSettings:
             max_depth=_integer(env, "GRAPHQL_MAX_DEPTH", 10, minimum=1),
             max_tokens=_integer(env, "GRAPHQL_MAX_TOKENS", 2000, minimum=100),
             max_aliases=_integer(env, "GRAPHQL_MAX_ALIASES", 30, minimum=0),
+            max_fragments=_integer(env, "GRAPHQL_MAX_FRAGMENTS", 100, minimum=0),
+            max_fragment_spreads=_integer(env, "GRAPHQL_MAX_FRAGMENT_SPREADS", 300, minimum=0),
+            max_selections=_integer(env, "GRAPHQL_MAX_SELECTIONS", 100, minimum=1),
+            max_field_merges=_integer(env, "GRAPHQL_MAX_FIELD_MERGES", 200, minimum=0),
             shutdown_timeout=_seconds(env, "SHUTDOWN_TIMEOUT", 20.0),
             keepalive_timeout=_integer(env, "HTTP_KEEPALIVE_TIMEOUT", 75, minimum=1),
             readiness_timeout=_seconds(env, "READYZ_TIMEOUT", 2.0),

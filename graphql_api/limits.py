@@ -2,10 +2,12 @@
 
 Limits (each rejects the document before any resolver runs, as a GraphQL error):
 - tokens: parsing stops past `max_tokens` (a parse error, so nothing big is ever built);
-- depth: fields nested deeper than `max_depth` (introspection fields are not counted);
-- aliases: more than `max_aliases` aliased fields (aliases multiply upstream calls);
+- shape: depth, aliases, fragments, spreads, selections per set and field merges, measured
+  in one linear pass before graphql-core's rules run (document_shape.py), so a document built
+  to make validation slow is refused for what it weighs in text;
 - introspection: refused when switched off (`__typename` stays allowed), and validation errors
-  then carry no "Did you mean ..." suggestions, which would spell the schema out field by field.
+  then carry no "Did you mean ..." suggestions, which would spell the schema out field by field;
+  federation's `_service { sdl }` then answers only callers that passed authentication.
 
 The validation rules are built once per app and shared by the per-request extension
 instances, so that the validation cache, keyed by the rule classes, actually hits.
@@ -19,9 +21,16 @@ from collections.abc import Callable, Iterator
 from graphql import (
     ASTValidationRule,
     DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
+    InlineFragmentNode,
     NoSchemaIntrospectionCustomRule,
+    SelectionSetNode,
+    get_operation_ast,
     validate,
 )
 from strawberry.extensions import (
@@ -30,13 +39,14 @@ from strawberry.extensions import (
     ParserCache,
     SchemaExtension,
 )
-from strawberry.extensions.max_aliases import create_validator as alias_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.schema import validate_document
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from .config import ServerSettings
+from .context import RequestContext
+from .document_shape import ShapeBounds, shape_errors
+from .schema.errors import ErrorCode
 
 # Distinct documents kept parsed and validated per process; bounded so that unique query
 # texts cannot grow memory.
@@ -47,13 +57,22 @@ ExtensionFactory = Callable[[], SchemaExtension]
 
 def validation_rules(server: ServerSettings) -> tuple[type[ASTValidationRule], ...]:
     """The extra validation rules the settings ask for, built once."""
-    rules: list[type[ASTValidationRule]] = [
-        depth_rule(server.max_depth, None),
-        alias_rule(server.max_aliases),
-    ]
+    rules: list[type[ASTValidationRule]] = []
     if not server.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     return tuple(rules)
+
+
+def shape_bounds(server: ServerSettings) -> ShapeBounds:
+    """The document shape the settings accept."""
+    return ShapeBounds(
+        max_depth=server.max_depth,
+        max_aliases=server.max_aliases,
+        max_fragments=server.max_fragments,
+        max_fragment_spreads=server.max_fragment_spreads,
+        max_selections=server.max_selections,
+        max_field_merges=server.max_field_merges,
+    )
 
 
 _Rules = tuple[type[ASTValidationRule], ...]
@@ -71,8 +90,15 @@ class _ValidatedDocuments:
     their ids are not reused while cached. Least recently used entries go past `maxsize`.
     """
 
-    def __init__(self, maxsize: int, *, hide_suggestions: bool = False) -> None:
+    def __init__(
+        self,
+        maxsize: int,
+        *,
+        bounds: ShapeBounds | None = None,
+        hide_suggestions: bool = False,
+    ) -> None:
         self._maxsize = maxsize
+        self._bounds = bounds
         self._hide_suggestions = hide_suggestions
         self._entries: OrderedDict[_ValidationKey, _ValidationEntry] = OrderedDict()
 
@@ -84,7 +110,9 @@ class _ValidatedDocuments:
         if entry is not None and entry[0] is schema and entry[1] is document:
             self._entries.move_to_end(key)
             return entry[2]
-        errors = self._validate(schema, document, rules)
+        errors = shape_errors(document, self._bounds) if self._bounds is not None else []
+        if not errors:  # graphql-core's rules run only on a document of a bounded shape
+            errors = self._validate(schema, document, rules)
         self._entries[key] = (schema, document, errors)
         if len(self._entries) > self._maxsize:
             self._entries.popitem(last=False)
@@ -120,6 +148,61 @@ class _IdentityValidationCache(SchemaExtension):
         yield
 
 
+SERVICE_FIELD = "_service"
+
+
+def _selects_root_field(document: DocumentNode, operation_name: str | None, name: str) -> bool:
+    """Whether the operation selects root field `name`, directly or through fragments."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return False
+    fragments = {
+        definition.name.value: definition.selection_set
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    pending: list[SelectionSetNode] = [operation.selection_set]
+    seen: set[str] = set()
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value == name:
+                    return True
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                spread = selection.name.value
+                if spread not in seen and spread in fragments:
+                    seen.add(spread)
+                    pending.append(fragments[spread])
+    return False
+
+
+class _ServiceSDLForAuthenticatedCallers(SchemaExtension):
+    """With introspection off, `_service { sdl }` is the schema too: only for known callers."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        caller = context.context
+        if (
+            isinstance(caller, RequestContext)
+            and caller.authorization is None
+            and context.graphql_document is not None
+            and _selects_root_field(context.graphql_document, context.operation_name, SERVICE_FIELD)
+        ):
+            # A result set here means Strawberry executes nothing.
+            context.result = ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "`_service` needs an authenticated caller while introspection is off",
+                        extensions={"code": ErrorCode.UNAUTHENTICATED.value},
+                    )
+                ],
+            )
+        yield
+
+
 def hardening_extensions(server: ServerSettings) -> tuple[ExtensionFactory, ...]:
     """Extension factories (one fresh instance per request) enforcing the limits, with caches."""
     rules = list(validation_rules(server))
@@ -134,12 +217,22 @@ def hardening_extensions(server: ServerSettings) -> tuple[ExtensionFactory, ...]
     def parser_cache() -> SchemaExtension:
         return ParserCache(maxsize=CACHE_SIZE)
 
-    validated = _ValidatedDocuments(CACHE_SIZE, hide_suggestions=not server.introspection)
+    validated = _ValidatedDocuments(
+        CACHE_SIZE, bounds=shape_bounds(server), hide_suggestions=not server.introspection
+    )
 
     def validation_cache() -> SchemaExtension:
         return _IdentityValidationCache(validated)
 
-    return (tokens, limits, parser_cache, validation_cache)
+    if server.introspection:
+        return (tokens, limits, parser_cache, validation_cache)
+    return (tokens, limits, parser_cache, validation_cache, _ServiceSDLForAuthenticatedCallers)
 
 
-__all__ = ["CACHE_SIZE", "ExtensionFactory", "hardening_extensions", "validation_rules"]
+__all__ = [
+    "CACHE_SIZE",
+    "ExtensionFactory",
+    "hardening_extensions",
+    "shape_bounds",
+    "validation_rules",
+]

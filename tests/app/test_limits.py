@@ -220,6 +220,34 @@ def test_validation_errors_suggest_nothing_with_introspection_off(
         assert "COMPANY_NAME" not in str(error["message"])
 
 
+SDL_QUERY = "query Compose { _service { sdl } }"
+SDL_THROUGH_FRAGMENTS = (
+    "query { ...Root } fragment Root on Query { ... on Query { _service { sdl } } }"
+)
+
+
+def test_service_sdl_answers_anyone_while_introspection_is_on(
+    make_service: ServiceFactory,
+) -> None:
+    with make_service() as client:
+        response = client.post("/graphql", json={"query": SDL_QUERY})
+    assert "type Customer" in response.json()["data"]["_service"]["sdl"]
+
+
+@pytest.mark.parametrize("query", [SDL_QUERY, SDL_THROUGH_FRAGMENTS])
+def test_service_sdl_needs_an_authenticated_caller_with_introspection_off(
+    make_service: ServiceFactory, query: str
+) -> None:
+    with make_service({"GRAPHQL_INTROSPECTION": "false"}) as client:
+        anonymous = client.post("/graphql", json={"query": query})
+        authenticated = graphql(client, query)
+    body = anonymous.json()
+    assert body.get("data") is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED"]
+    assert "type Customer" not in anonymous.text
+    assert "type Customer" in authenticated.json()["data"]["_service"]["sdl"]
+
+
 def test_a_repeated_document_is_parsed_and_validated_once(
     make_service: ServiceFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
