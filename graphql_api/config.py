@@ -76,6 +76,9 @@ class UpstreamSettings:
     max_attempts: int = 4
     retry_after_cap: float = 30.0
     max_in_flight: int = 16
+    # Of those, the most one operation holds at once; freed slots go to waiting operations
+    # in turn, so a large operation cannot make a small one wait for its whole queue.
+    max_in_flight_per_operation: int = 8
     max_response_bytes: int = 16 * 1024 * 1024
     # Exponential back-off between retries: the first wait (also the jitter bound) and the cap.
     retry_backoff_initial: float = 0.5
@@ -117,6 +120,8 @@ class ServerSettings:
     max_fragment_spreads: int = 300
     max_selections: int = 100
     max_field_merges: int = 200
+    # Upstream calls one operation may cause, estimated before the first and counted on each.
+    max_upstream_calls: int = 200
     shutdown_timeout: float = 20.0
     # Seconds an idle caller connection stays open. Longer than the idle timeout of the load
     # balancers and clients in front (60 s is common), so that they, not we, close idle
@@ -146,6 +151,7 @@ class ServerSettings:
             max_fragment_spreads=_integer(env, "GRAPHQL_MAX_FRAGMENT_SPREADS", 300, minimum=0),
             max_selections=_integer(env, "GRAPHQL_MAX_SELECTIONS", 100, minimum=1),
             max_field_merges=_integer(env, "GRAPHQL_MAX_FIELD_MERGES", 200, minimum=0),
+            max_upstream_calls=_integer(env, "GRAPHQL_MAX_UPSTREAM_CALLS", 200, minimum=1),
             shutdown_timeout=_seconds(env, "SHUTDOWN_TIMEOUT", 20.0),
             keepalive_timeout=_integer(env, "HTTP_KEEPALIVE_TIMEOUT", 75, minimum=1),
             readiness_timeout=_seconds(env, "READYZ_TIMEOUT", 2.0),
@@ -340,6 +346,9 @@ class Settings:
             max_attempts=_integer(env, "UPSTREAM_MAX_ATTEMPTS", 4, minimum=1),
             retry_after_cap=_seconds(env, "UPSTREAM_RETRY_AFTER_CAP", 30.0),
             max_in_flight=_integer(env, "UPSTREAM_MAX_IN_FLIGHT", 16, minimum=1),
+            max_in_flight_per_operation=_integer(
+                env, "UPSTREAM_MAX_IN_FLIGHT_PER_OPERATION", 8, minimum=1
+            ),
             max_response_bytes=_integer(
                 env, "UPSTREAM_MAX_RESPONSE_BYTES", 16 * 1024 * 1024, minimum=1024
             ),

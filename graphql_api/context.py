@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from .config import Settings
 from .loaders import Loaders, create_loaders
-from .partner_center import CallContext, PartnerCenterClient, is_guid
+from .partner_center import CallBudget, CallContext, PartnerCenterClient, is_guid
 
 # RFC 6750 `b64token`; anything else is not a bearer token we would forward.
 _BEARER = re.compile(r"\A[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)\Z")
@@ -47,6 +47,8 @@ class RequestContext:
     # token, a failed service sign-in): `call` raises it instead of the generic refusal.
     auth_failure: Exception | None = field(default=None, repr=False)
     request: Request | None = field(default=None, repr=False)
+    # The upstream calls this operation may still send (GRAPHQL_MAX_UPSTREAM_CALLS).
+    upstream_budget: CallBudget | None = None
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
 
     @property
@@ -60,6 +62,7 @@ class RequestContext:
             authorization=self.authorization,
             correlation_id=self.correlation_id,
             locale=self.locale,
+            budget=self.upstream_budget,
         )
 
     @property
@@ -126,6 +129,7 @@ def build_request_context(
         authorization=upstream,
         auth_failure=auth_failure,
         request=request,
+        upstream_budget=CallBudget(settings.server.max_upstream_calls),
     )
 
 

@@ -5,6 +5,8 @@ Limits (each rejects the document before any resolver runs, as a GraphQL error):
 - shape: depth, aliases, fragments, spreads, selections per set and field merges, measured
   in one linear pass before graphql-core's rules run (document_shape.py), so a document built
   to make validation slow is refused for what it weighs in text;
+- upstream calls: an operation estimated over `max_upstream_calls` is refused before any
+  call (schema/upstream_cost.py);
 - introspection: refused when switched off (`__typename` stays allowed), and validation errors
   then carry no "Did you mean ..." suggestions, which would spell the schema out field by field;
   federation's `_service { sdl }` then answers only callers that passed authentication.
@@ -47,6 +49,7 @@ from .config import ServerSettings
 from .context import RequestContext
 from .document_shape import ShapeBounds, shape_errors
 from .schema.errors import ErrorCode
+from .schema.upstream_cost import UpstreamBudget
 
 # Distinct documents kept parsed and validated per process; bounded so that unique query
 # texts cannot grow memory.
@@ -224,9 +227,16 @@ def hardening_extensions(server: ServerSettings) -> tuple[ExtensionFactory, ...]
     def validation_cache() -> SchemaExtension:
         return _IdentityValidationCache(validated)
 
+    factories: tuple[ExtensionFactory, ...] = (
+        tokens,
+        limits,
+        parser_cache,
+        validation_cache,
+        UpstreamBudget,
+    )
     if server.introspection:
-        return (tokens, limits, parser_cache, validation_cache)
-    return (tokens, limits, parser_cache, validation_cache, _ServiceSDLForAuthenticatedCallers)
+        return factories
+    return (*factories, _ServiceSDLForAuthenticatedCallers)
 
 
 __all__ = [

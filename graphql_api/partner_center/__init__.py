@@ -9,6 +9,7 @@ from ._responses import RawResponse
 from ._transport import PooledTransport, default_transport
 from ._validation import MAX_CONTINUATION_TOKEN_LENGTH, MAX_PAGE_SIZE, MIN_PAGE_SIZE, is_guid
 from ._wire import BodyLimits, HttpxWire, Timeouts, Wire
+from .budget import CallBudget, CallBudgetExhausted
 from .call import CallContext
 from .errors import (
     BadRequest,
@@ -46,6 +47,8 @@ __all__ = [
     "BadRequest",
     "BillingProfile",
     "BodyLimits",
+    "CallBudget",
+    "CallBudgetExhausted",
     "CallContext",
     "CompanyProfile",
     "ContinuationTokenRejected",

@@ -42,6 +42,7 @@ from .errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from .fair_slots import FairSlots
 from .models import (
     BillingProfile,
     CompanyProfile,
@@ -86,8 +87,9 @@ class PartnerCenterClient:
 
     Create one per process and share it: it owns one connection pool (`PooledTransport`
     unless another wire or httpx transport is given), a cap of `max_in_flight` concurrent
-    requests, and the retry policy. Every method takes the operation's `CallContext` and
-    validates its input before any request.
+    requests (at most `max_in_flight_per_operation` of them for one operation, the rest
+    shared in turn, see `FairSlots`), and the retry policy. Every method takes the
+    operation's `CallContext` and validates its input before any request.
 
     Example:
         async with PartnerCenterClient(settings.upstream) as client:
@@ -103,7 +105,7 @@ class PartnerCenterClient:
         transport: Wire | httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._settings = settings
-        self._slots = asyncio.Semaphore(settings.max_in_flight)
+        self._slots = FairSlots(settings.max_in_flight, settings.max_in_flight_per_operation)
         self._in_flight = 0
         # Requests go straight to the wire: of httpx.AsyncClient's extras this client wants
         # none (no cookie jar, which would share one caller's cookies with the next; no
@@ -226,6 +228,8 @@ class PartnerCenterClient:
         seek: bool = False,
     ) -> _Answer:
         """One logical GET: retried per policy, bounded in time as a whole."""
+        if call.budget is not None:
+            call.budget.spend()  # raises before anything is sent when the budget is spent
         # One MS-RequestId per logical call, reused by its retries: that is what it is for.
         request_id = str(uuid.uuid4())
         headers = self._headers(call, request_id, extra_headers)
@@ -278,8 +282,11 @@ class PartnerCenterClient:
         request_id: str,
         seek: bool,
     ) -> _Answer:
-        """One HTTP exchange under the in-flight cap (held for this attempt only)."""
-        async with self._slots:
+        """One HTTP exchange under the in-flight cap (held for this attempt only).
+
+        The operation is known by its correlation id, which all of its calls share.
+        """
+        async with self._slots.slot(correlation_id):
             self._in_flight += 1
             try:
                 response = await self._exchange(path, params, headers, correlation_id, request_id)

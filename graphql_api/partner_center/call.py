@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .budget import CallBudget
+
 
 @dataclass(frozen=True, slots=True)
 class CallContext:
     """Per-operation call settings: one correlation id ties all of an operation's calls together.
 
     `authorization` is the full `Authorization` header value sent upstream ("Bearer ...").
-    `locale` becomes `X-Locale` when the caller sent `Accept-Language`.
+    `locale` becomes `X-Locale` when the caller sent `Accept-Language`. `budget`, when set,
+    is spent by every logical call before it leaves (its retries are not counted again).
     """
 
     authorization: str
     correlation_id: str
     locale: str | None = None
+    budget: CallBudget | None = None
 
     def __repr__(self) -> str:
         # Never let the bearer token reach a log line or a traceback through repr().

@@ -1,6 +1,8 @@
 """Failures of calls to Partner Center, as a typed hierarchy.
 
     PartnerCenterError                 every failure; carries correlation and request ids
+     ├── CallBudgetExhausted           not sent: the operation's call budget is spent
+                                       (defined in budget.py)
      ├── UpstreamUnavailable           no answer: connection refused or reset (after retries)
      │    └── UpstreamTimeout          connect, read or whole-call time bound exceeded
      ├── UpstreamMalformedResponse     an answer we cannot read: bad JSON, wrong content type,

@@ -32,6 +32,7 @@ from ..caller_auth import KeySetUnavailable
 from ..context import NotAuthenticated
 from ..partner_center import (
     BadRequest,
+    CallBudgetExhausted,
     ContinuationTokenRejected,
     Forbidden,
     NotFound,
@@ -61,6 +62,7 @@ class ErrorCode(StrEnum):
     UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
     UPSTREAM_ERROR = "UPSTREAM_ERROR"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    UPSTREAM_BUDGET_EXCEEDED = "UPSTREAM_BUDGET_EXCEEDED"
 
 
 _CODES = frozenset(code.value for code in ErrorCode)
@@ -95,6 +97,12 @@ _UPSTREAM: tuple[tuple[type[PartnerCenterError], ErrorCode, str], ...] = (
         ErrorCode.UPSTREAM_ERROR,
         "The service could not sign in to Partner Center with its own credentials.",
     ),
+    (
+        CallBudgetExhausted,
+        ErrorCode.UPSTREAM_BUDGET_EXCEEDED,
+        "This operation has spent its budget of upstream calls (GRAPHQL_MAX_UPSTREAM_CALLS); "
+        "ask for fewer customers or fields per operation.",
+    ),
     (PartnerCenterError, ErrorCode.UPSTREAM_ERROR, "Partner Center failed to serve the request."),
 )
 
@@ -121,6 +129,10 @@ def unauthenticated(message: str) -> GraphQLError:
 def upstream_error(exc: PartnerCenterError, *, message: str | None = None) -> GraphQLError:
     """The typed error for a Partner Center failure; `message` replaces the generic text."""
     code, text = _classify(exc)
+    if isinstance(exc, CallBudgetExhausted):  # nothing was sent: no Partner Center details
+        return GraphQLError(
+            message or text, extensions={"code": code.value, "maxUpstreamCalls": exc.limit}
+        )
     extensions: dict[str, Any] = {"code": code.value, "partnerCenter": _details(exc)}
     if code is ErrorCode.THROTTLED:
         extensions["retryAfter"] = _retry_after(exc)

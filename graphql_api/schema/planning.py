@@ -54,6 +54,14 @@ COMPANY_PROFILE_FIELDS = frozenset({*_COMPANY_SUMMARY, *_COMPANY_FREE, *_COMPANY
 """The CompanyProfile fields planned by name (any other counts as needing the full record)."""
 
 
+LISTED_CUSTOMER_FIELDS_WITHOUT_A_CALL = frozenset(
+    {*_CUSTOMER_FREE, "relationshipToPartner", _COMPANY_PROFILE}
+)
+"""Customer fields a list item serves without a call of its own (when it carries them)."""
+LISTED_COMPANY_FIELDS_WITHOUT_A_CALL = frozenset({*_COMPANY_SUMMARY, *_COMPANY_FREE})
+"""CompanyProfile fields a list item's minimal profile serves (when it carries them)."""
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerNeeds:
     """The fields an operation asks of the customers one field returns, as REST needs."""
@@ -195,6 +203,8 @@ def _included(directives: Mapping[str, Mapping[str, Any]]) -> bool:
 __all__ = [
     "COMPANY_PROFILE_FIELDS",
     "CUSTOMER_FIELDS",
+    "LISTED_COMPANY_FIELDS_WITHOUT_A_CALL",
+    "LISTED_CUSTOMER_FIELDS_WITHOUT_A_CALL",
     "CustomerNeeds",
     "connection_needs",
     "customer_needs",

@@ -1,0 +1,40 @@
+"""A count of the upstream calls one operation may still send, checked before each call leaves."""
+
+from __future__ import annotations
+
+from .errors import PartnerCenterError
+
+
+class CallBudgetExhausted(PartnerCenterError):
+    """The operation has sent as many calls as its budget allows; this one was not sent."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the operation's budget of {limit} upstream calls is spent")
+        self.limit = limit
+
+
+class CallBudget:
+    """How many logical calls (each with its retries) one operation may send.
+
+    Example:
+        budget = CallBudget(200)
+        budget.spend()  # before each call; raises CallBudgetExhausted past 200
+    """
+
+    __slots__ = ("limit", "spent")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.spent = 0
+
+    def spend(self) -> None:
+        """Count one call about to be sent, or refuse it when none is left."""
+        if self.spent >= self.limit:
+            raise CallBudgetExhausted(self.limit)
+        self.spent += 1
+
+    def __repr__(self) -> str:
+        return f"CallBudget(limit={self.limit}, spent={self.spent})"
+
+
+__all__ = ["CallBudget", "CallBudgetExhausted"]
