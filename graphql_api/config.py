@@ -130,6 +130,13 @@ class ServerSettings:
     keepalive_timeout: int = 75
     readiness_timeout: float = 2.0
     log_level: str = "INFO"
+    # What one caller's connection may cost before the app sees a request
+    # (connection_guard.py): the head's size and time, the body's time, and how many
+    # connections are open at once.
+    max_header_bytes: int = 32 * 1024
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    max_connections: int = 1000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ServerSettings:
@@ -156,6 +163,10 @@ class ServerSettings:
             keepalive_timeout=_integer(env, "HTTP_KEEPALIVE_TIMEOUT", 75, minimum=1),
             readiness_timeout=_seconds(env, "READYZ_TIMEOUT", 2.0),
             log_level=log_level,
+            max_header_bytes=_integer(env, "HTTP_MAX_HEADER_BYTES", 32 * 1024, minimum=1024),
+            header_timeout=_seconds(env, "HTTP_HEADER_TIMEOUT", 10.0),
+            body_timeout=_seconds(env, "HTTP_BODY_TIMEOUT", 30.0),
+            max_connections=_integer(env, "HTTP_MAX_CONNECTIONS", 1000, minimum=1),
         )
 
 

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from .config import ConfigError, Settings
+from .connection_guard import GuardedHttpProtocol
 from .http_protocol import CoalescingHttpToolsProtocol
 from .logging_setup import configure_logging, uvicorn_log_config
 
@@ -171,8 +172,10 @@ def main(args: argparse.Namespace) -> int:
                 # The service sits behind load balancers; it reads no client-IP headers.
                 proxy_headers=False,
                 server_header=False,
-                # A response's head and body in one write (http_protocol.py).
-                http=CoalescingHttpToolsProtocol,
+                # Bounds on each caller's connection (connection_guard.py), over the protocol
+                # that sends a response's head and body in one write (http_protocol.py). The
+                # class, not an instance of it: workers read its limits from the environment.
+                http=GuardedHttpProtocol,
                 timeout_keep_alive=settings.server.keepalive_timeout,
             )
     finally:

@@ -12,7 +12,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
-from graphql_api.http_protocol import CoalescingHttpToolsProtocol
+from graphql_api.connection_guard import ConnectionLimits, guarded_protocol_class
 
 
 def free_port() -> int:
@@ -30,8 +30,9 @@ def live_server(app: ASGIApp, *, port: int | None = None, **uvicorn_options: Any
     Extra keywords go to `uvicorn.Config`; with `ssl_certfile` the server speaks https.
     """
     port = port or free_port()
-    # The HTTP protocol `graphql-api serve` and the emulator run, unless a test names another.
-    uvicorn_options.setdefault("http", CoalescingHttpToolsProtocol)
+    # The HTTP protocol `graphql-api serve` runs (default limits), unless a test names another.
+    if "http" not in uvicorn_options:
+        uvicorn_options["http"] = guarded_protocol_class(ConnectionLimits())
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="auto", **uvicorn_options
     )

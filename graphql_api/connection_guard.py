@@ -1,0 +1,271 @@
+"""Bounds on what one caller's connection may cost before the app sees a request.
+
+uvicorn reads a request's head for as long as it takes and as large as it comes: its
+httptools protocol has no header-size limit, no time limit on the head or the body, and no
+cap on open connections, so a trickle of bytes holds a connection open forever and one huge
+header is read whole. `GuardedHttpProtocol` sits between the socket and uvicorn's protocol,
+as an ordinary asyncio protocol, and enforces per connection:
+
+- the request line plus headers at most `max_header_bytes` (431 and close for a connection's
+  first request; a later one on a reused connection is closed, since the answer to an earlier
+  request may still be on its way);
+- the head complete within `header_timeout` seconds of the connection opening or of its first
+  byte (408 and close);
+- the body complete within `body_timeout` seconds of the head (the connection is closed; the
+  app sees the client go away). Time in which the server itself stopped reading, because the
+  app had not yet taken what was read, does not count against the caller;
+- at most `max_connections` open per process (503 and close for one more).
+
+It frames requests with its own `httptools` parser (the library's public callback API), fed
+no more than the bound allows, and hands every byte on unchanged to the wrapped protocol, so
+the wrapped protocol's own behaviour (keep-alive, flow control, errors) is left as it is.
+
+Example:
+    uvicorn.run(app, http=guarded_protocol_class(ConnectionLimits(max_header_bytes=16384)))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any, ClassVar, cast
+
+import httptools
+
+from .config import ServerSettings, Settings
+from .http_protocol import CoalescingHttpToolsProtocol
+
+logger = logging.getLogger("graphql_api.connections")
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLimits:
+    """Per-connection bounds; see the module docstring for what each protects."""
+
+    max_header_bytes: int = 32 * 1024
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    max_connections: int = 1000
+
+    @classmethod
+    def of(cls, server: ServerSettings) -> ConnectionLimits:
+        """The limits the server settings name."""
+        return cls(
+            max_header_bytes=server.max_header_bytes,
+            header_timeout=server.header_timeout,
+            body_timeout=server.body_timeout,
+            max_connections=server.max_connections,
+        )
+
+
+def _canned(status: str) -> bytes:
+    body = f'{{"error": "{status}"}}'.encode()
+    return (
+        f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    ).encode() + body
+
+
+HEADERS_TOO_LARGE = _canned("431 Request Header Fields Too Large")
+HEAD_TIMEOUT = _canned("408 Request Timeout")
+TOO_MANY_CONNECTIONS = _canned("503 Service Unavailable")
+
+_IDLE, _HEAD, _BODY = 0, 1, 2
+
+
+class GuardedHttpProtocol(asyncio.Protocol):
+    """An asyncio protocol that bounds a connection, then hands its bytes to `inner_protocol`.
+
+    uvicorn builds one per connection with its own keyword arguments, which go unchanged to
+    the wrapped protocol. `limits` unset means the process's settings from the environment,
+    read once (as `graphql-api serve` workers build their app from the environment too).
+    """
+
+    limits: ClassVar[ConnectionLimits | None] = None
+    inner_protocol: ClassVar[type[asyncio.Protocol]] = CoalescingHttpToolsProtocol
+    # Connections open through this class: one count per server (each test server has its
+    # own class), one per process for `graphql-api serve`.
+    open_connections: ClassVar[int] = 0
+
+    def __init__(self, **uvicorn_arguments: Any) -> None:
+        self._inner = self.inner_protocol(**uvicorn_arguments)
+        self._limits = self._process_limits()
+        self._loop = asyncio.get_running_loop()
+        self._parser = httptools.HttpRequestParser(self)
+        self._phase = _IDLE
+        self._head_bytes = 0
+        self._requests = 0
+        self._framing = True  # off once the stream is not plain HTTP/1.1 we can follow
+        self._deadline: asyncio.TimerHandle | None = None
+        self._transport: asyncio.Transport | None = None
+        self._counted = False
+        self._refused = False
+
+    @classmethod
+    def _process_limits(cls) -> ConnectionLimits:
+        if cls.limits is None:
+            cls.limits = ConnectionLimits.of(Settings.from_env().server)
+        return cls.limits
+
+    # asyncio.Protocol, towards the socket.
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports do not derive from asyncio.Transport, but they are one.
+        transport = cast(asyncio.Transport, transport)
+        self._transport = transport
+        cls = type(self)
+        if cls.open_connections >= self._limits.max_connections:
+            self._refuse(TOO_MANY_CONNECTIONS, "too many open connections")
+            return
+        cls.open_connections += 1
+        self._counted = True
+        self._inner.connection_made(transport)
+        # A connection that never sends a byte is held no longer than a slow head.
+        self._arm(self._limits.header_timeout, self._head_expired)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        if self._counted:
+            type(self).open_connections -= 1
+            self._counted = False
+            self._inner.connection_lost(exc)
+
+    def eof_received(self) -> bool | None:
+        if self._refused:
+            return None
+        return self._inner.eof_received()
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        if self._framing and not self._frame(data):
+            return
+        self._inner.data_received(data)
+
+    # Framing: our own parse of the byte stream, only to know where heads and bodies are.
+
+    def _frame(self, data: bytes) -> bool:
+        """Follow `data` through the parser; False when the connection was refused."""
+        offset, size = 0, len(data)
+        while offset < size:
+            if self._phase == _BODY:
+                end = size  # bodies are bounded by the app's own body limit
+            else:
+                # Never feed the parser more of a head than the bound, so that neither it nor
+                # the wrapped protocol ever holds a larger one.
+                end = min(size, offset + self._limits.max_header_bytes + 1 - self._head_bytes)
+            piece = data[offset:end]
+            try:
+                self._parser.feed_data(piece)
+            except httptools.HttpParserUpgrade:
+                self._stop_framing()
+                return True
+            except httptools.HttpParserError:
+                # Not HTTP we follow: the wrapped protocol answers it (400) and closes.
+                self._stop_framing()
+                return True
+            if self._phase == _HEAD:
+                self._head_bytes += len(piece)
+                if self._head_bytes > self._limits.max_header_bytes:
+                    self._refuse(
+                        HEADERS_TOO_LARGE if self._requests == 1 else None,
+                        "request head over HTTP_MAX_HEADER_BYTES",
+                    )
+                    return False
+            offset = end
+        return True
+
+    def _stop_framing(self) -> None:
+        self._framing = False
+        self._disarm()
+
+    # httptools callbacks.
+
+    def on_message_begin(self) -> None:
+        self._phase = _HEAD
+        self._head_bytes = 0
+        self._requests += 1
+        if self._deadline is None:
+            self._arm(self._limits.header_timeout, self._head_expired)
+
+    def on_headers_complete(self) -> None:
+        self._phase = _BODY
+        self._head_bytes = 0
+        self._arm(self._limits.body_timeout, self._body_expired)
+
+    def on_message_complete(self) -> None:
+        # Between requests uvicorn's keep-alive timeout governs the idle connection.
+        self._phase = _IDLE
+        self._disarm()
+
+    # Deadlines.
+
+    def _arm(self, seconds: float, expired: Any) -> None:
+        self._disarm()
+        self._deadline = self._loop.call_later(seconds, expired)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _head_expired(self) -> None:
+        self._deadline = None
+        # Only the first request's head may be answered: a later one's connection may still
+        # be carrying the answer to an earlier request.
+        self._refuse(HEAD_TIMEOUT if self._requests <= 1 else None, "request head too slow")
+
+    def _body_expired(self) -> None:
+        self._deadline = None
+        transport = self._transport
+        if transport is not None and not transport.is_closing() and not transport.is_reading():
+            # The server paused reading (the app has not taken what was read): not the
+            # caller's delay. Look again a little later.
+            self._arm(1.0, self._body_expired)
+            return
+        self._refuse(None, "request body too slow")
+
+    def _refuse(self, answer: bytes | None, reason: str) -> None:
+        """Answer (when it is safe to) and close; the wrapped protocol sees the loss."""
+        self._refused = True
+        self._framing = False
+        self._disarm()
+        logger.info("connection closed: %s", reason)
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        if answer is not None:
+            transport.write(answer)
+            transport.close()
+        else:
+            transport.abort()
+
+
+def guarded_protocol_class(
+    limits: ConnectionLimits,
+    inner: type[asyncio.Protocol] = CoalescingHttpToolsProtocol,
+) -> type[GuardedHttpProtocol]:
+    """A `GuardedHttpProtocol` with these limits, for a server in this process.
+
+    Not picklable: `graphql-api serve --workers N` passes `GuardedHttpProtocol` itself, whose
+    workers read their limits from the environment.
+    """
+    return type(
+        "GuardedHttpProtocol",
+        (GuardedHttpProtocol,),
+        {"limits": limits, "inner_protocol": inner, "open_connections": 0},
+    )
+
+
+__all__ = [
+    "ConnectionLimits",
+    "GuardedHttpProtocol",
+    "guarded_protocol_class",
+]
