@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck check bench bench-profile bench-loaders reliability schema clean
+.PHONY: serve test lint typecheck check bench bench-profile bench-loaders bench-hostile reliability schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench-profile: $(BENCH_STAMP)
 # What the DataLoaders save: 100 billing profiles at 50 ms a call against one-at-a-time.
 bench-loaders: $(STAMP)
 	$(BIN)/python -m bench.loaders
+
+# Hostile requests against a served façade: a table; exits 1 if any did harm.
+bench-hostile: $(STAMP)
+	$(BIN)/python -m bench.hostile
 
 # The reliability suite at length (CI runs it short inside `make test`): 30 s of load with
 # faults and more fuzzing; override with RELIABILITY_SECONDS / RELIABILITY_FUZZ_EXAMPLES.

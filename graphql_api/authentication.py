@@ -34,6 +34,8 @@ class Authentication:
 
     authorization: str | None = field(default=None, repr=False)
     failure: Exception | None = None
+    # The caller's JWT passed validation (signature, issuer, audience, expiry).
+    verified: bool = False
 
 
 class Authenticator:
@@ -65,7 +67,10 @@ class Authenticator:
                 # Not the caller's fault: it surfaces as a (masked) service error.
                 return Authentication(failure=unavailable)
         try:
-            return Authentication(authorization=await self._credentials.authorization(token))
+            return Authentication(
+                authorization=await self._credentials.authorization(token),
+                verified=self._validator is not None,
+            )
         except PartnerCenterError as failed:
             return Authentication(failure=failed)
 

@@ -49,7 +49,15 @@ class RequestContext:
     request: Request | None = field(default=None, repr=False)
     # The upstream calls this operation may still send (GRAPHQL_MAX_UPSTREAM_CALLS).
     upstream_budget: CallBudget | None = None
+    # The caller's token passed this service's own validation (AUTH_JWKS_URL).
+    caller_verified: bool = False
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
+
+    @property
+    def caller_proven(self) -> bool:
+        """Someone vouched for the caller: our token validation, or Partner Center answering."""
+        budget = self.upstream_budget
+        return self.caller_verified or (budget is not None and budget.answered > 0)
 
     @property
     def call(self) -> CallContext:
@@ -110,6 +118,7 @@ def build_request_context(
     settings: Settings,
     authorization: str | None = None,
     auth_failure: Exception | None = None,
+    caller_verified: bool = False,
 ) -> RequestContext:
     """The context of one GraphQL request.
 
@@ -128,6 +137,7 @@ def build_request_context(
         locale=locale_from(headers.get("accept-language")),
         authorization=upstream,
         auth_failure=auth_failure,
+        caller_verified=caller_verified,
         request=request,
         upstream_budget=CallBudget(settings.server.max_upstream_calls),
     )

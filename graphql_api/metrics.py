@@ -113,13 +113,22 @@ class Metrics:
         return OTHER
 
     def observe_request(
-        self, operation: str | None, outcome: str, seconds: float, error_codes: list[str]
+        self,
+        operation: str | None,
+        outcome: str,
+        seconds: float,
+        error_codes: list[str],
+        *,
+        caller_proven: bool = False,
     ) -> None:
         """Count one GraphQL HTTP request, its latency and the codes of its errors.
 
-        Only an operation that answered with data (`ok` or `partial`) may claim a new label.
+        Only an operation that answered with data (`ok` or `partial`) for a caller someone
+        vouched for (`caller_proven`) may claim a new label: otherwise made-up names, sent
+        with made-up tokens to fields that need no upstream call, would use them all up.
         """
-        label = self.operation_label(operation, may_claim=outcome in _CLAIMING_OUTCOMES)
+        may_claim = caller_proven and outcome in _CLAIMING_OUTCOMES
+        label = self.operation_label(operation, may_claim=may_claim)
         self._labelled(self.requests, label, outcome).inc()
         self._labelled(self.latency, label).observe(seconds)
         for code in error_codes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TypeVar
@@ -239,8 +239,13 @@ class PartnerCenterClient:
         def remaining() -> float:
             return deadline - loop.time()
 
-        def attempt_once() -> Awaitable[_Answer]:
-            return self._attempt(path, params, headers, call.correlation_id, request_id, seek)
+        async def attempt_once() -> _Answer:
+            answer = await self._attempt(
+                path, params, headers, call.correlation_id, request_id, seek
+            )
+            if call.budget is not None:
+                call.budget.answered += 1
+            return answer
 
         # The failure that led to the back-off the deadline cut short, kept as the cause.
         last_failure: PartnerCenterError | None = None

@@ -1,4 +1,5 @@
-"""A count of the upstream calls one operation may still send, checked before each call leaves."""
+"""One operation's upstream calls: how many it may still send (checked before each leaves),
+and how many Partner Center answered with success."""
 
 from __future__ import annotations
 
@@ -21,11 +22,13 @@ class CallBudget:
         budget.spend()  # before each call; raises CallBudgetExhausted past 200
     """
 
-    __slots__ = ("limit", "spent")
+    __slots__ = ("answered", "limit", "spent")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.spent = 0
+        # Calls answered 2xx: proof that Partner Center accepted the operation's credentials.
+        self.answered = 0
 
     def spend(self) -> None:
         """Count one call about to be sent, or refuse it when none is left."""
@@ -34,7 +37,7 @@ class CallBudget:
         self.spent += 1
 
     def __repr__(self) -> str:
-        return f"CallBudget(limit={self.limit}, spent={self.spent})"
+        return f"CallBudget(limit={self.limit}, spent={self.spent}, answered={self.answered})"
 
 
 __all__ = ["CallBudget", "CallBudgetExhausted"]

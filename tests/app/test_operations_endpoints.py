@@ -120,13 +120,15 @@ def test_refused_or_failing_requests_cannot_use_up_operation_labels() -> None:
     for i in range(MAX_OPERATION_NAMES + 10):
         metrics.observe_request(f"Junk{i}", "rejected", 0.001, ["GRAPHQL_VALIDATION_FAILED"])
         metrics.observe_request(f"NoToken{i}", "failed", 0.001, ["UNAUTHENTICATED"])
-    metrics.observe_request("CustomerList", "ok", 0.001, [])
+        metrics.observe_request(f"Unproven{i}", "ok", 0.001, [])
+    metrics.observe_request("CustomerList", "ok", 0.001, [], caller_proven=True)
     assert metrics.operation_label("CustomerList", may_claim=False) == "CustomerList"
     assert metrics.operation_label("Junk0", may_claim=False) == OTHER
     text = metrics.render()[0].decode()
     assert 'operation="CustomerList"' in text
     assert 'operation="Junk0"' not in text
     assert 'operation="NoToken0"' not in text
+    assert 'operation="Unproven0"' not in text
 
 
 def test_junk_operation_names_over_http_leave_real_ones_their_label(
@@ -140,12 +142,16 @@ def test_junk_operation_names_over_http_leave_real_ones_their_label(
                 "/graphql", json={"query": f"query Anon{i} {{ customers {{ nodes {{ id }} }} }}"}
             )
             assert unauthenticated.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+            # Data, but nobody vouched for the token: no upstream call was answered.
+            typename = graphql(client, f"query Typename{i} {{ __typename }}")
+            assert typename.json()["data"] == {"__typename": "Query"}
         real = graphql(client, "query RealDashboard { customers(first: 1) { nodes { id } } }")
         assert "errors" not in real.json()
         metrics_text = client.get("/metrics").text
     assert 'operation="RealDashboard"' in metrics_text
     assert 'operation="Junk0"' not in metrics_text
     assert 'operation="Anon0"' not in metrics_text
+    assert 'operation="Typename0"' not in metrics_text
 
 
 def test_operation_names_that_are_not_graphql_names_count_as_other() -> None:

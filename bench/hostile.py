@@ -1,0 +1,439 @@
+"""Hostile requests against a served façade: each refused cheaply, typed, and without harm.
+
+`make bench-hostile` (or `python -m bench.hostile`) starts the emulator and `graphql-api
+serve` as subprocesses (introspection off, as in production), then runs each attack while a
+probe calls `/healthz` every 50 ms. For each it prints the statuses the attack got, the time
+until the service had refused all of it, the slowest `/healthz` answer meanwhile, the
+Partner Center calls it caused and the service's RSS afterwards. It exits 1 when an attack
+got a 5xx, caused more calls than GRAPHQL_MAX_UPSTREAM_CALLS, kept `/healthz` over one
+second, or when `/metrics` counted an INTERNAL_SERVER_ERROR.
+
+Example:
+    python -m bench.hostile --only fragment-explosion,huge-header
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import socket
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bench.processes import BEARER, Server, emulator_process, service_process
+
+MAX_UPSTREAM_CALLS = 200  # the service's default GRAPHQL_MAX_UPSTREAM_CALLS
+HEALTHZ_BOUND = 1.0
+AUTH = {"Authorization": BEARER}
+
+
+@dataclass
+class Outcome:
+    """What one attack got back."""
+
+    statuses: Counter[str] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)
+    note: str = ""
+    failures: list[str] = field(default_factory=list)
+
+    def answer(self, response: httpx.Response) -> None:
+        self.statuses[str(response.status_code)] += 1
+        try:
+            body = response.json()
+        except ValueError:
+            return
+        for error in body.get("errors", []) if isinstance(body, dict) else []:
+            self.codes[str(error.get("extensions", {}).get("code"))] += 1
+
+
+@dataclass
+class Target:
+    service: Server
+    emulator: Server
+    client: httpx.Client
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.service.url.removeprefix("http://").split(":")
+        return host, int(port)
+
+    def post(self, body: Any, outcome: Outcome, *, headers: dict[str, str] | None = None) -> Any:
+        response = self.client.post(
+            "/graphql", json=body, headers={**AUTH, **(headers or {})}, timeout=120
+        )
+        outcome.answer(response)
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+
+Attack = Callable[[Target], Outcome]
+ATTACKS: dict[str, Attack] = {}
+
+
+def attack(name: str) -> Callable[[Attack], Attack]:
+    def register(func: Attack) -> Attack:
+        ATTACKS[name] = func
+        return func
+
+    return register
+
+
+def _raw_answer(sock: socket.socket) -> bytes:
+    chunks = []
+    try:
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    except (ConnectionResetError, TimeoutError):
+        pass
+    return b"".join(chunks)
+
+
+def _raw_status(answer: bytes) -> str:
+    parts = answer.split(b" ", 2)
+    return parts[1].decode() if len(parts) > 1 else "closed"
+
+
+@attack("fragment-explosion")
+def _fragment_explosion(target: Target) -> Outcome:
+    outcome = Outcome()
+    n = 30
+    chain = "".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }} " for i in range(n))
+    query = "query { ...F0 } " + chain + f"fragment F{n} on Query {{ __typename }}"
+    target.post({"query": query}, outcome)
+    return outcome
+
+
+@attack("duplicate-fields")
+def _duplicate_fields(target: Target) -> Outcome:
+    outcome = Outcome()
+    for attempt in range(5):  # whitespace varied so that no cache holds the answer
+        query = "{" + (" " * attempt).join(" customers { nodes { id } }" for _ in range(280)) + "}"
+        target.post({"query": query}, outcome)
+    return outcome
+
+
+@attack("huge-header")
+def _huge_header(target: Target) -> Outcome:
+    outcome = Outcome()
+    sent = 0
+    with socket.create_connection(target.address, timeout=30) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nX-Huge: ")
+        piece = b"a" * 65536
+        try:
+            while sent < 150 * 1024 * 1024:
+                sock.sendall(piece)
+                sent += len(piece)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        outcome.statuses[_raw_status(_raw_answer(sock))] += 1
+    outcome.note = f"{sent / 1024:,.0f} KiB sent of 150 MiB before refusal"
+    return outcome
+
+
+@attack("slow-clients")
+def _slow_clients(target: Target) -> Outcome:
+    outcome = Outcome()
+    sockets = []
+    for _ in range(450):
+        sock = socket.create_connection(target.address, timeout=30)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nX-Slow: ")
+        sock.setblocking(False)
+        sockets.append(sock)
+    open_sockets = set(range(len(sockets)))
+    answers: dict[int, bytes] = {}
+    started = time.monotonic()
+    while open_sockets and time.monotonic() - started < 60:
+        for index in list(open_sockets):
+            sock = sockets[index]
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError, BlockingIOError):
+                sock.send(b"a")  # one byte a second each, never a whole head
+            try:
+                data = sock.recv(65536)
+            except BlockingIOError:
+                continue
+            except ConnectionResetError:
+                data = b""
+            answers[index] = answers.get(index, b"") + data
+            if not data:
+                open_sockets.discard(index)
+        time.sleep(1.0)
+    for index, sock in enumerate(sockets):
+        outcome.statuses[_raw_status(answers.get(index, b""))] += 1
+        sock.close()
+    outcome.note = f"{len(open_sockets)} of 450 still open after {time.monotonic() - started:.0f} s"
+    if open_sockets:
+        outcome.failures.append("slow clients were not cut off")
+    return outcome
+
+
+@attack("entities-12000")
+def _entities(target: Target) -> Outcome:
+    outcome = Outcome()
+    representations = [
+        {"__typename": "Customer", "id": f"00000000-0000-4000-8000-{i:012d}"} for i in range(12000)
+    ]
+    query = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id } } }"
+    target.post({"query": query, "variables": {"r": representations}}, outcome)
+    return outcome
+
+
+@attack("cursor-page-size")
+def _cursor_page_size(target: Target) -> Outcome:
+    outcome = Outcome()
+    first_page = target.post(
+        {"query": "{ customers(first: 1) { pageInfo { endCursor } } }"}, outcome
+    )
+    cursor = first_page["data"]["customers"]["pageInfo"]["endCursor"]
+    aliases = " ".join(
+        f"a{i}: customers(first: {200 - i}, after: $c) {{ nodes {{ id }} }}" for i in range(10)
+    )
+    target.post(
+        {"query": f"query($c: String) {{ {aliases} }}", "variables": {"c": cursor}}, outcome
+    )
+    return outcome
+
+
+@attack("one-caller-starves-others")
+def _starvation(target: Target) -> Outcome:
+    outcome = Outcome()
+    ids = [
+        node["id"]
+        for node in target.post({"query": "{ customers(first: 63) { nodes { id } } }"}, outcome)[
+            "data"
+        ]["customers"]["nodes"]
+    ]
+
+    def aliases(chosen: list[str]) -> str:
+        return (
+            "{ "
+            + " ".join(f'c{i}: customer(id: "{c}") {{ id }}' for i, c in enumerate(chosen))
+            + " }"
+        )
+
+    small = aliases(ids[:3])
+    started = time.monotonic()
+    target.post({"query": small}, outcome)
+    alone = time.monotonic() - started
+    with ThreadPoolExecutor(3) as pool:
+        large = [
+            pool.submit(target.post, {"query": aliases(ids[k : k + 30])}, outcome) for k in (3, 33)
+        ]
+        time.sleep(0.05)
+        started = time.monotonic()
+        target.post({"query": small}, outcome)
+        beside = time.monotonic() - started
+        for future in large:
+            future.result()
+    outcome.note = (
+        f"small query alone {alone * 1000:.0f} ms, beside two 30-alias ones {beside * 1000:.0f} ms"
+    )
+    return outcome
+
+
+@attack("chunked-body-over-limit")
+def _chunked_body(target: Target) -> Outcome:
+    outcome = Outcome()
+
+    def chunks() -> Any:
+        for _ in range(40):
+            yield b" " * 65536
+
+    response = target.client.post(
+        "/graphql", content=chunks(), headers={**AUTH, "Content-Type": "application/json"}
+    )
+    outcome.answer(response)
+    return outcome
+
+
+@attack("client-gone-mid-body")
+def _client_gone(target: Target) -> Outcome:
+    outcome = Outcome()
+    for _ in range(20):
+        with socket.create_connection(target.address, timeout=10) as sock:
+            sock.sendall(
+                b"POST /graphql HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                b"Authorization: " + BEARER.encode() + b'\r\nContent-Length: 5000\r\n\r\n{"q'
+            )
+        outcome.statuses["closed"] += 1
+    return outcome
+
+
+@attack("schema-with-introspection-off")
+def _schema_leaks(target: Target) -> Outcome:
+    outcome = Outcome()
+    response = target.client.post("/graphql", json={"query": "{ _service { sdl } }"})
+    outcome.answer(response)
+    if "type Query" in response.text:
+        outcome.failures.append("_service answered an unauthenticated caller")
+    typo = target.post(
+        {"query": '{ customer(id: "x") { companyProfle { companyName } } }'}, outcome
+    )
+    if "Did you mean" in json.dumps(typo):
+        outcome.failures.append("a validation error suggested a field name")
+    return outcome
+
+
+@attack("metric-label-exhaustion")
+def _labels(target: Target) -> Outcome:
+    outcome = Outcome()
+    for i in range(150):
+        response = target.client.post("/graphql", json={"query": f"query Junk{i} {{ __typename }}"})
+        outcome.answer(response)
+    target.post({"query": "query RealDashboard { customers(first: 1) { nodes { id } } }"}, outcome)
+    metrics = target.client.get("/metrics").text
+    if 'operation="RealDashboard"' not in metrics:
+        outcome.failures.append("a real operation lost its metric label")
+    return outcome
+
+
+@attack("deep-nesting-and-aliases")
+def _deep(target: Target) -> Outcome:
+    outcome = Outcome()
+    target.post({"query": "{" * 5000 + "}" * 5000}, outcome)
+    target.post(
+        {"query": "{ " + " ".join(f"a{i}: __typename" for i in range(5000)) + " }"}, outcome
+    )
+    target.post(
+        {"query": "{ " + " ".join(f'c{i}: customer(id: "{i}") {{ id }}' for i in range(31)) + " }"},
+        outcome,
+    )
+    return outcome
+
+
+@attack("declared-10mb-body")
+def _big_body(target: Target) -> Outcome:
+    outcome = Outcome()
+    response = target.client.post(
+        "/graphql",
+        content=b" " * (10 * 1024 * 1024),
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
+    outcome.answer(response)
+    return outcome
+
+
+@attack("connection-flood")
+def _flood(target: Target) -> Outcome:
+    outcome = Outcome()
+    held = [socket.create_connection(target.address, timeout=10) for _ in range(900)]
+    try:
+        target.post({"query": "{ customers(first: 5) { nodes { id } } }"}, outcome)
+    finally:
+        for sock in held:
+            sock.close()
+    outcome.note = "900 idle connections held open while a query ran"
+    return outcome
+
+
+class HealthProbe:
+    """Calls /healthz every 50 ms in a thread; keeps the slowest answer."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url + "/healthz"
+        self._stop = threading.Event()
+        self.slowest = 0.0
+        self.failed = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=30) as client:
+            while not self._stop.is_set():
+                started = time.monotonic()
+                try:
+                    ok = client.get(self._url).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                self.slowest = max(self.slowest, time.monotonic() - started)
+                self.failed += not ok
+                self._stop.wait(0.05)
+
+    def __enter__(self) -> HealthProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _upstream_calls(emulator: httpx.Client) -> int:
+    return int(emulator.get("/_emulator/stats").json()["total"])
+
+
+_ROW = "{:<30} {:<24} {:<44} {:>10} {:>11} {:>6} {:>7}"
+
+
+def run(names: list[str]) -> int:
+    rows: list[tuple[str, Outcome, float, float, int, float]] = []
+    failures: list[str] = []
+    with (
+        emulator_process(customers=500, extra_args=("--latency-ms", "20")) as emulator,
+        service_process(
+            emulator.url, env={"GRAPHQL_INTROSPECTION": "false", "LOG_LEVEL": "WARNING"}
+        ) as service,
+        httpx.Client(base_url=service.url, timeout=120) as client,
+        httpx.Client(base_url=emulator.url) as emulator_client,
+    ):
+        target = Target(service, emulator, client)
+        for name in names:
+            emulator_client.post("/_emulator/stats/reset").raise_for_status()
+            with HealthProbe(service.url) as probe:
+                started = time.monotonic()
+                outcome = ATTACKS[name](target)
+                elapsed = time.monotonic() - started
+            calls = _upstream_calls(emulator_client)
+            rss = service.rss_bytes() / 1024 / 1024
+            rows.append((name, outcome, elapsed, probe.slowest, calls, rss))
+            failures += [f"{name}: {failure}" for failure in outcome.failures]
+            if any(status.startswith("5") for status in outcome.statuses):
+                failures.append(f"{name}: a 5xx answer {dict(outcome.statuses)}")
+            if calls > MAX_UPSTREAM_CALLS:
+                failures.append(f"{name}: {calls} upstream calls, over {MAX_UPSTREAM_CALLS}")
+            if probe.slowest > HEALTHZ_BOUND or probe.failed:
+                failures.append(
+                    f"{name}: /healthz slowest {probe.slowest:.2f} s, {probe.failed} failed"
+                )
+        metrics = client.get("/metrics").text
+        if 'code="INTERNAL_SERVER_ERROR"' in metrics:
+            failures.append("/metrics counted an INTERNAL_SERVER_ERROR")
+    header = ("attack", "answers", "codes", "refused in", "healthz max", "calls", "RSS MB")
+    print(_ROW.format(*header))
+    for name, outcome, elapsed, slowest, calls, rss in rows:
+        answers = ", ".join(
+            f"{status}x{count}" for status, count in sorted(outcome.statuses.items())
+        )
+        codes = ", ".join(f"{code}x{count}" for code, count in sorted(outcome.codes.items()))
+        timings = (f"{elapsed:.2f} s", f"{slowest * 1000:.0f} ms")
+        print(_ROW.format(name, answers, codes[:44], *timings, calls, f"{rss:.0f}"))
+        if outcome.note:
+            print(f"{'':<30} {outcome.note}")
+    for failure in failures:
+        print(f"FAIL {failure}")
+    print("all attacks refused" if not failures else f"{len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--only", help="comma-separated attack names (default: all)")
+    args = parser.parse_args(argv)
+    names = args.only.split(",") if args.only else list(ATTACKS)
+    unknown = [name for name in names if name not in ATTACKS]
+    if unknown:
+        parser.error(f"unknown attack(s) {unknown}; known: {', '.join(ATTACKS)}")
+    return run(names)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
