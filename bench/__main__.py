@@ -13,9 +13,9 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from .processes import EmulatorControl, emulator_process, service_process
-from .report import table, write_chart, write_json
-from .scenarios import QUICK, SCENARIOS, Plan, Rig, run_all
+from bench.processes import EmulatorControl, emulator_process, service_process
+from bench.report import table, write_chart, write_json
+from bench.scenarios import QUICK, SCENARIOS, Plan, Rig, run_all
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CUSTOMERS = 2000

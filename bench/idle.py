@@ -23,11 +23,10 @@ from typing import Any
 import orjson
 import uvloop
 
-from graphql_api.app import create_app
-from graphql_api.collector import tune_for_serving
-
-from .processes import BEARER, emulator_process, in_process_settings
-from .scenarios import PAGE_QUERY
+from bench.processes import BEARER, emulator_process, in_process_settings
+from bench.scenarios import PAGE_QUERY
+from graphql_api.web.app import create_app
+from graphql_api.web.collector import tune_for_serving
 
 _WARM_UP = 100
 

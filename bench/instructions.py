@@ -26,8 +26,8 @@ import time
 
 import httpx
 
-from .processes import BEARER, CURSOR_SECRET, emulator_process, free_port
-from .scenarios import PAGE_QUERY
+from bench.processes import BEARER, CURSOR_SECRET, emulator_process, free_port
+from bench.scenarios import PAGE_QUERY
 
 _TOTAL = re.compile(r"I\s+refs:\s+([\d,]+)")
 _START_TIMEOUT_S = 300.0

@@ -23,8 +23,8 @@ from contextlib import ExitStack
 import httpx
 import orjson
 
-from .processes import BEARER, Server, cpu_seconds, emulator_process, service_process
-from .scenarios import PAGE_QUERY
+from bench.processes import BEARER, Server, cpu_seconds, emulator_process, service_process
+from bench.scenarios import PAGE_QUERY
 
 _WARM_UP = 300
 _BODY = orjson.dumps({"query": PAGE_QUERY, "variables": {"first": 50}})

@@ -37,12 +37,12 @@ from typing import Any
 import httpx
 import uvloop
 
-from graphql_api.app import http_extensions
-from graphql_api.collector import tune_for_serving
 from graphql_api.config import SchemaSettings, Settings, UpstreamSettings
-from graphql_api.context import RequestContext
 from graphql_api.partner_center import CallContext, PartnerCenterClient
 from graphql_api.schema import create_schema
+from graphql_api.schema.context import RequestContext
+from graphql_api.web.app import http_extensions
+from graphql_api.web.collector import tune_for_serving
 
 TOKEN = "Bearer bench-loaders-token"
 CORRELATION_ID = "0b0c0d0e-0f10-4111-8213-141516171819"

@@ -20,10 +20,9 @@ from pathlib import Path
 import httpx
 from pyinstrument import Profiler
 
-from graphql_api.app import create_app
-
-from .processes import BEARER, emulator_process, in_process_settings
-from .scenarios import PAGE_QUERY
+from bench.processes import BEARER, emulator_process, in_process_settings
+from bench.scenarios import PAGE_QUERY
+from graphql_api.web.app import create_app
 
 
 async def _profile(emulator_url: str, requests: int) -> Profiler:

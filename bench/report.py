@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .scenarios import Cell
+from bench.scenarios import Cell
 
 
 def machine() -> dict[str, Any]:

@@ -25,8 +25,8 @@ from typing import Any
 
 import httpx
 
-from .load import LoadResult, Send, get_sender, graphql_codes, graphql_sender, run_closed_loop
-from .processes import BEARER, EmulatorControl, RssSampler, cpu_seconds
+from bench.load import LoadResult, Send, get_sender, graphql_codes, graphql_sender, run_closed_loop
+from bench.processes import BEARER, EmulatorControl, RssSampler, cpu_seconds
 
 PAGE_QUERY = """query Page($first: Int!) {
   customers(first: $first) {

@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
     if args.command == "serve":
-        from graphql_api.serving import main as serve_main
+        from graphql_api.web.serving import main as serve_main
 
         return serve_main(args)
     if args.command == "emulator":

@@ -12,7 +12,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
-from graphql_api.connection_guard import ConnectionLimits, guarded_protocol_class
+from graphql_api.web.connection_guard import ConnectionLimits, guarded_protocol_class
 
 
 def free_port() -> int:

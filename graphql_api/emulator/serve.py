@@ -8,10 +8,10 @@ from typing import Any
 
 import uvicorn
 
-from graphql_api.collector import tune_for_serving
 from graphql_api.emulator.app import create_emulator_app
 from graphql_api.emulator.config import EmulatorConfig
-from graphql_api.http_protocol import CoalescingHttpToolsProtocol
+from graphql_api.web.collector import tune_for_serving
+from graphql_api.web.http_protocol import CoalescingHttpToolsProtocol
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

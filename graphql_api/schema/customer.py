@@ -14,11 +14,11 @@ from typing import TypeVar
 import strawberry
 
 from .. import partner_center as pc
-from ..context import RequestContext
-from ..loaders import Loaders
 from ._fields import AwaitableOrValue, described, then
+from .context import RequestContext
 from .errors import upstream_error
 from .inputs import customer_id
+from .loaders import Loaders
 from .node import Node
 from .planning import customer_needs
 from .profiles import BillingProfile, CompanyProfile

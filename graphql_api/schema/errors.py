@@ -28,8 +28,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from ..caller_auth import KeySetUnavailable
-from ..context import NotAuthenticated
+from ..auth.caller_tokens import KeySetUnavailable
+from ..auth.service_token import SignInError
 from ..partner_center import (
     BadRequest,
     CallBudgetExhausted,
@@ -45,7 +45,7 @@ from ..partner_center import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from ..partner_center.auth import SignInError
+from .context import NotAuthenticated
 from .paging import UpstreamInconsistent
 
 

@@ -1,7 +1,7 @@
 """What an operation asks of its customers, read from the selection set, in REST records' terms.
 
 The loaders choose per customer between the billing route and the full record (see
-`graphql_api.loaders`); to choose well before any profile is asked for, they must know
+`graphql_api.schema.loaders`); to choose well before any profile is asked for, they must know
 whether the operation needs the full record at all. A field resolver that returns customers
 (`customers`, `customer`, `node`, `_entities`) reads its own selection set once, with
 fragments followed and `@skip`/`@include` applied, and gets a `CustomerNeeds`; its

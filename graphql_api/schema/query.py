@@ -7,14 +7,14 @@ from typing import Annotated
 
 import strawberry
 
-from ..context import RequestContext
-from ..loaders import Loaders
 from ..partner_center import CustomerFilter, CustomerPage
 from ._fields import described
 from .connection import CustomerConnection, CustomerEdge, PageInfo
+from .context import RequestContext
 from .cursors import Cursor, CursorCodec
 from .customer import Customer
 from .inputs import CustomerSearch, page_size, search_filter, start_position
+from .loaders import Loaders
 from .node import Node
 from .paging import FetchPage, Window, read_window
 from .planning import connection_needs

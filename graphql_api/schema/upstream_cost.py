@@ -42,7 +42,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from ..config import Settings
-from ..context import RequestContext
+from .context import RequestContext
 from .cursors import CursorCodec, InvalidCursor
 from .errors import ErrorCode
 from .planning import LISTED_COMPANY_FIELDS_WITHOUT_A_CALL, LISTED_CUSTOMER_FIELDS_WITHOUT_A_CALL

@@ -8,9 +8,9 @@ from contextlib import AbstractContextManager, contextmanager
 import httpx
 import pytest
 
-from graphql_api.app import create_app
 from graphql_api.config import Settings
 from graphql_api.emulator import EmulatorConfig, create_emulator_app
+from graphql_api.web.app import create_app
 from tests.live_server import live_server
 
 # The emulator accepts any bearer token unless told to check them.

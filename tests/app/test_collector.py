@@ -7,11 +7,11 @@ import json
 import subprocess
 import sys
 
-from graphql_api.collector import YOUNG_THRESHOLD, tune_for_serving
+from graphql_api.web.collector import YOUNG_THRESHOLD, tune_for_serving
 
 _PROBE = """
 import gc, json
-from graphql_api.app import app_from_env
+from graphql_api.web.app import app_from_env
 before = gc.get_freeze_count()
 app_from_env()
 after, threshold = gc.get_freeze_count(), gc.get_threshold()

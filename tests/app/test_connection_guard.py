@@ -10,9 +10,9 @@ from contextlib import ExitStack, contextmanager
 
 import pytest
 
-from graphql_api.app import create_app
 from graphql_api.config import Settings
-from graphql_api.connection_guard import ConnectionLimits, guarded_protocol_class
+from graphql_api.web.app import create_app
+from graphql_api.web.connection_guard import ConnectionLimits, guarded_protocol_class
 from tests.live_server import live_server
 
 HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n"

@@ -11,11 +11,11 @@ from strawberry.extensions.max_aliases import create_validator as strawberry_ali
 from strawberry.extensions.query_depth_limiter import create_validator as strawberry_depth_rule
 from strawberry.schema.schema import validate_document
 
-from graphql_api import limits
 from graphql_api.config import Settings
-from graphql_api.document_shape import measure_document
-from graphql_api.graphql_view import GRAPHQL_RESPONSE_JSON
 from graphql_api.schema import create_schema
+from graphql_api.web import limits
+from graphql_api.web.document_shape import measure_document
+from graphql_api.web.graphql_view import GRAPHQL_RESPONSE_JSON
 from tests.app.conftest import ServiceFactory, graphql
 
 RELAY_PAGE_QUERY = """

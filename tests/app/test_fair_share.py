@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from graphql_api.app import create_app
 from graphql_api.config import Settings
+from graphql_api.web.app import create_app
 from tests.live_emulator import LiveEmulator, serve_emulator
 from tests.live_server import live_server
 

@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from graphql_api.graphql_view import GRAPHQL_RESPONSE_JSON, JSON, response_media_type
+from graphql_api.web.graphql_view import GRAPHQL_RESPONSE_JSON, JSON, response_media_type
 from tests.app.conftest import AUTH, JSON_POST, graphql
 
 FIRST_CUSTOMERS = "{ customers(first: 2) { nodes { id } } }"

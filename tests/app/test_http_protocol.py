@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from uvicorn.server import ServerState
 
-from graphql_api.http_protocol import (
+from graphql_api.web.http_protocol import (
     HOLD_LIMIT,
     CoalescingHttpToolsProtocol,
     TurnBufferedTransport,

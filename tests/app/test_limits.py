@@ -17,9 +17,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from strawberry.extensions.parser_cache import _get_parse_cache
 from strawberry.schema.schema import validate_document
 
-from graphql_api import limits
-from graphql_api.graphql_view import GRAPHQL_RESPONSE_JSON
-from graphql_api.limits import CACHE_SIZE
+from graphql_api.web import limits
+from graphql_api.web.graphql_view import GRAPHQL_RESPONSE_JSON
+from graphql_api.web.limits import CACHE_SIZE
 from tests.app.conftest import AUTH, JSON_POST, ServiceFactory, graphql
 
 

@@ -9,7 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from graphql_api.logging_setup import REDACTED, configure_logging, correlation_scope, redact_text
+from graphql_api.observability.logging_setup import (
+    REDACTED,
+    configure_logging,
+    correlation_scope,
+    redact_text,
+)
 from tests.app.conftest import ServiceFactory, graphql
 
 SECRET_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtdXNlciJ9.c2lnbmF0dXJlLXNlY3JldA"

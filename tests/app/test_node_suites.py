@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from graphql_api.app import create_app
 from graphql_api.config import Settings
+from graphql_api.web.app import create_app
 from tests.app.conftest import AUTH
 from tests.live_server import live_server
 from tests.node_tools import ROOT, chromium, run_node

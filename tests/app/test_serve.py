@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from graphql_api.serving import DEMO_TOKEN, shared_worker_state
+from graphql_api.web.serving import DEMO_TOKEN, shared_worker_state
 from tests.app.conftest import AUTH
 from tests.live_server import free_port
 

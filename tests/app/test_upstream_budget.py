@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 
-from graphql_api.app import create_app
 from graphql_api.config import Settings
 from graphql_api.partner_center import (
     CallBudget,
@@ -18,6 +17,7 @@ from graphql_api.partner_center import (
     PartnerCenterClient,
 )
 from graphql_api.schema.errors import upstream_error
+from graphql_api.web.app import create_app
 from tests.live_emulator import LiveEmulator, serve_emulator
 from tests.live_server import live_server
 

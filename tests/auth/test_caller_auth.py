@@ -10,7 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from graphql_api.caller_auth import (
+from graphql_api.auth.caller_tokens import (
     CallerRejected,
     CallerTokenValidator,
     KeySetUnavailable,

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from graphql_api.auth.service_token import ClientCredentials, SignInError
 from graphql_api.emulator.identity import IdentityConfig
-from graphql_api.partner_center.auth import ClientCredentials, SignInError
 from graphql_api.partner_center.errors import UpstreamUnavailable
 from tests.auth.conftest import SERVICE_CLIENT_ID, SERVICE_SECRET, Served
 from tests.live_server import free_port

@@ -19,8 +19,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from graphql_api.app import create_app
 from graphql_api.config import Settings
+from graphql_api.web.app import create_app
 from tests.auth.conftest import API_AUDIENCE, CALLER_CLIENT_ID, SERVICE_SECRET, Served
 from tests.live_server import free_port, live_server
 

@@ -8,8 +8,7 @@ import pytest
 
 from graphql_api.emulator import EmulatorConfig, Principal
 from graphql_api.emulator.data import Customer
-
-from .conftest import Served, body
+from tests.emulator.conftest import Served, body
 
 
 def _customer(served: Served, *, delegated: bool = True) -> Customer:

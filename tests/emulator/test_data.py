@@ -8,8 +8,7 @@ from collections.abc import Callable
 
 from graphql_api.emulator import EmulatorConfig, generate
 from graphql_api.emulator.data import SPECIAL_NAMES
-
-from .conftest import Served, body
+from tests.emulator.conftest import Served, body
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 

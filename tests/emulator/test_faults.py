@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from graphql_api.emulator import EmulatorConfig
-
-from .conftest import FakeClock, Served, body
+from tests.emulator.conftest import FakeClock, Served, body
 
 
 def _wait_for(predicate: Callable[[], bool], seconds: float = 5.0) -> bool:

@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from graphql_api.emulator.data import Customer
-
-from .conftest import Served, body
+from tests.emulator.conftest import Served, body
 
 
 def _filter(field: str, value: str, operator: str = "starts_with") -> str:

@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from graphql_api.emulator import EmulatorConfig, Principal
-
-from .conftest import Served, body
+from tests.emulator.conftest import Served, body
 
 _ROUTES = ["/v1/customers", "/v1/customers/{id}", "/v1/customers/{id}/profiles/company",
            "/v1/customers/{id}/profiles/billing"]

@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from graphql_api.emulator import EmulatorConfig
-
-from .conftest import Served, body
+from tests.emulator.conftest import Served, body
 
 Walk = Callable[[httpx.Client, int | None], list[dict[str, Any]]]
 

@@ -8,8 +8,7 @@ from collections.abc import Callable
 import httpx
 
 from graphql_api.emulator import EmulatorConfig
-
-from .conftest import BEARER, Served, body
+from tests.emulator.conftest import BEARER, Served, body
 
 
 def _stats(served: Served) -> dict[str, object]:

@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from graphql_api.emulator import EmulatorConfig
-
-from .conftest import FakeClock, Served, body
+from tests.emulator.conftest import FakeClock, Served, body
 
 
 def _seek(client: httpx.Client, token: str | None, op: str = "Next") -> httpx.Response:

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from graphql_api.app import create_app
 from graphql_api.config import Settings
 from graphql_api.emulator import Emulator, EmulatorConfig, create_emulator_app
 from graphql_api.emulator.data import Customer as EmulatedCustomer
+from graphql_api.web.app import create_app
 from tests.live_server import live_server
 from tests.node_tools import node_server
 

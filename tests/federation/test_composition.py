@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 
-from graphql_api.app import create_app
 from graphql_api.config import Settings
 from graphql_api.schema import create_schema, print_sdl
+from graphql_api.web.app import create_app
 from tests.live_server import live_server
 from tests.node_tools import ROOT, run_node
 

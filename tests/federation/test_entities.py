@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphql_api.config import UpstreamSettings
-
-from .conftest import Subgraph, post
+from tests.federation.conftest import Subgraph, post
 
 ENTITIES = """
 query ($representations: [_Any!]!) {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import Stack, post
+from tests.federation.conftest import Stack, post
 
 ORDERS_WITH_CUSTOMERS = """
 {

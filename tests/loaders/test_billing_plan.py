@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.live_emulator import LiveEmulator
-
-from .conftest import Service, calls
+from tests.loaders.conftest import Service, calls
 
 BILLING = """
 { customers(first: 100) { edges { node { id billingProfile { email firstName } } } } }

@@ -18,8 +18,6 @@ import pytest
 from graphql import GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
 
-from graphql_api.context import RequestContext
-from graphql_api.loaders import Loaders, create_loaders
 from graphql_api.partner_center import (
     BodyLimits,
     CallContext,
@@ -31,10 +29,11 @@ from graphql_api.partner_center import (
     default_transport,
 )
 from graphql_api.schema import create_schema
+from graphql_api.schema.context import RequestContext
+from graphql_api.schema.loaders import Loaders, create_loaders
 from tests.live_emulator import LiveEmulator
+from tests.loaders.conftest import CAP, TOKEN, calls
 from tests.schema.conftest import settings_for
-
-from .conftest import CAP, TOKEN, calls
 
 UNKNOWN_ID = "00000000-0000-4000-8000-00000000beef"
 

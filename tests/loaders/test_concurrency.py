@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from tests.live_emulator import LiveEmulator
-
-from .conftest import CAP, Service, calls, serve
+from tests.loaders.conftest import CAP, Service, calls, serve
 
 BILLING = "{ customers(first: 100) { nodes { billingProfile { email } } } }"
 # Long enough for every call of a round to be in flight at once, even on a busy machine.

@@ -11,8 +11,7 @@ import pytest
 
 from graphql_api.emulator import EmulatorConfig, Principal, create_emulator_app
 from tests.live_server import live_server
-
-from .conftest import Service, serve
+from tests.loaders.conftest import Service, serve
 
 ALLOWED = "alice-token"
 REFUSED = "mallory-token"

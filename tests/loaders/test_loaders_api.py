@@ -7,17 +7,16 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from graphql_api.loaders import Loaders, create_loaders
 from graphql_api.partner_center import (
     CallContext,
     CustomerPage,
     NotFound,
     PartnerCenterClient,
 )
+from graphql_api.schema.loaders import Loaders, create_loaders
 from tests.live_emulator import LiveEmulator
+from tests.loaders.conftest import TOKEN, calls
 from tests.schema.conftest import settings_for
-
-from .conftest import TOKEN, calls
 
 UNKNOWN_ID = "00000000-0000-4000-8000-00000000beef"
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from tests.live_emulator import LiveEmulator
-
-from .conftest import Service, calls
+from tests.loaders.conftest import Service, calls
 
 LISTED_BILLING = "customers(first: 100) { nodes { id billingProfile { email } } }"
 

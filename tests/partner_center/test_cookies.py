@@ -7,8 +7,7 @@ from collections.abc import Callable
 import httpx
 
 from graphql_api.partner_center import CallContext, PartnerCenterClient
-
-from .conftest import json_response, page_payload
+from tests.partner_center.conftest import json_response, page_payload
 
 
 async def test_a_cookie_set_by_one_answer_is_not_sent_with_the_next_request(

@@ -21,8 +21,7 @@ from graphql_api.partner_center import (
     UpstreamTimeout,
 )
 from tests.live_emulator import LiveEmulator
-
-from .conftest import CORRELATION_ID, RetryLog
+from tests.partner_center.conftest import CORRELATION_ID, RetryLog
 
 MakeClient = Callable[..., PartnerCenterClient]
 

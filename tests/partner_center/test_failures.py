@@ -22,8 +22,7 @@ from graphql_api.partner_center import (
     UpstreamHTTPError,
 )
 from graphql_api.partner_center._failures import MAX_DESCRIPTION_LENGTH, parse_retry_after
-
-from .conftest import CORRELATION_ID, CUSTOMER_ID, TOKEN, json_response
+from tests.partner_center.conftest import CORRELATION_ID, CUSTOMER_ID, TOKEN, json_response
 
 MakeClient = Callable[..., PartnerCenterClient]
 

@@ -13,8 +13,7 @@ from graphql_api.partner_center import (
     RelationshipToPartner,
     UpstreamMalformedResponse,
 )
-
-from .conftest import CORRELATION_ID, CUSTOMER_ID, json_response, page_payload
+from tests.partner_center.conftest import CORRELATION_ID, CUSTOMER_ID, json_response, page_payload
 
 MakeClient = Callable[..., PartnerCenterClient]
 

@@ -16,8 +16,13 @@ from graphql_api.partner_center import (
     CustomerSearchField,
     PartnerCenterClient,
 )
-
-from .conftest import CORRELATION_ID, CUSTOMER_ID, TOKEN, json_response, page_payload
+from tests.partner_center.conftest import (
+    CORRELATION_ID,
+    CUSTOMER_ID,
+    TOKEN,
+    json_response,
+    page_payload,
+)
 
 MakeClient = Callable[..., PartnerCenterClient]
 

@@ -17,8 +17,7 @@ from graphql_api.partner_center import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-
-from .conftest import CUSTOMER_ID, RetryLog, json_response
+from tests.partner_center.conftest import CUSTOMER_ID, RetryLog, json_response
 
 MakeClient = Callable[..., PartnerCenterClient]
 OK = {"id": CUSTOMER_ID}

@@ -17,8 +17,7 @@ from graphql_api.partner_center import (
     Throttled,
     Unauthorized,
 )
-
-from .conftest import json_response, page_payload
+from tests.partner_center.conftest import json_response, page_payload
 
 MakeClient = Callable[..., PartnerCenterClient]
 

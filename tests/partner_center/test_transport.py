@@ -30,8 +30,7 @@ from graphql_api.partner_center import (
 from graphql_api.partner_center._transport import environment_proxy
 from tests.auth import conftest as auth_fixtures
 from tests.live_server import free_port, live_server
-
-from .conftest import TOKEN, fast_settings
+from tests.partner_center.conftest import TOKEN, fast_settings
 
 # The throwaway CA of the auth tests, shared rather than made again.
 tls_files = auth_fixtures.tls_files

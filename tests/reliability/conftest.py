@@ -25,8 +25,7 @@ from bench.processes import (
     service_process,
 )
 from graphql_api.schema.errors import ErrorCode
-
-from .tally import TALLY, Tally
+from tests.reliability.tally import TALLY, Tally
 
 CUSTOMERS = 2000
 LOAD_SECONDS = float(os.environ.get("RELIABILITY_SECONDS", "5"))

@@ -6,9 +6,8 @@ Counts only, never times: the figures themselves are `make bench`'s business.
 from __future__ import annotations
 
 from bench.scenarios import QUICK, Rig, run_all
-
-from .conftest import CUSTOMERS, Stack
-from .tally import Tally
+from tests.reliability.conftest import CUSTOMERS, Stack
+from tests.reliability.tally import Tally
 
 
 async def test_every_bench_scenario_runs_at_its_minimum_upstream_calls(

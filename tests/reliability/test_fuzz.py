@@ -21,9 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.core.result import Ok
 
 from bench.processes import BEARER
-
-from .conftest import FUZZ_EXAMPLES, MASKED, TYPED_CODES, Stack, error_codes
-from .tally import Tally
+from tests.reliability.conftest import FUZZ_EXAMPLES, MASKED, TYPED_CODES, Stack, error_codes
+from tests.reliability.tally import Tally
 
 REQUEST_TIMEOUT = 10.0
 RANDOM = "RELIABILITY_SECONDS" in os.environ

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from .conftest import Stack, error_codes, graphql
-from .tally import Tally
+from tests.reliability.conftest import Stack, error_codes, graphql
+from tests.reliability.tally import Tally
 
 NORMAL = "{ customers(first: 3) { nodes { id companyProfile { companyName } } } }"
 SEARCH = (

@@ -12,9 +12,8 @@ import httpx
 
 from bench.load import Send, run_closed_loop
 from bench.processes import BEARER, RssSampler
-
-from .conftest import LOAD_SECONDS, MASKED, TYPED_CODES, Stack
-from .tally import Tally
+from tests.reliability.conftest import LOAD_SECONDS, MASKED, TYPED_CODES, Stack
+from tests.reliability.tally import Tally
 
 CLIENTS = 64
 # A mix of what frontends send: pages with company profiles, billing profiles (one call per

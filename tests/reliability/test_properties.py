@@ -32,8 +32,7 @@ from graphql_api.partner_center import (
 from graphql_api.partner_center._filters import encode_filter
 from graphql_api.schema.cursors import Cursor, CursorCodec, InvalidCursor
 from tests.live_server import live_server
-
-from .tally import TALLY
+from tests.reliability.tally import TALLY
 
 SECRET = b"reliability-property-secret-0123456789"
 CODEC = CursorCodec(SECRET)

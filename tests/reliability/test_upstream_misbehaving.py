@@ -12,9 +12,8 @@ import httpx
 import pytest
 
 from bench.processes import RssSampler
-
-from .conftest import Stack, error_codes, graphql
-from .tally import Tally
+from tests.reliability.conftest import Stack, error_codes, graphql
+from tests.reliability.tally import Tally
 
 LIST = "{ customers(first: 5) { nodes { id companyProfile { companyName } } } }"
 BILLING = "{ customers(first: 10) { nodes { id billingProfile { email } } } }"

@@ -15,9 +15,9 @@ import pytest
 from strawberry.types import ExecutionResult
 
 from graphql_api.config import SchemaSettings, Settings, UpstreamSettings
-from graphql_api.context import RequestContext
 from graphql_api.partner_center import PartnerCenterClient
 from graphql_api.schema import CustomersSchema, create_schema
+from graphql_api.schema.context import RequestContext
 from tests.live_emulator import LiveEmulator, serve_emulator
 
 TOKEN = "Bearer schema-tests-token"

@@ -9,8 +9,8 @@ import pytest
 from starlette.requests import Request
 
 from graphql_api.config import Settings
-from graphql_api.context import NotAuthenticated, RequestContext, build_request_context
 from graphql_api.partner_center import PartnerCenterClient
+from graphql_api.schema.context import NotAuthenticated, RequestContext, build_request_context
 
 GUID = "5E1C9F0A-3B7D-4A2E-9C8B-7D6E5F4A3B2C"
 

@@ -8,8 +8,7 @@ import pytest
 
 from graphql_api.schema.cursors import Cursor, CursorCodec
 from tests.live_emulator import LiveEmulator
-
-from .conftest import SECRET, codes
+from tests.schema.conftest import SECRET, codes
 
 CUSTOMERS = """
 query($first: Int, $after: String, $search: CustomerSearch) {

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import strawberry
 
-from graphql_api.context import NotAuthenticated
 from graphql_api.partner_center import (
     BadRequest,
     ContinuationTokenRejected,
@@ -26,6 +25,7 @@ from graphql_api.partner_center import (
     UpstreamUnavailable,
 )
 from graphql_api.schema import CustomersSchema
+from graphql_api.schema.context import NotAuthenticated
 from graphql_api.schema.errors import bad_user_input, known_error
 from graphql_api.schema.masking import TypedErrors
 from graphql_api.schema.paging import UpstreamInconsistent

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 from tests.live_emulator import LiveEmulator
-
-from .conftest import BIG, SMALL
-from .walking import WALK, ids, walk
+from tests.schema.conftest import BIG, SMALL
+from tests.schema.walking import WALK, ids, walk
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from tests.live_emulator import LiveEmulator
-
-from .walking import ids, walk
+from tests.schema.walking import ids, walk
 
 
 def reseller(live: LiveEmulator) -> str:

@@ -8,8 +8,7 @@ import pytest
 
 from tests.live_emulator import LiveEmulator
 from tests.live_server import free_port
-
-from .conftest import CORRELATION_ID, codes
+from tests.schema.conftest import CORRELATION_ID, codes
 
 LIST = "{ customers(first: 5) { edges { node { id } } } }"
 ONE = "query($id: ID!) { customer(id: $id) { id } }"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.live_emulator import LiveEmulator
-
-from .conftest import CORRELATION_ID
+from tests.schema.conftest import CORRELATION_ID
 
 BILLING = "{ customers(first: 5) { nodes { id billingProfile { email } } } }"
 

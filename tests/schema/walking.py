@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import BIG, Runner
+from tests.schema.conftest import BIG, Runner
 
 WALK = """
 query Walk($first: Int, $after: String, $search: CustomerSearch) {

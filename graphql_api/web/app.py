@@ -24,16 +24,16 @@ from starlette.routing import Route
 from strawberry import Schema
 from strawberry.extensions import SchemaExtension
 
-from .authentication import Authenticator
+from ..auth.authentication import Authenticator
+from ..config import Settings
+from ..graphiql import STATIC_PATH, AssetDirectory, GraphiQLPage
+from ..observability.metrics import MeteredWire, Metrics
+from ..observability.operation_record import OperationObserver
+from ..partner_center import PartnerCenterClient, Wire, default_transport
 from .body_limit import BodySizeLimitMiddleware
 from .collector import tune_for_serving
-from .config import Settings
-from .graphiql import STATIC_PATH, AssetDirectory, GraphiQLPage
 from .graphql_view import CORRELATION_HEADER, GraphQLView
 from .limits import hardening_extensions
-from .metrics import MeteredWire, Metrics
-from .observe import OperationObserver
-from .partner_center import PartnerCenterClient, Wire, default_transport
 from .readiness import probe_upstream
 
 GRAPHQL_PATH = "/graphql"
@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None, *, schema: Schema | None = None
     settings = settings if settings is not None else Settings.from_env()
     server = settings.server
     if schema is None:
-        from .schema import create_schema
+        from ..schema import create_schema
 
         schema = create_schema(settings, extensions=http_extensions(settings))
     metrics = Metrics()

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .caller_auth import CallerRejected, CallerTokenValidator, KeySetUnavailable
-from .config import AuthSettings
-from .context import NotAuthenticated, bearer_authorization
-from .partner_center.auth import UpstreamCredentials, upstream_credentials
-from .partner_center.errors import PartnerCenterError
+from ..config import AuthSettings
+from ..partner_center.errors import PartnerCenterError
+from ..schema.context import NotAuthenticated, bearer_authorization
+from .caller_tokens import CallerRejected, CallerTokenValidator, KeySetUnavailable
+from .service_token import UpstreamCredentials, upstream_credentials
 
 _MISSING_CREDENTIALS = "a bearer token is required: send `Authorization: Bearer ...`"
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from .config import Settings
+from ..config import Settings
+from ..partner_center import CallBudget, CallContext, PartnerCenterClient, is_guid
 from .loaders import Loaders, create_loaders
-from .partner_center import CallBudget, CallContext, PartnerCenterClient, is_guid
 
 # RFC 6750 `b64token`; anything else is not a bearer token we would forward.
 _BEARER = re.compile(r"\A[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)\Z")

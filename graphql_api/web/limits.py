@@ -45,11 +45,11 @@ from strawberry.schema.schema import validate_document
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-from .config import ServerSettings
-from .context import RequestContext
+from ..config import ServerSettings
+from ..schema.context import RequestContext
+from ..schema.errors import ErrorCode
+from ..schema.upstream_cost import UpstreamBudget
 from .document_shape import ShapeBounds, shape_errors
-from .schema.errors import ErrorCode
-from .schema.upstream_cost import UpstreamBudget
 
 # Distinct documents kept parsed and validated per process; bounded so that unique query
 # texts cannot grow memory.

@@ -37,16 +37,16 @@ from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
-from .authentication import Authenticator
+from ..auth.authentication import Authenticator
+from ..config import Settings
+from ..graphiql import GraphiQLPage
+from ..observability.logging_setup import correlation_id
+from ..observability.metrics import Metrics
+from ..observability.operation_record import OperationRecord, record_operation
+from ..partner_center import PartnerCenterClient
+from ..schema.context import RequestContext, build_request_context
 from .body_limit import CODE as BODY_TOO_LARGE_CODE
 from .body_limit import BodyTooLarge
-from .config import Settings
-from .context import RequestContext, build_request_context
-from .graphiql import GraphiQLPage
-from .logging_setup import correlation_id
-from .metrics import Metrics
-from .observe import OperationRecord, record_operation
-from .partner_center import PartnerCenterClient
 
 logger = logging.getLogger("graphql_api.http")
 

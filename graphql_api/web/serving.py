@@ -29,14 +29,14 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from .config import ConfigError, Settings
+from ..config import ConfigError, Settings
+from ..observability.logging_setup import configure_logging, uvicorn_log_config
 from .connection_guard import GuardedHttpProtocol
 from .http_protocol import CoalescingHttpToolsProtocol
-from .logging_setup import configure_logging, uvicorn_log_config
 
 # Not a credential: the embedded emulator accepts any bearer token; this one is only shown.
 DEMO_TOKEN = "demo-token-for-the-embedded-emulator"  # noqa: S105
-APP_FACTORY = "graphql_api.app:app_from_env"
+APP_FACTORY = "graphql_api.web.app:app_from_env"
 _EMULATOR_THREAD = "partner-center-emulator"
 
 
@@ -51,8 +51,8 @@ class EmbeddedEmulator:
     """The Partner Center emulator served over HTTP on a loopback port, in a daemon thread."""
 
     def __init__(self) -> None:
-        from .emulator import EmulatorConfig, create_emulator_app
-        from .emulator.serve import KEEPALIVE_SECONDS as EMULATOR_KEEPALIVE_SECONDS
+        from ..emulator import EmulatorConfig, create_emulator_app
+        from ..emulator.serve import KEEPALIVE_SECONDS as EMULATOR_KEEPALIVE_SECONDS
 
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

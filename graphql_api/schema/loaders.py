@@ -49,7 +49,7 @@ from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 
-from .partner_center import (
+from ..partner_center import (
     BillingProfile,
     CallContext,
     CompanyProfile,

@@ -33,7 +33,7 @@ from typing import Any, ClassVar, cast
 
 import httptools
 
-from .config import ServerSettings, Settings
+from ..config import ServerSettings, Settings
 from .http_protocol import CoalescingHttpToolsProtocol
 
 logger = logging.getLogger("graphql_api.connections")

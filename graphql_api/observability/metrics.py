@@ -25,7 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client import generate_latest as _generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from .partner_center import BodyLimits, RawResponse, Timeouts, Wire
+from ..partner_center import BodyLimits, RawResponse, Timeouts, Wire
 
 MAX_OPERATION_NAMES = 100
 ANONYMOUS = "anonymous"

@@ -5,7 +5,7 @@ Two modes (`PARTNER_CENTER_AUTH`):
 * `passthrough`: the caller's bearer token goes upstream unchanged.
 * `client_credentials`: the service signs in as itself with msal's
   `ConfidentialClientApplication` and sends its own token, whoever the caller is (the
-  caller is authenticated separately, see `graphql_api.caller_auth`).
+  caller is authenticated separately, see `graphql_api.auth.caller_tokens`).
 
 msal is synchronous, so every msal call runs in a worker thread. Its token cache would
 already avoid most sign-ins (it hands back a cached token until 5 minutes before expiry),
