@@ -1,4 +1,14 @@
-"""Settings for the service, read from the environment and overridden by command-line flags."""
+"""Settings for the service, read from the environment and overridden by command-line flags.
+
+Each section is a pydantic model whose field aliases are the environment variables, so a
+default is written once, beside its variable, and `Settings.from_env` is one validation per
+section. A value that does not fit is a `ConfigError` naming the variable; a secret's value
+is never repeated in it.
+
+pydantic-settings was weighed and not taken: its sources read `os.environ` and `.env` files
+themselves, while the service reads one mapping (the environment, flags written into it by
+`serve`, or a test's dict), and that is exactly what `model_validate` over aliases does.
+"""
 
 from __future__ import annotations
 
@@ -6,168 +16,111 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Annotated, Any, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
-DEFAULT_UPSTREAM = "https://api.partnercenter.microsoft.com"
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretBytes,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
+
+from .partner_center.settings import DEFAULT_UPSTREAM, UpstreamSettings
 
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the setting."""
 
 
-def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
-    value = env.get(name, "").strip()
-    return value or default
-
-
-def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
-    raw = _text(env, name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = _text(env, name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive, got {value}")
-    return value
-
-
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = _text(env, name)
-    if raw is None:
-        return default
-    lowered = raw.lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
-
-
-def _check_ca_bundle(name: str, path: str | None) -> None:
+def _pem_file(path: str | None) -> str | None:
     if path is not None and not os.path.isfile(path):
-        raise ConfigError(f"{name} must be a PEM file, got {path!r}")
+        raise ValueError("must be a PEM file that exists")
+    return path
 
 
-@dataclass(frozen=True, slots=True)
-class UpstreamSettings:
-    """How the REST client talks to Partner Center."""
-
-    base_url: str = DEFAULT_UPSTREAM
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-    # Bound on one logical call, retries and back-off included.
-    call_timeout: float = 60.0
-    max_attempts: int = 4
-    retry_after_cap: float = 30.0
-    max_in_flight: int = 16
-    # Of those, the most one operation holds at once; freed slots go to waiting operations
-    # in turn, so a large operation cannot make a small one wait for its whole queue.
-    max_in_flight_per_operation: int = 8
-    max_response_bytes: int = 16 * 1024 * 1024
-    # Exponential back-off between retries: the first wait (also the jitter bound) and the cap.
-    retry_backoff_initial: float = 0.5
-    retry_backoff_max: float = 8.0
-    # A PEM bundle trusted for Partner Center's TLS instead of certifi's (private CAs,
-    # TLS-inspecting proxies, an emulator behind TLS).
-    ca_bundle: str | None = None
-
-    def __post_init__(self) -> None:
-        _check_ca_bundle("UPSTREAM_CA_BUNDLE", self.ca_bundle)
+def _comma_list(raw: Any) -> Any:
+    if isinstance(raw, str):
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
+    return raw
 
 
-def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    raw = _text(env, name) or ""
-    origins = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
-    for origin in origins:
+def _origins(origins: tuple[str, ...]) -> tuple[str, ...]:
+    cleaned = tuple(origin.rstrip("/") for origin in origins)
+    for origin in cleaned:
         if origin != "*" and not origin.startswith(("http://", "https://")):
-            raise ConfigError(f"{name} entries must be http(s) origins or *, got {origin!r}")
-    return origins
+            raise ValueError(f"entries must be http(s) origins or *, got {origin!r}")
+    return cleaned
 
 
-@dataclass(frozen=True, slots=True)
-class ServerSettings:
+def _upper(raw: Any) -> Any:
+    return raw.upper() if isinstance(raw, str) else raw
+
+
+def _lower(raw: Any) -> Any:
+    return raw.lower() if isinstance(raw, str) else raw
+
+
+class _Section(BaseModel):
+    """A settings section: field aliases are the environment variables."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        """This section from environment variables; a ConfigError names a bad one."""
+        return _section(cls, _set_values(env))
+
+
+CommaList = Annotated[tuple[str, ...], BeforeValidator(_comma_list)]
+PemFile = Annotated[str | None, AfterValidator(_pem_file)]
+
+
+class ServerSettings(_Section):
     """How the HTTP service faces its callers: limits, switches, CORS, logging, shutdown."""
 
     # Browser origins allowed by CORS; empty means no cross-origin browser access.
-    cors_origins: tuple[str, ...] = ()
-    introspection: bool = True
-    graphiql: bool = True
+    cors_origins: Annotated[CommaList, AfterValidator(_origins)] = Field(
+        (), alias="CORS_ORIGINS"
+    )
+    introspection: bool = Field(True, alias="GRAPHQL_INTROSPECTION")
+    graphiql: bool = Field(True, alias="GRAPHIQL")
     # A bearer token GraphiQL opens with; set by `serve` only for the embedded emulator.
-    graphiql_demo_token: str | None = None
+    graphiql_demo_token: str | None = Field(None, alias="GRAPHIQL_DEMO_TOKEN")
     # A node_modules directory holding GraphiQL's assets; None means the project's own.
-    graphiql_assets_dir: str | None = None
-    max_body_bytes: int = 1024 * 1024
-    max_depth: int = 10
-    max_tokens: int = 2000
-    max_aliases: int = 30
-    max_fragments: int = 100
-    max_fragment_spreads: int = 300
-    max_selections: int = 100
-    max_field_merges: int = 200
+    graphiql_assets_dir: str | None = Field(None, alias="GRAPHIQL_ASSETS_DIR")
+    max_body_bytes: int = Field(1024 * 1024, alias="GRAPHQL_MAX_BODY_BYTES", ge=1024)
+    max_depth: int = Field(10, alias="GRAPHQL_MAX_DEPTH", ge=1)
+    max_tokens: int = Field(2000, alias="GRAPHQL_MAX_TOKENS", ge=100)
+    max_aliases: int = Field(30, alias="GRAPHQL_MAX_ALIASES", ge=0)
+    max_fragments: int = Field(100, alias="GRAPHQL_MAX_FRAGMENTS", ge=0)
+    max_fragment_spreads: int = Field(300, alias="GRAPHQL_MAX_FRAGMENT_SPREADS", ge=0)
+    max_selections: int = Field(100, alias="GRAPHQL_MAX_SELECTIONS", ge=1)
+    max_field_merges: int = Field(200, alias="GRAPHQL_MAX_FIELD_MERGES", ge=0)
     # Upstream calls one operation may cause, estimated before the first and counted on each.
-    max_upstream_calls: int = 200
-    shutdown_timeout: float = 20.0
+    max_upstream_calls: int = Field(200, alias="GRAPHQL_MAX_UPSTREAM_CALLS", ge=1)
+    shutdown_timeout: float = Field(20.0, alias="SHUTDOWN_TIMEOUT", gt=0)
     # Seconds an idle caller connection stays open. Longer than the idle timeout of the load
     # balancers and clients in front (60 s is common), so that they, not we, close idle
     # connections: a server that closes first races the caller's next request on that
-    # connection, which then fails with a reset (seen in bench scenario 3 at 64 clients).
-    keepalive_timeout: int = 75
-    readiness_timeout: float = 2.0
-    log_level: str = "INFO"
+    # connection, which then fails with a reset.
+    keepalive_timeout: int = Field(75, alias="HTTP_KEEPALIVE_TIMEOUT", ge=1)
+    readiness_timeout: float = Field(2.0, alias="READYZ_TIMEOUT", gt=0)
+    log_level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(_upper)
+    ] = Field("INFO", alias="LOG_LEVEL")
     # What one caller's connection may cost before the app sees a request
-    # (connection_guard.py): the head's size and time, the body's time, and how many
+    # (web/connection_guard.py): the head's size and time, the body's time, and how many
     # connections are open at once.
-    max_header_bytes: int = 32 * 1024
-    header_timeout: float = 10.0
-    body_timeout: float = 30.0
-    max_connections: int = 1000
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> ServerSettings:
-        """Read the server settings from environment variables."""
-        log_level = (_text(env, "LOG_LEVEL") or "INFO").upper()
-        if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise ConfigError(f"LOG_LEVEL must be a logging level name, got {log_level!r}")
-        return cls(
-            cors_origins=_origins(env, "CORS_ORIGINS"),
-            introspection=_flag(env, "GRAPHQL_INTROSPECTION", True),
-            graphiql=_flag(env, "GRAPHIQL", True),
-            graphiql_demo_token=_text(env, "GRAPHIQL_DEMO_TOKEN"),
-            graphiql_assets_dir=_text(env, "GRAPHIQL_ASSETS_DIR"),
-            max_body_bytes=_integer(env, "GRAPHQL_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
-            max_depth=_integer(env, "GRAPHQL_MAX_DEPTH", 10, minimum=1),
-            max_tokens=_integer(env, "GRAPHQL_MAX_TOKENS", 2000, minimum=100),
-            max_aliases=_integer(env, "GRAPHQL_MAX_ALIASES", 30, minimum=0),
-            max_fragments=_integer(env, "GRAPHQL_MAX_FRAGMENTS", 100, minimum=0),
-            max_fragment_spreads=_integer(env, "GRAPHQL_MAX_FRAGMENT_SPREADS", 300, minimum=0),
-            max_selections=_integer(env, "GRAPHQL_MAX_SELECTIONS", 100, minimum=1),
-            max_field_merges=_integer(env, "GRAPHQL_MAX_FIELD_MERGES", 200, minimum=0),
-            max_upstream_calls=_integer(env, "GRAPHQL_MAX_UPSTREAM_CALLS", 200, minimum=1),
-            shutdown_timeout=_seconds(env, "SHUTDOWN_TIMEOUT", 20.0),
-            keepalive_timeout=_integer(env, "HTTP_KEEPALIVE_TIMEOUT", 75, minimum=1),
-            readiness_timeout=_seconds(env, "READYZ_TIMEOUT", 2.0),
-            log_level=log_level,
-            max_header_bytes=_integer(env, "HTTP_MAX_HEADER_BYTES", 32 * 1024, minimum=1024),
-            header_timeout=_seconds(env, "HTTP_HEADER_TIMEOUT", 10.0),
-            body_timeout=_seconds(env, "HTTP_BODY_TIMEOUT", 30.0),
-            max_connections=_integer(env, "HTTP_MAX_CONNECTIONS", 1000, minimum=1),
-        )
+    max_header_bytes: int = Field(32 * 1024, alias="HTTP_MAX_HEADER_BYTES", ge=1024)
+    header_timeout: float = Field(10.0, alias="HTTP_HEADER_TIMEOUT", gt=0)
+    body_timeout: float = Field(30.0, alias="HTTP_BODY_TIMEOUT", gt=0)
+    max_connections: int = Field(1000, alias="HTTP_MAX_CONNECTIONS", ge=1)
 
 
 AuthMode = Literal["passthrough", "client_credentials"]
@@ -175,45 +128,39 @@ DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
-def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    raw = _text(env, name) or ""
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
-
-
-@dataclass(frozen=True, slots=True)
-class AuthSettings:
+class AuthSettings(_Section):
     """How callers prove who they are, and which credentials go to Partner Center.
 
     Construction refuses a combination that cannot work, naming the missing setting, so a
     bad deployment fails at start-up rather than on the first request.
     """
 
-    mode: AuthMode = "passthrough"
-    tenant_id: str | None = None
-    client_id: str | None = None
-    # repr=False: the secret must never reach a log line through repr(settings).
-    client_secret: str | None = field(default=None, repr=False)
-    authority_host: str = DEFAULT_AUTHORITY_HOST
+    mode: Annotated[AuthMode, BeforeValidator(_lower)] = Field(
+        "passthrough", alias="PARTNER_CENTER_AUTH"
+    )
+    tenant_id: str | None = Field(None, alias="AZURE_TENANT_ID")
+    client_id: str | None = Field(None, alias="AZURE_CLIENT_ID")
+    # A secret type: neither repr() nor a log line nor an error message shows it.
+    client_secret: SecretStr | None = Field(None, alias="AZURE_CLIENT_SECRET")
+    authority_host: str = Field(DEFAULT_AUTHORITY_HOST, alias="AZURE_AUTHORITY_HOST")
     # Caller token validation is on when jwks_url is set; client_credentials requires it,
     # or anyone who can reach the port could read the customer list with our identity.
-    jwks_url: str | None = None
-    issuers: tuple[str, ...] = ()
-    audiences: tuple[str, ...] = ()
+    jwks_url: str | None = Field(None, alias="AUTH_JWKS_URL")
+    issuers: CommaList = Field((), alias="AUTH_ISSUER")
+    audiences: CommaList = Field((), alias="AUTH_AUDIENCE")
     # Pinned: never let a token's own header choose a weaker algorithm (none, HS256).
     algorithms: tuple[str, ...] = ("RS256",)
     # Tolerated clock difference with the token issuer, in seconds.
-    leeway: float = 60.0
+    leeway: float = Field(60.0, ge=0)
     # A PEM bundle trusted for the sign-in authority and the JWKS URL (private CAs, tests).
-    ca_bundle: str | None = None
+    ca_bundle: PemFile = Field(None, alias="AUTH_CA_BUNDLE")
     # Renew the service's own token this long before it expires. Below msal's own rule (its
     # cache treats a token with under 5 minutes left as expired), so that when our copy is
     # due msal agrees and signs in, instead of handing back the same ageing token.
-    token_refresh_margin: float = 240.0
+    token_refresh_margin: float = Field(240.0, ge=0)
 
-    def __post_init__(self) -> None:
-        if self.mode not in get_args(AuthMode):
-            modes = " or ".join(get_args(AuthMode))
-            raise ConfigError(f"PARTNER_CENTER_AUTH must be {modes}, got {self.mode!r}")
+    @model_validator(mode="after")
+    def _coherent(self) -> AuthSettings:
         if self.mode == "client_credentials":
             _require(
                 "PARTNER_CENTER_AUTH=client_credentials needs",
@@ -223,7 +170,7 @@ class AuthSettings:
                 AUTH_JWKS_URL=self.jwks_url,
             )
         if self.jwks_url is None and (self.issuers or self.audiences):
-            raise ConfigError("AUTH_ISSUER/AUTH_AUDIENCE are set but AUTH_JWKS_URL is not")
+            raise ValueError("AUTH_ISSUER/AUTH_AUDIENCE are set but AUTH_JWKS_URL is not")
         if self.jwks_url is not None:
             _require(
                 "AUTH_JWKS_URL is set, so caller tokens need",
@@ -234,39 +181,21 @@ class AuthSettings:
         authority = urlsplit(self.authority_host)
         if authority.scheme != "https" or not authority.hostname:
             # msal talks to an authority over https only.
-            raise ConfigError(
+            raise ValueError(
                 f"AZURE_AUTHORITY_HOST must be an https URL, got {self.authority_host!r}"
             )
-        _check_ca_bundle("AUTH_CA_BUNDLE", self.ca_bundle)
-        if self.token_refresh_margin < 0 or self.leeway < 0:
-            raise ConfigError("token refresh margin and leeway must not be negative")
+        return self
 
     @property
     def validates_callers(self) -> bool:
         """True when every caller's bearer token must be a valid JWT for this service."""
         return self.jwks_url is not None
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> AuthSettings:
-        """Read the authentication settings from environment variables."""
-        mode = (_text(env, "PARTNER_CENTER_AUTH") or "passthrough").lower()
-        return cls(
-            mode=mode,  # type: ignore[arg-type]  # checked in __post_init__
-            tenant_id=_text(env, "AZURE_TENANT_ID"),
-            client_id=_text(env, "AZURE_CLIENT_ID"),
-            client_secret=_text(env, "AZURE_CLIENT_SECRET"),
-            authority_host=_text(env, "AZURE_AUTHORITY_HOST", DEFAULT_AUTHORITY_HOST) or "",
-            jwks_url=_text(env, "AUTH_JWKS_URL"),
-            issuers=_list(env, "AUTH_ISSUER"),
-            audiences=_list(env, "AUTH_AUDIENCE"),
-            ca_bundle=_text(env, "AUTH_CA_BUNDLE"),
-        )
-
 
 def _require(reason: str, **settings: object) -> None:
     missing = [name for name, value in settings.items() if not value]
     if missing:
-        raise ConfigError(f"{reason} {', '.join(missing)}")
+        raise ValueError(f"{reason} {', '.join(missing)}")
 
 
 def _check_jwks_url(url: str) -> None:
@@ -277,7 +206,7 @@ def _check_jwks_url(url: str) -> None:
         return
     if parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS:
         return
-    raise ConfigError(f"AUTH_JWKS_URL must be an https URL, got {url!r}")
+    raise ValueError(f"AUTH_JWKS_URL must be an https URL, got {url!r}")
 
 
 # Partner Center pages hold at most 500 customers; a GraphQL page may span several of them.
@@ -285,52 +214,43 @@ _UPSTREAM_MAX_PAGE_SIZE = 500
 _MIN_CURSOR_SECRET_LENGTH = 16
 
 
-def _cursor_secret(env: Mapping[str, str]) -> bytes:
-    raw = _text(env, "CURSOR_SECRET")
-    if raw is None:
-        # Fine for one process; workers and replicas must share CURSOR_SECRET (see README).
-        return secrets.token_bytes(32)
-    if len(raw) < _MIN_CURSOR_SECRET_LENGTH:
-        raise ConfigError(f"CURSOR_SECRET must be at least {_MIN_CURSOR_SECRET_LENGTH} characters")
-    return raw.encode("utf-8")
+def _cursor_secret(raw: Any) -> Any:
+    if isinstance(raw, str | bytes) and len(raw) < _MIN_CURSOR_SECRET_LENGTH:
+        raise ValueError(f"must be at least {_MIN_CURSOR_SECRET_LENGTH} characters")
+    return raw
 
 
-@dataclass(frozen=True, slots=True)
-class SchemaSettings:
+class SchemaSettings(_Section):
     """How the GraphQL schema pages customers, signs cursors and batches loads."""
 
     # `first` when the caller gives none, and the largest `first` accepted.
-    customers_default_page_size: int = 50
-    customers_max_page_size: int = 500
+    customers_default_page_size: int = Field(50, alias="CUSTOMERS_DEFAULT_PAGE_SIZE", ge=1)
+    customers_max_page_size: int = Field(500, alias="CUSTOMERS_MAX_PAGE_SIZE", ge=1)
     # Largest upstream page requested. A walk asks for min(first, this) per upstream page, so
     # a walk with a steady `first` costs one upstream call per GraphQL page.
-    upstream_page_size: int = _UPSTREAM_MAX_PAGE_SIZE
-    # HMAC key of cursors; every worker and replica behind one endpoint must share it.
-    cursor_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
-    loader_max_batch_size: int = 100
+    upstream_page_size: int = Field(
+        _UPSTREAM_MAX_PAGE_SIZE, alias="UPSTREAM_PAGE_SIZE", ge=1, le=_UPSTREAM_MAX_PAGE_SIZE
+    )
+    # HMAC key of cursors; every worker and replica behind one endpoint must share it. Random
+    # per process when unset, which is fine for one process only.
+    cursor_secret: Annotated[SecretBytes, BeforeValidator(_cursor_secret)] = Field(
+        default_factory=lambda: SecretBytes(secrets.token_bytes(32)), alias="CURSOR_SECRET"
+    )
+    loader_max_batch_size: int = Field(100, alias="LOADER_MAX_BATCH_SIZE", ge=1)
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> SchemaSettings:
-        """Read the schema settings from environment variables."""
-        default_size = _integer(env, "CUSTOMERS_DEFAULT_PAGE_SIZE", 50, minimum=1)
-        max_size = _integer(env, "CUSTOMERS_MAX_PAGE_SIZE", 500, minimum=1)
-        if default_size > max_size:
-            raise ConfigError(
-                f"CUSTOMERS_DEFAULT_PAGE_SIZE ({default_size}) must not exceed "
-                f"CUSTOMERS_MAX_PAGE_SIZE ({max_size})"
+    @model_validator(mode="after")
+    def _coherent(self) -> SchemaSettings:
+        if self.customers_default_page_size > self.customers_max_page_size:
+            raise ValueError(
+                f"CUSTOMERS_DEFAULT_PAGE_SIZE ({self.customers_default_page_size}) must not "
+                f"exceed CUSTOMERS_MAX_PAGE_SIZE ({self.customers_max_page_size})"
             )
-        upstream_size = _integer(env, "UPSTREAM_PAGE_SIZE", _UPSTREAM_MAX_PAGE_SIZE, minimum=1)
-        if upstream_size > _UPSTREAM_MAX_PAGE_SIZE:
-            raise ConfigError(
-                f"UPSTREAM_PAGE_SIZE must be at most {_UPSTREAM_MAX_PAGE_SIZE}, got {upstream_size}"
-            )
-        return cls(
-            customers_default_page_size=default_size,
-            customers_max_page_size=max_size,
-            upstream_page_size=upstream_size,
-            cursor_secret=_cursor_secret(env),
-            loader_max_batch_size=_integer(env, "LOADER_MAX_BATCH_SIZE", 100, minimum=1),
-        )
+        return self
+
+    @property
+    def cursor_key(self) -> bytes:
+        """The cursor secret's bytes, for the codec that signs with it."""
+        return self.cursor_secret.get_secret_value()
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,34 +266,47 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read settings from environment variables (os.environ by default)."""
-        env = os.environ if env is None else env
-        upstream_url = _text(env, "PARTNER_CENTER_URL")
-        upstream = UpstreamSettings(
-            base_url=(upstream_url or DEFAULT_UPSTREAM).rstrip("/"),
-            connect_timeout=_seconds(env, "UPSTREAM_CONNECT_TIMEOUT", 5.0),
-            read_timeout=_seconds(env, "UPSTREAM_READ_TIMEOUT", 30.0),
-            call_timeout=_seconds(env, "UPSTREAM_CALL_TIMEOUT", 60.0),
-            max_attempts=_integer(env, "UPSTREAM_MAX_ATTEMPTS", 4, minimum=1),
-            retry_after_cap=_seconds(env, "UPSTREAM_RETRY_AFTER_CAP", 30.0),
-            max_in_flight=_integer(env, "UPSTREAM_MAX_IN_FLIGHT", 16, minimum=1),
-            max_in_flight_per_operation=_integer(
-                env, "UPSTREAM_MAX_IN_FLIGHT_PER_OPERATION", 8, minimum=1
-            ),
-            max_response_bytes=_integer(
-                env, "UPSTREAM_MAX_RESPONSE_BYTES", 16 * 1024 * 1024, minimum=1024
-            ),
-            retry_backoff_initial=_seconds(env, "UPSTREAM_RETRY_BACKOFF_INITIAL", 0.5),
-            retry_backoff_max=_seconds(env, "UPSTREAM_RETRY_BACKOFF_MAX", 8.0),
-            ca_bundle=_text(env, "UPSTREAM_CA_BUNDLE"),
-        )
+        """Read settings from environment variables (os.environ by default).
+
+        A variable set to an empty string counts as unset.
+        """
+        values = _set_values(os.environ if env is None else env)
         return cls(
-            server=ServerSettings.from_env(env),
-            schema=SchemaSettings.from_env(env),
-            auth=AuthSettings.from_env(env),
-            upstream=upstream,
-            use_embedded_emulator=upstream_url is None,
+            upstream=_section(UpstreamSettings, values),
+            use_embedded_emulator="PARTNER_CENTER_URL" not in values,
+            server=ServerSettings.from_env(values),
+            schema=SchemaSettings.from_env(values),
+            auth=AuthSettings.from_env(values),
         )
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+# Never repeated in an error message.
+_SECRET_VARIABLES = frozenset({"AZURE_CLIENT_SECRET", "CURSOR_SECRET"})
+
+
+def _section(model: type[_Model], values: Mapping[str, str]) -> _Model:
+    try:
+        return model.model_validate(values)
+    except ValidationError as invalid:
+        raise _config_error(invalid) from None
+
+
+def _config_error(invalid: ValidationError) -> ConfigError:
+    problems = []
+    for error in invalid.errors(include_url=False):
+        name = ".".join(str(part) for part in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if not name:
+            problems.append(message)
+            continue
+        shown = "" if name in _SECRET_VARIABLES else f", got {error.get('input')!r}"
+        problems.append(f"{name}: {message}{shown}")
+    return ConfigError("; ".join(problems))
+
+
+def _set_values(env: Mapping[str, str]) -> dict[str, str]:
+    return {name: value.strip() for name, value in env.items() if value.strip()}
 
 
 __all__ = [

@@ -110,10 +110,12 @@ class ClientCredentials:
     def __init__(
         self, settings: AuthSettings, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        if not (settings.tenant_id and settings.client_id and settings.client_secret):
+        secret = settings.client_secret
+        if not (settings.tenant_id and settings.client_id and secret):
             # AuthSettings refuses this for client_credentials mode; guard direct use too.
             raise ValueError("client credentials need a tenant id, a client id and a secret")
         self._settings = settings
+        self._client_secret = secret
         self._authority = f"{settings.authority_host.rstrip('/')}/{settings.tenant_id}"
         self._clock = clock
         self._margin = settings.token_refresh_margin
@@ -220,7 +222,7 @@ class ClientCredentials:
     def _build_app(self) -> Any:
         return msal.ConfidentialClientApplication(
             self._settings.client_id,
-            client_credential=self._settings.client_secret,
+            client_credential=self._client_secret.get_secret_value(),
             authority=self._authority,
             # Instance discovery asks login.microsoftonline.com whether the authority is a
             # known one; the operator chose AZURE_AUTHORITY_HOST, and sovereign clouds,

@@ -37,8 +37,10 @@ from .models import (
     NextLink,
     RelationshipToPartner,
 )
+from .settings import DEFAULT_UPSTREAM, UpstreamSettings
 
 __all__ = [
+    "DEFAULT_UPSTREAM",
     "MAX_CONTINUATION_TOKEN_LENGTH",
     "MAX_FILTER_VALUE_LENGTH",
     "MAX_PAGE_SIZE",
@@ -72,6 +74,7 @@ __all__ = [
     "Unauthorized",
     "UpstreamHTTPError",
     "UpstreamMalformedResponse",
+    "UpstreamSettings",
     "UpstreamTimeout",
     "UpstreamUnavailable",
     "Wire",

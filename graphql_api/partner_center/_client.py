@@ -13,7 +13,6 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from ..config import UpstreamSettings
 from ._failures import http_error, is_end_of_list, response_ids
 from ._filters import encode_filter
 from ._parsing import (
@@ -51,6 +50,7 @@ from .models import (
     CustomerPage,
     NextLink,
 )
+from .settings import UpstreamSettings
 
 logger = logging.getLogger("graphql_api.partner_center")
 

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterable, Callable
 
 import stamina
 
-from ..config import UpstreamSettings
 from .errors import ServiceUnavailable, Throttled, UpstreamUnavailable
+from .settings import UpstreamSettings
 
 BackoffHook = Callable[[Exception], bool | float]
 

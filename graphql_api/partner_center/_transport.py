@@ -31,9 +31,9 @@ import certifi
 import httpx
 from yarl import URL
 
-from ..config import UpstreamSettings
 from ._responses import RawResponse, read_within
 from ._wire import BodyLimits, Timeouts
+from .settings import UpstreamSettings
 
 # Idle connections are closed after this many seconds (httpx's default keep-alive expiry):
 # reusing a connection the server has already dropped costs a failed attempt.

@@ -98,7 +98,7 @@ def start_position(
         size = max(1, min(first, settings.upstream_page_size))
         return Cursor(token=None, offset=0, page_size=size, search=search)
     try:
-        cursor = CursorCodec(settings.cursor_secret).decode(after)
+        cursor = CursorCodec(settings.cursor_key).decode(after)
     except InvalidCursor as exc:
         raise _bad_cursor(f"after is not a valid cursor: {exc}.") from None
     if cursor.search != search:

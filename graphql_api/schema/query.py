@@ -94,7 +94,7 @@ class Query:
         rest_search = search_filter(search)
         start = start_position(after, first=size, search=rest_search, settings=settings)
         loaders = info.context.loaders
-        codec = CursorCodec(settings.cursor_secret)
+        codec = CursorCodec(settings.cursor_key)
 
         async def fetch(
             token: str | None, size: int, search: CustomerFilter | None

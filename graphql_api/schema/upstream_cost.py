@@ -114,7 +114,7 @@ class _Estimator:
         self._selections = _Selections(document)
         self._variables = variables
         self._settings = settings.schema
-        self._codec = CursorCodec(settings.schema.cursor_secret)
+        self._codec = CursorCodec(settings.schema.cursor_key)
 
     def operation(self, operation: OperationDefinitionNode) -> int:
         calls = 0

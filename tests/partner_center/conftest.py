@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -39,7 +39,7 @@ def fast_settings(**overrides: Any) -> UpstreamSettings:
         retry_backoff_initial=0.001,
         retry_backoff_max=0.005,
     )
-    return replace(base, **overrides)
+    return base.model_copy(update=overrides)
 
 
 def json_response(
@@ -155,7 +155,7 @@ async def live_client(
     made: list[PartnerCenterClient] = []
 
     def make(**overrides: Any) -> PartnerCenterClient:
-        settings: UpstreamSettings = replace(fast_settings(**overrides), base_url=live.url)
+        settings = fast_settings(**overrides).model_copy(update={"base_url": live.url})
         client = PartnerCenterClient(settings)
         made.append(client)
         return client

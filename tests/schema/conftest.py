@@ -8,7 +8,7 @@ tested elsewhere.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -70,8 +70,8 @@ def settings_for(url: str, *, upstream: dict[str, Any] | None = None, **schema: 
         retry_backoff_max=0.005,
     )
     return Settings(
-        upstream=replace(upstream_settings, **(upstream or {})),
-        schema=replace(SchemaSettings(cursor_secret=SECRET), **schema),
+        upstream=upstream_settings.model_copy(update=upstream or {}),
+        schema=SchemaSettings(**{"cursor_secret": SECRET, **schema}),
     )
 
 

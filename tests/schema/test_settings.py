@@ -13,7 +13,7 @@ def test_defaults_when_nothing_is_set() -> None:
     assert settings.customers_max_page_size == 500
     assert settings.upstream_page_size == 500
     assert settings.loader_max_batch_size == 100
-    assert len(settings.cursor_secret) >= 16
+    assert len(settings.cursor_key) >= 16
 
 
 def test_values_are_read_from_the_environment() -> None:
@@ -28,12 +28,12 @@ def test_values_are_read_from_the_environment() -> None:
     )
     assert (settings.customers_default_page_size, settings.customers_max_page_size) == (20, 200)
     assert settings.upstream_page_size == 100
-    assert settings.cursor_secret == b"a-shared-secret-of-some-length"
+    assert settings.cursor_key == b"a-shared-secret-of-some-length"
     assert settings.loader_max_batch_size == 25
 
 
 def test_without_cursor_secret_each_process_makes_its_own() -> None:
-    assert SchemaSettings.from_env({}).cursor_secret != SchemaSettings.from_env({}).cursor_secret
+    assert SchemaSettings.from_env({}).cursor_key != SchemaSettings.from_env({}).cursor_key
 
 
 @pytest.mark.parametrize(
