@@ -50,7 +50,7 @@ def test_a_small_operation_beside_a_large_one_keeps_its_calls_and_its_turn(
     emulator: LiveEmulator,
 ) -> None:
     emulator.reset()
-    emulator.state.configure(latency_ms=40)
+    emulator.state.configure(latency_ms=100)
     ids = [customer.id for customer in emulator.customers]
     small_query, large_query = _customers_query(ids[:3]), _customers_query(ids[10:40])
     settings = Settings.from_env(
@@ -72,7 +72,7 @@ def test_a_small_operation_beside_a_large_one_keeps_its_calls_and_its_turn(
         alone = asyncio.run(_post(base, small_query, SMALL_ID))
         alone_paths = _paths(emulator, SMALL_ID)
         emulator.reset()
-        emulator.state.configure(latency_ms=40)
+        emulator.state.configure(latency_ms=100)
         small, large = asyncio.run(beside())
     beside_paths = _paths(emulator, SMALL_ID)
     finished = [record["correlationId"] for record in emulator.state.stats.requests()]
@@ -86,9 +86,11 @@ def test_a_small_operation_beside_a_large_one_keeps_its_calls_and_its_turn(
     # The same calls as alone, in the same order.
     assert beside_paths == alone_paths
     assert len(beside_paths) == 3
-    # Its last call finished while most of the large operation's 30 were still to come: it
-    # waited for turns (two slots per operation), not for the large one's whole queue.
+    # Its last call finished while at least half of the large operation's 30 were still to
+    # come (first come, first served, all 30 would be before it): it waited for turns (two
+    # slots per operation), not for the large one's whole queue. The margin absorbs the
+    # time the small request itself takes to arrive on a loaded machine.
     last_small = max(i for i, owner in enumerate(finished) if owner == SMALL_ID)
-    assert finished[:last_small].count(LARGE_ID) <= 10
+    assert finished[:last_small].count(LARGE_ID) <= 15
     assert finished.count(LARGE_ID) == 30
     assert most_in_flight <= 4
