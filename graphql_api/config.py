@@ -126,7 +126,7 @@ class ServerSettings:
     # Seconds an idle caller connection stays open. Longer than the idle timeout of the load
     # balancers and clients in front (60 s is common), so that they, not we, close idle
     # connections: a server that closes first races the caller's next request on that
-    # connection, which then fails with a reset (seen in bench scenario 3 at 64 clients).
+    # connection, which then fails with a reset.
     keepalive_timeout: int = 75
     readiness_timeout: float = 2.0
     log_level: str = "INFO"
@@ -288,7 +288,7 @@ _MIN_CURSOR_SECRET_LENGTH = 16
 def _cursor_secret(env: Mapping[str, str]) -> bytes:
     raw = _text(env, "CURSOR_SECRET")
     if raw is None:
-        # Fine for one process; workers and replicas must share CURSOR_SECRET (see README).
+        # Fine for one process; workers and replicas must share CURSOR_SECRET (README: Deployment).
         return secrets.token_bytes(32)
     if len(raw) < _MIN_CURSOR_SECRET_LENGTH:
         raise ConfigError(f"CURSOR_SECRET must be at least {_MIN_CURSOR_SECRET_LENGTH} characters")
