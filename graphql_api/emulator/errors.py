@@ -50,8 +50,8 @@ class RequestRejected(Exception):
 def json_bytes(payload: Any, *, bom: bool) -> bytes:
     """Serialise as UTF-8 JSON (non-ASCII kept raw), optionally after a byte-order mark."""
     # orjson writes what json.dumps(ensure_ascii=False, separators=(",", ":")) writes, in a
-    # fraction of the time: for a list page of 100 customers, 0.03 ms instead of 0.46 ms,
-    # which was about half of the emulator's CPU for that call.
+    # fraction of the time; encoding is a large share of the emulator's CPU for a list page,
+    # and benchmarks share the machine with the emulator.
     body = orjson.dumps(payload)
     return BOM + body if bom else body
 

@@ -1,6 +1,6 @@
 """Validation of `GET /v1/customers` query parameters, with Partner Center's error codes.
 
-Choices where the sources are silent (see the README's emulator section):
+Choices where the sources are silent (see docs/emulator.md, "Inferred behaviours"):
 
 * `size` absent or `0` means the server default, 500 (the SDKs send `size=0` for
   non-indexed queries, and `Get-PartnerCustomer` without a size got `size=500` links).

@@ -2,8 +2,10 @@
 
 The page needs four files from npm packages (pinned in package.json / package-lock.json):
 React and ReactDOM 18 UMD builds, and GraphiQL 3's UMD bundle and stylesheet. They are read
-from a `node_modules` directory: `GRAPHIQL_ASSETS_DIR` when set (the Docker image copies just
-these files there), else the one at the project root that `npm ci` fills (`make serve` runs it).
+from a `node_modules`-shaped directory, the first of: `GRAPHIQL_ASSETS_DIR` when set; the
+package's own `vendor/` directory, which the wheel build fills from node_modules (setup.py),
+so an installed wheel (and the Docker image) carries them; else the project root's
+`node_modules` that `npm ci` fills, for a source checkout (`make serve` runs it).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-# Served name -> path under node_modules. The Dockerfile copies exactly these paths.
+# Served name -> path under node_modules. The wheel build (setup.py) copies exactly these.
 ASSET_FILES: dict[str, str] = {
     "react.production.min.js": "react/umd/react.production.min.js",
     "react-dom.production.min.js": "react-dom/umd/react-dom.production.min.js",
@@ -21,6 +23,8 @@ ASSET_FILES: dict[str, str] = {
 
 # The project root's node_modules, for a source checkout (editable install).
 PROJECT_NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+# The copies a built wheel carries, at their node_modules paths.
+PACKAGED_ASSETS = Path(__file__).resolve().parent / "vendor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +35,11 @@ class AssetDirectory:
 
     @classmethod
     def locate(cls, configured: str | None) -> AssetDirectory:
-        """The configured directory, else the project's own node_modules."""
-        return cls(Path(configured) if configured else PROJECT_NODE_MODULES)
+        """The configured directory, else the package's own copies, else the project's."""
+        if configured:
+            return cls(Path(configured))
+        packaged = cls(PACKAGED_ASSETS)
+        return packaged if not packaged.missing() else cls(PROJECT_NODE_MODULES)
 
     def path(self, name: str) -> Path | None:
         """The file behind served asset `name`, or None when unknown or not installed."""
@@ -47,4 +54,4 @@ class AssetDirectory:
         return [rel for name, rel in ASSET_FILES.items() if self.path(name) is None]
 
 
-__all__ = ["ASSET_FILES", "PROJECT_NODE_MODULES", "AssetDirectory"]
+__all__ = ["ASSET_FILES", "PACKAGED_ASSETS", "PROJECT_NODE_MODULES", "AssetDirectory"]

@@ -61,7 +61,7 @@ class Metrics:
         self._names: set[str] = set()
         self._names_lock = threading.Lock()
         # (metric, label values) -> its child: prometheus_client's `labels()` checks the
-        # values and takes a lock on every call (~5 us, three times per request); the child
+        # values and takes a lock on every call (three times per request); the child
         # it returns for the same values is always the same object. Label values are bounded
         # (see the module docstring), so this is too.
         self._children: dict[tuple[object, tuple[str, ...]], Any] = {}

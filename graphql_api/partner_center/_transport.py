@@ -3,12 +3,11 @@
 Why not httpx's own transport: on this service's hot path (a hundred profile calls per
 query, each waiting on the network) the cost that matters is the CPU each call spends in the
 HTTP stack, because every response of a batch is read on the same event loop and the next
-calls wait for it. Measured over loopback (`python -m bench.loaders`, issue 4's notes),
-httpcore with h11 spent about 0.5 ms of CPU per small GET; aiohttp, whose HTTP parser is
-compiled, about 0.15 ms. The answer is read straight into the client's `RawResponse` (the
-`Wire` of `_wire.py`), without httpx's request and response models; httpx stays the client's
-vocabulary for failures (its exception types) and for tests (`MockTransport`, through
-`HttpxWire`).
+calls wait for it. aiohttp's HTTP parser is compiled, and spends a fraction of the CPU per
+small GET that httpcore with h11 does (docs/performance.md has the figures). The answer is
+read straight into the client's `RawResponse` (the `Wire` of `_wire.py`), without httpx's
+request and response models; httpx stays the client's vocabulary for failures (its
+exception types) and for tests (`MockTransport`, through `HttpxWire`).
 
 What it keeps from httpx's behaviour: certifi's CA store unless a bundle is given (what httpx
 trusts by default), `HTTP(S)_PROXY` / `ALL_PROXY` / `NO_PROXY` honoured (read once, at
@@ -131,7 +130,7 @@ class PooledTransport:
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),
                 # Not aiohttp's trust_env: it reads the proxy variables and ~/.netrc on every
-                # request (measured: ~0.5 ms each); the proxy is chosen once, at start.
+                # request; the proxy is chosen once, at start.
                 trust_env=False,
                 timeout=aiohttp.ClientTimeout(total=None),
                 # Every header is the client's choice; aiohttp adds only Host if missing.

@@ -3,10 +3,10 @@
 Names follow Python habits. The records of a response body are msgspec Structs that declare
 the REST model's camelCase names (`rename="camel"`), so `_parsing.py` decodes a body straight
 into them: fields the façade never reads (`links`, `attributes` of a list item, anything
-new) are skipped without being built, and each value's type is checked on the way. For a
-50-customer page that is 45 µs against 290 µs for orjson plus a hand-written reader (timeit,
-issue 8's notes). `gc=False`: the records are trees of strings, never cycles, so the
-collector need not track the hundreds a page creates.
+new) are skipped without being built, and each value's type is checked on the way, in a
+fraction of the time that building every value and then reading it by hand takes.
+`gc=False`: the records are trees of strings, never cycles, so the collector need not track
+the hundreds a page creates.
 `userCredentials` has no record on purpose: it carries a password and is never decoded.
 """
 

@@ -215,7 +215,7 @@ class Loaders:
 
         For a list page once its plan is known: `full`, the customers whose full record the
         operation needs; `billing`, the others it asks billing of. GraphQL reaches the items'
-        fields only after walking the whole page (about 2 ms for 100), and aiodataloader
+        fields only after walking the whole page, and aiodataloader
         dispatches their batch a few loop turns after that: started here, the first calls
         leave before the walk. The calls are those the batches would make (a customer whose
         full record is expected or loading gets no billing call: the record carries it), and

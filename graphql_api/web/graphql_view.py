@@ -260,7 +260,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         return self._graphiql.render()
 
     def encode_json(self, data: object) -> bytes:
-        """Responses as compact UTF-8 JSON, by orjson (a 50-customer page: ~5x json.dumps)."""
+        """Responses as compact UTF-8 JSON, by orjson (several times faster than json.dumps)."""
         return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:

@@ -87,8 +87,8 @@ class _ValidatedDocuments:
     """Validation outcomes per (schema, parsed document, rules), the document by identity.
 
     Strawberry's ValidationCache keys an lru_cache by the document itself, so every request
-    hashes the whole syntax tree (a node and a location per field: ~120 hash calls for the
-    bench's page query). The parser cache hands every request of one query text the same
+    hashes the whole syntax tree (a node and a location per field, over a hundred hash calls
+    for a page query). The parser cache hands every request of one query text the same
     document object, so identity finds it; entries keep schema and document alive, so that
     their ids are not reused while cached. Least recently used entries go past `maxsize`.
     """

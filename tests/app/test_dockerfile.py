@@ -2,7 +2,7 @@
 
 No Docker engine runs here, so the builder stage's RUN commands are executed by bash with the
 image's directories moved under a temporary directory, and the result is served the way the
-runtime stage serves it (its PATH, GRAPHIQL_ASSETS_DIR and HEALTHCHECK command).
+runtime stage serves it (its PATH and HEALTHCHECK command).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import shutil
 import signal
 import subprocess
@@ -30,7 +29,7 @@ from tests.node_tools import ROOT
 DOCKERFILE = ROOT / "Dockerfile"
 README = ROOT / "README.md"
 # The builder's ENV paths; the recipe test moves them under a temporary directory.
-PATH_VARIABLES = ("APP_VENV", "NODE_VENV", "GRAPHIQL_ASSETS")
+PATH_VARIABLES = ("APP_VENV", "NODE_VENV")
 
 
 @dataclass
@@ -72,13 +71,11 @@ def test_image_is_built_in_two_stages_from_python_311() -> None:
     assert builder.base == runtime.base == "python:3.11-slim"
 
 
-def test_runtime_stage_copies_only_the_venv_and_the_assets_from_the_builder() -> None:
+def test_runtime_stage_copies_only_the_venv_from_the_builder() -> None:
     runtime = _stages()[1]
     copies = runtime.arguments("COPY")
-    assert copies == [
-        "--from=builder /opt/graphql-api /opt/graphql-api",
-        "--from=builder /opt/graphiql-assets /opt/graphiql-assets",
-    ]
+    # GraphiQL's assets are inside the venv: the wheel carries them.
+    assert copies == ["--from=builder /opt/graphql-api /opt/graphql-api"]
 
 
 def test_runtime_runs_as_a_non_root_user() -> None:
@@ -103,10 +100,12 @@ def test_build_steps_are_the_ones_the_readme_documents() -> None:
     assert _stages()[0].arguments("RUN") == _readme_docker_steps()
 
 
-def test_the_image_holds_exactly_the_assets_graphiql_serves() -> None:
-    (copy_assets,) = [run for run in _stages()[0].arguments("RUN") if "cp --parents" in run]
-    copied = shlex.split(copy_assets.split("cp --parents", 1)[1])[:-1]
-    assert sorted(copied) == sorted(ASSET_FILES.values())
+def test_npm_packages_are_installed_before_the_wheel_is_built() -> None:
+    # The wheel build copies GraphiQL's assets from node_modules, so npm ci must come first.
+    runs = _stages()[0].arguments("RUN")
+    (npm_ci,) = [index for index, run in enumerate(runs) if "npm ci" in run]
+    (wheel,) = [index for index, run in enumerate(runs) if "pip\" install --quiet ." in run]
+    assert npm_ci < wheel
 
 
 def test_dockerignore_lets_in_what_the_builder_copies() -> None:
@@ -162,12 +161,9 @@ def test_build_steps_run_in_a_venv_and_the_result_serves_graphiql(tmp_path: Path
         )
         assert finished.returncode == 0, f"{command}\n{finished.stdout}\n{finished.stderr}"
 
-    runtime = {
-        **env,
-        "PATH": f"{env['APP_VENV']}/bin{os.pathsep}{env['PATH']}",
-        "GRAPHIQL_ASSETS_DIR": env["GRAPHIQL_ASSETS"],
-    }
+    runtime = {**env, "PATH": f"{env['APP_VENV']}/bin{os.pathsep}{env['PATH']}"}
     runtime.pop("PARTNER_CENTER_URL", None)
+    runtime.pop("GRAPHIQL_ASSETS_DIR", None)
     port = free_port()
     # The image's CMD, on a free port rather than 8000 (tests must not collide).
     serve_command = [*json.loads(_stages()[1].arguments("CMD")[0]), "--port", str(port)]
@@ -203,3 +199,7 @@ def test_build_steps_run_in_a_venv_and_the_result_serves_graphiql(tmp_path: Path
     assert listed.json()["data"]["customers"]["nodes"]
     # The installed service runs from the venv, not from this checkout.
     assert (Path(env["APP_VENV"]) / "bin" / "graphql-api").is_file()
+    # The image holds exactly the assets GraphiQL serves, inside the installed package.
+    (vendor,) = Path(env["APP_VENV"]).glob("lib/python3*/site-packages/graphql_api/graphiql/vendor")
+    carried = sorted(str(path.relative_to(vendor)) for path in vendor.rglob("*") if path.is_file())
+    assert carried == sorted(ASSET_FILES.values())
