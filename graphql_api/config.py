@@ -31,17 +31,11 @@ from pydantic import (
     model_validator,
 )
 
-from .partner_center.settings import DEFAULT_UPSTREAM, UpstreamSettings
+from .partner_center.settings import DEFAULT_UPSTREAM, PemFile, UpstreamSettings
 
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the setting."""
-
-
-def _pem_file(path: str | None) -> str | None:
-    if path is not None and not os.path.isfile(path):
-        raise ValueError("must be a PEM file that exists")
-    return path
 
 
 def _comma_list(raw: Any) -> Any:
@@ -78,7 +72,6 @@ class _Section(BaseModel):
 
 
 CommaList = Annotated[tuple[str, ...], BeforeValidator(_comma_list)]
-PemFile = Annotated[str | None, AfterValidator(_pem_file)]
 
 
 class ServerSettings(_Section):

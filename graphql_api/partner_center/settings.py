@@ -16,6 +16,10 @@ def _pem_file(path: str | None) -> str | None:
     return path
 
 
+PemFile = Annotated[str | None, AfterValidator(_pem_file)]
+"""An optional path to a PEM file of CA certificates, checked to exist."""
+
+
 class UpstreamSettings(BaseModel):
     """How the REST client talks to Partner Center.
 
@@ -48,9 +52,7 @@ class UpstreamSettings(BaseModel):
     retry_backoff_max: float = Field(8.0, alias="UPSTREAM_RETRY_BACKOFF_MAX", gt=0)
     # A PEM bundle trusted for Partner Center's TLS instead of certifi's (private CAs,
     # TLS-inspecting proxies, an emulator behind TLS).
-    ca_bundle: Annotated[str | None, AfterValidator(_pem_file)] = Field(
-        None, alias="UPSTREAM_CA_BUNDLE"
-    )
+    ca_bundle: PemFile = Field(None, alias="UPSTREAM_CA_BUNDLE")
 
 
-__all__ = ["DEFAULT_UPSTREAM", "UpstreamSettings"]
+__all__ = ["DEFAULT_UPSTREAM", "PemFile", "UpstreamSettings"]
