@@ -170,6 +170,86 @@ class ServerSettings:
         )
 
 
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    url = _text(env, "REDIS_URL")
+    if url is not None and urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
+        # Never echo the URL: it may carry a password.
+        raise ConfigError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    return url
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetSettings:
+    """How the service stretches the partner's Partner Center budget: cache, rate, Redis.
+
+    Partner Center throttles per partner tenant, so every caller and replica spends one
+    budget; these settings decide how answers are shared and how fast calls may leave.
+    """
+
+    # Seconds an upstream answer is served from the cache as fresh; 0 turns the cache off.
+    cache_ttl: float = 30.0
+    # Oldest answer (seconds since it was fetched) served, marked stale, when the call
+    # budget is spent or Partner Center throttles; 0 never serves a stale answer.
+    cache_stale: float = 300.0
+    # Entries kept per process (in Redis the TTL alone bounds them; size it with maxmemory).
+    cache_max_entries: int = 10_000
+    # Calls a minute this service (all workers and replicas with Redis) sends Partner Center,
+    # and how many may leave at once on top of that after a quiet spell. Their sum is what
+    # one clock minute can see: 450 + 50 stays within the 500 quoted for customer routes.
+    rate_per_minute: int = 450
+    rate_burst: int = 50
+    # Longest a call waits for the budget before it is not sent (THROTTLED, or stale).
+    rate_max_wait: float = 2.0
+    # Shared state for workers and replicas; None keeps all of it in-process.
+    redis_url: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.cache_ttl < 0 or self.cache_stale < 0 or self.rate_max_wait < 0:
+            raise ConfigError("cache and rate seconds must not be negative")
+        if self.cache_max_entries < 1:
+            raise ConfigError("CACHE_MAX_ENTRIES must be at least 1")
+        if self.rate_per_minute < 0 or self.rate_burst < 0:
+            raise ConfigError(
+                "UPSTREAM_RATE_PER_MINUTE and UPSTREAM_RATE_BURST must not be negative"
+            )
+
+    @property
+    def cache_enabled(self) -> bool:
+        """True when upstream answers are cached at all."""
+        return self.cache_ttl > 0
+
+    @property
+    def rate_limited(self) -> bool:
+        """True when calls leave only as the budget allows (UPSTREAM_RATE_PER_MINUTE > 0)."""
+        return self.rate_per_minute > 0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> BudgetSettings:
+        """Read the cache, rate and Redis settings from environment variables."""
+        return cls(
+            cache_ttl=_non_negative(env, "CACHE_TTL_SECONDS", 30.0),
+            cache_stale=_non_negative(env, "CACHE_STALE_SECONDS", 300.0),
+            cache_max_entries=_integer(env, "CACHE_MAX_ENTRIES", 10_000, minimum=1),
+            rate_per_minute=_integer(env, "UPSTREAM_RATE_PER_MINUTE", 450, minimum=0),
+            rate_burst=_integer(env, "UPSTREAM_RATE_BURST", 50, minimum=0),
+            rate_max_wait=_non_negative(env, "UPSTREAM_RATE_MAX_WAIT", 2.0),
+            redis_url=_redis_url(env),
+        )
+
+
+def _non_negative(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value < 0 or value != value:
+        raise ConfigError(f"{name} must not be negative, got {value}")
+    return value
+
+
 AuthMode = Literal["passthrough", "client_credentials"]
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -343,6 +423,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     schema: SchemaSettings = field(default_factory=SchemaSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -371,6 +452,7 @@ class Settings:
             server=ServerSettings.from_env(env),
             schema=SchemaSettings.from_env(env),
             auth=AuthSettings.from_env(env),
+            budget=BudgetSettings.from_env(env),
             upstream=upstream,
             use_embedded_emulator=upstream_url is None,
         )
@@ -381,6 +463,7 @@ __all__ = [
     "DEFAULT_UPSTREAM",
     "AuthMode",
     "AuthSettings",
+    "BudgetSettings",
     "ConfigError",
     "SchemaSettings",
     "ServerSettings",
