@@ -194,10 +194,11 @@ class BudgetSettings:
     # Entries kept per process (in Redis the TTL alone bounds them; size it with maxmemory).
     cache_max_entries: int = 10_000
     # Calls a minute this service (all workers and replicas with Redis) sends Partner Center,
-    # and how many may leave at once on top of that after a quiet spell. Their sum is what
-    # one clock minute can see: 450 + 50 stays within the 500 quoted for customer routes.
-    rate_per_minute: int = 450
-    rate_burst: int = 50
+    # and how many may leave at once after a quiet spell. Their sum is the most one clock
+    # minute can see: 400 + 100 stays within the 500 quoted for customer routes, and a burst
+    # of 100 lets a cold 100-customer dashboard with billing (101 calls) through at once.
+    rate_per_minute: int = 400
+    rate_burst: int = 100
     # Longest a call waits for the budget before it is not sent (THROTTLED, or stale).
     rate_max_wait: float = 2.0
     # Shared state for workers and replicas; None keeps all of it in-process.
@@ -230,8 +231,8 @@ class BudgetSettings:
             cache_ttl=_non_negative(env, "CACHE_TTL_SECONDS", 30.0),
             cache_stale=_non_negative(env, "CACHE_STALE_SECONDS", 300.0),
             cache_max_entries=_integer(env, "CACHE_MAX_ENTRIES", 10_000, minimum=1),
-            rate_per_minute=_integer(env, "UPSTREAM_RATE_PER_MINUTE", 450, minimum=0),
-            rate_burst=_integer(env, "UPSTREAM_RATE_BURST", 50, minimum=0),
+            rate_per_minute=_integer(env, "UPSTREAM_RATE_PER_MINUTE", 400, minimum=0),
+            rate_burst=_integer(env, "UPSTREAM_RATE_BURST", 100, minimum=0),
             rate_max_wait=_non_negative(env, "UPSTREAM_RATE_MAX_WAIT", 2.0),
             redis_url=_redis_url(env),
         )

@@ -1,103 +1,29 @@
-"""A real redis-server for tests: Debian's /usr/bin/redis-server on a free loopback port.
+"""A real redis-server for tests (see `bench.redis_process`).
 
-It keeps nothing on disk, so a restart comes back empty, as a Redis that lost its data.
 Under CI a missing redis-server fails the tests that need it; elsewhere they skip.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-import redis
 
-from tests.live_server import free_port
-
-REDIS_SERVER = "/usr/bin/redis-server"
-
-
-def _available() -> str | None:
-    if os.path.exists(REDIS_SERVER):
-        return REDIS_SERVER
-    return shutil.which("redis-server")
-
-
-class RedisServer:
-    """One redis-server process that a test may stop and start again on the same port."""
-
-    def __init__(self, executable: str, port: int) -> None:
-        self.executable = executable
-        self.port = port
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self._dir = tempfile.mkdtemp(prefix="redis-test-")
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        """Start it and wait until it answers PING."""
-        self._process = subprocess.Popen(
-            [
-                self.executable,
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--save", "",
-                "--appendonly", "no",
-                "--dir", self._dir,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.ping():
-                return
-            time.sleep(0.02)
-        self.stop()
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        """Kill it (SIGKILL: it goes away as a crashed Redis would)."""
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait(timeout=10)
-        self._process = None
-
-    def ping(self) -> bool:
-        """True when it answers PING."""
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def keys(self, pattern: str = "*") -> list[bytes]:
-        """Keys matching `pattern`."""
-        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2)
-        try:
-            return list(client.keys(pattern))
-        finally:
-            client.close()
+from bench.redis_process import RedisServer, redis_executable, redis_process
 
 
 @contextmanager
 def redis_server() -> Iterator[RedisServer]:
     """A started redis-server until the block ends; skips (fails under CI) without one."""
-    executable = _available()
+    executable = redis_executable()
     if executable is None:
         if os.environ.get("CI"):
             pytest.fail("redis-server is not installed (.ci/run installs Debian's package)")
         pytest.skip("redis-server is not installed")
-    server = RedisServer(executable, free_port())
-    server.start()
-    try:
+    with redis_process(executable) as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server._dir, ignore_errors=True)
+
+
+__all__ = ["RedisServer", "redis_server"]

@@ -11,7 +11,7 @@ caller may answer from a stale entry instead. A real 429 pauses the bucket for i
 processes behind the same Redis, with the same interface (`Bucket`).
 
 Example:
-    gate = RateGate(MemoryBucket(rate_per_minute=450, burst=50), max_wait=2.0)
+    gate = RateGate(MemoryBucket(rate_per_minute=400, burst=100), max_wait=2.0)
     await gate.acquire()  # before each request; raises RateLimited past a 2 s wait
 """
 

@@ -13,8 +13,8 @@ different Partner Centers (or emulators) never share a budget or an answer.
 Example:
     state = RedisState.connect(url, upstream="https://api.partnercenter.microsoft.com",
                                fallback_store=MemoryStore(10_000),
-                               fallback_bucket=MemoryBucket(450, 50), bucket_rate=450,
-                               bucket_burst=50)
+                               fallback_bucket=MemoryBucket(400, 100), bucket_rate=400,
+                               bucket_burst=100)
     await state.put(key, answer, keep_for=300)
 """
 

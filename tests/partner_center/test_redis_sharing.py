@@ -116,8 +116,8 @@ def test_three_processes_sharing_redis_stay_within_the_partners_budget() -> None
     """Three services, one Redis, one emulator allowing 500 calls a minute: no 429s.
 
     Each service is asked, three times over and all at once, for a 100-customer page with
-    billing, bypassing the cache: 909 calls of demand, against a shared bucket of 450 a
-    minute plus 50 at once.
+    billing, bypassing the cache: 909 calls of demand, against a shared bucket of 400 a
+    minute plus 100 at once.
     """
     with ExitStack() as stack:
         redis = stack.enter_context(redis_server())
