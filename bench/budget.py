@@ -140,9 +140,12 @@ async def _drive(urls: list[str], args: argparse.Namespace, run: Run) -> None:
 @contextmanager
 def _services(emulator: Server, replicas: int, cache: bool) -> Iterator[list[Server]]:
     with ExitStack() as stack:
+        # The service's defaults for the cache and the budget (service_process turns them off).
         env = {
             "LOG_LEVEL": "WARNING",
             "CACHE_TTL_SECONDS": "30" if cache else "0",
+            "UPSTREAM_RATE_PER_MINUTE": "400",
+            "UPSTREAM_RATE_BURST": "100",
         }
         if replicas > 1:
             redis = stack.enter_context(redis_process())

@@ -117,14 +117,20 @@ def test_three_processes_sharing_redis_stay_within_the_partners_budget() -> None
 
     Each service is asked, three times over and all at once, for a 100-customer page with
     billing, bypassing the cache: 909 calls of demand, against a shared bucket of 400 a
-    minute plus 100 at once.
+    minute plus 100 at once (the defaults, which `service_process` turns off unless asked).
     """
     with ExitStack() as stack:
         redis = stack.enter_context(redis_server())
         emulator = stack.enter_context(
             emulator_process(customers=150, seed=4, extra_args=("--throttle-per-minute", "500"))
         )
-        env = {"REDIS_URL": redis.url, "UPSTREAM_RATE_MAX_WAIT": "0.5", "LOG_LEVEL": "WARNING"}
+        env = {
+            "REDIS_URL": redis.url,
+            "UPSTREAM_RATE_PER_MINUTE": "400",
+            "UPSTREAM_RATE_BURST": "100",
+            "UPSTREAM_RATE_MAX_WAIT": "0.5",
+            "LOG_LEVEL": "WARNING",
+        }
         services = [stack.enter_context(service_process(emulator.url, env=env)) for _ in range(3)]
         answers: list[Any] = []
 
