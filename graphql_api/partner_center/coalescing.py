@@ -28,6 +28,10 @@ class Coalescer(Generic[T]):
         """Keys being fetched right now."""
         return len(self._in_flight)
 
+    def is_in_flight(self, key: str) -> bool:
+        """True when a call for `key` is running: `run(key, ...)` would join it."""
+        return key in self._in_flight
+
     async def run(self, key: str, call: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
         """`call()`'s outcome, and whether it came from a call another asker had started."""
         task = self._in_flight.get(key)

@@ -21,6 +21,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+from .budget import CallBudgetExhausted
 from .cache import AnswerStore, CachedAnswer, RequestShape, cache_key
 from .call import CallContext
 from .coalescing import Coalescer
@@ -72,10 +73,16 @@ class SharedAnswers:
             self._observer.cache_lookup(route, "hit")
             return self._served(call, entry, route, stale=False)
         self._observer.cache_lookup(route, "miss")
+        joining = self._coalescer.is_in_flight(key)
         try:
             answer, joined = await self._coalescer.run(
                 key, lambda: self._fetch_once(key, asked_at, route, fetch)
             )
+        except CallBudgetExhausted:
+            if not joining:
+                raise
+            # The operation that sent the call had spent its own budget, not this one.
+            return await self._fetch_once(key, asked_at, route, fetch)
         except (RateLimited, Throttled):
             now = self._clock()
             if entry is not None and self._stale > 0 and entry.age(now) <= self._stale:
