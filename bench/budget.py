@@ -58,6 +58,8 @@ class Run:
     stale: int = 0
     upstream_calls: int = 0
     upstream_429: int = 0
+    redis_errors: int = 0
+    budget_refused: int = 0
 
     @property
     def answers(self) -> int:
@@ -166,9 +168,22 @@ def run_one(args: argparse.Namespace, replicas: int, cache: bool) -> Run:
         before = httpx.get(f"{emulator.url}/_emulator/stats", timeout=5).json()
         asyncio.run(_drive([svc.url for svc in services], args, run))
         after = httpx.get(f"{emulator.url}/_emulator/stats", timeout=5).json()
+        for svc in services:
+            metrics = httpx.get(f"{svc.url}/metrics", timeout=5).text
+            run.redis_errors += int(_metric_sum(metrics, "partner_center_redis_errors_total"))
+            run.budget_refused += int(_metric_sum(metrics, "partner_center_budget_refused_total"))
     run.upstream_calls = after["total"] - before["total"]
     run.upstream_429 = after["by_status"].get("429", 0) - before["by_status"].get("429", 0)
     return run
+
+
+def _metric_sum(text: str, name: str) -> float:
+    """The sum of a metric's samples in Prometheus text."""
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name) and not line.startswith(f"{name[:-6]}_created"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
 
 
 def table(runs: list[Run]) -> str:
@@ -176,7 +191,7 @@ def table(runs: list[Run]) -> str:
     head = (
         f"{'replicas':>8} {'cache':>5} {'upstream':>8} {'/min':>6} {'429s':>5} "
         f"{'answers':>7} {'data':>7} {'partial':>7} {'failed':>6} {'stale':>5} "
-        f"{'p50 ms':>7} {'p99 ms':>7}"
+        f"{'p50 ms':>7} {'p99 ms':>7} {'refused':>7} {'redis err':>9}"
     )
     lines = [head, "-" * len(head)]
     for r in runs:
@@ -186,7 +201,7 @@ def table(runs: list[Run]) -> str:
             f"{r.replicas:>8} {'on' if r.cache else 'off':>5} {r.upstream_calls:>8} "
             f"{r.calls_per_minute:>6.0f} {r.upstream_429:>5} {r.answers:>7} "
             f"{r.with_data:>7.1%} {r.partial:>7} {r.failed:>6} {r.stale:>5} "
-            f"{p50:>7.0f} {p99:>7.0f}"
+            f"{p50:>7.0f} {p99:>7.0f} {r.budget_refused:>7} {r.redis_errors:>9}"
         )
     return "\n".join(lines)
 

@@ -110,6 +110,11 @@ class MemoryBucket(Bucket):
         """Grant nothing for `seconds`; a longer pause already set stands."""
         self.pause_now(seconds)
 
+    def follow(self, level: float) -> None:
+        """Take the level of the bucket this one stands in for (a shared one), as of now."""
+        self._refill(self._clock())
+        self._tokens = min(self.capacity, level)
+
     def pause_now(self, seconds: float) -> None:
         """`pause`, without awaiting."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)

@@ -42,8 +42,11 @@ logger = logging.getLogger("graphql_api.partner_center.redis")
 T = TypeVar("T")
 
 # Short: a Redis that does not answer in this time serves no one better than our own state.
-_SOCKET_TIMEOUT = 0.5
+# Not shorter: on a busy host the event loop's own lag counts against it too.
+_SOCKET_TIMEOUT = 1.0
 _RETRY_INTERVAL = 1.0
+# Connections per process; a burst of calls waits for one rather than opening hundreds.
+_MAX_CONNECTIONS = 32
 # stored_at (double), status, content-type length; then the content type, ids, and the body.
 _HEADER = struct.Struct("!dHHHH")
 
@@ -159,15 +162,16 @@ class RedisState(Bucket):
     @classmethod
     def connect(cls, url: str, **options: Any) -> RedisState:
         """A state over a new client for `url` (connections open on first use)."""
-        client = redis.Redis.from_url(
+        pool = redis.BlockingConnectionPool.from_url(
             url,
+            max_connections=_MAX_CONNECTIONS,
+            timeout=_SOCKET_TIMEOUT,
             socket_timeout=_SOCKET_TIMEOUT,
             socket_connect_timeout=_SOCKET_TIMEOUT,
             # No retries of our own making: a failure falls back at once (see the module).
             retry=Retry(NoBackoff(), 0),
-            health_check_interval=0,
         )
-        return cls(client, **options)
+        return cls(redis.Redis(connection_pool=pool), **options)
 
     @property
     def degraded(self) -> bool:
@@ -177,6 +181,7 @@ class RedisState(Bucket):
     async def aclose(self) -> None:
         """Close the Redis connections."""
         await self._redis.aclose()
+        await self._redis.connection_pool.disconnect()
 
     # -- the answer store ----------------------------------------------------------------
 
@@ -223,7 +228,11 @@ class RedisState(Bucket):
                 keys=[self._bucket_key, self._pause_key],
                 args=[repr(self._rate), repr(self._capacity), repr(max_wait)],
             )
-            return Grant(bool(int(granted)), float(wait), float(tokens))
+            grant = Grant(bool(int(granted)), float(wait), float(tokens))
+            # Should Redis go away, this process goes on from the shared level, not from a
+            # full bucket of its own: a Redis hiccup must not release a burst per process.
+            self._bucket.follow(grant.remaining)
+            return grant
 
         return await self._either("take", remote, lambda: self._bucket.take(max_wait))
 

@@ -31,7 +31,7 @@ from .rate_limit import RateLimited
 
 # How often a process polls for the answer another process claimed, and for how long at most
 # (a claim lapses on its own after `hold_for`, should its holder die mid-call).
-_PEER_POLL = 0.025
+_PEER_POLL = 0.05
 
 
 class SharedAnswers:
