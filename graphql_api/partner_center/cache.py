@@ -18,7 +18,7 @@ import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 # Bumped when the entry format changes, so replicas of two versions never read each other's.
@@ -52,15 +52,13 @@ class AnswerReport:
     stale: int = 0
     oldest_age: float = 0.0
     cached: int = 0
-    routes: set[str] = field(default_factory=set)
 
-    def used(self, answer: CachedAnswer, now: float, *, stale: bool, route: str) -> None:
-        """Count one answer served from the cache."""
+    def used(self, answer: CachedAnswer, now: float, *, stale: bool) -> None:
+        """Count one answer served from the cache (or from another operation's call)."""
         self.cached += 1
         self.oldest_age = max(self.oldest_age, answer.age(now))
         if stale:
             self.stale += 1
-            self.routes.add(route)
 
 
 # One GET: its path, its query pairs, and the headers that select its answer.

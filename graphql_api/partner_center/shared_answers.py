@@ -71,7 +71,7 @@ class SharedAnswers:
         asked_at = self._clock()
         if entry is not None and not call.refresh and entry.age(asked_at) <= self._ttl:
             self._observer.cache_lookup(route, "hit")
-            return self._served(call, entry, route, stale=False)
+            return self._served(call, entry, stale=False)
         self._observer.cache_lookup(route, "miss")
         joining = self._coalescer.is_in_flight(key)
         try:
@@ -87,20 +87,18 @@ class SharedAnswers:
             now = self._clock()
             if entry is not None and self._stale > 0 and entry.age(now) <= self._stale:
                 self._observer.cache_lookup(route, "stale")
-                return self._served(call, entry, route, stale=True)
+                return self._served(call, entry, stale=True)
             raise
         if joined:
             self._observer.coalesced(route)
         if joined or answer.stored_at < asked_at:
             # Someone else's call answered: for this operation it is a cached answer.
-            return self._served(call, answer, route, stale=False)
+            return self._served(call, answer, stale=False)
         return answer
 
-    def _served(
-        self, call: CallContext, answer: CachedAnswer, route: str, *, stale: bool
-    ) -> CachedAnswer:
+    def _served(self, call: CallContext, answer: CachedAnswer, *, stale: bool) -> CachedAnswer:
         if call.report is not None:
-            call.report.used(answer, self._clock(), stale=stale, route=route)
+            call.report.used(answer, self._clock(), stale=stale)
         if call.budget is not None:
             # An answer Partner Center gave this scope's credentials vouches for them too.
             call.budget.answered += 1

@@ -25,7 +25,11 @@ _PEER_SLACK = 3.0
 
 @dataclass(slots=True)
 class Sharing:
-    """The cache in front of a client's GETs and the gate before its requests (either None)."""
+    """The cache in front of a client's GETs and the gate before its requests (either None).
+
+    Coalescing goes with the cache: with `CACHE_TTL_SECONDS=0` every GET is sent as asked,
+    which is what a deployment (or a test) that turns the cache off expects.
+    """
 
     answers: SharedAnswers | None = None
     gate: RateGate | None = None
