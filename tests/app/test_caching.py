@@ -141,6 +141,28 @@ def test_an_error_is_never_stored(emulator: LiveEmulator) -> None:
     assert refused.headers["Cache-Control"] == "no-store"
 
 
+def test_a_partial_answer_is_never_stored(emulator: LiveEmulator) -> None:
+    failing = emulator.customers[0].id
+    emulator.state.configure(customer_faults={f"{failing}/profiles/billing": 403})
+    with service(emulator) as client:
+        partial = post(client, PAGE)
+    assert partial.json()["data"]["customers"]["nodes"]
+    assert partial.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert partial.headers["Cache-Control"] == "no-store"
+
+
+def test_an_upstream_error_is_not_cached(emulator: LiveEmulator) -> None:
+    failing = emulator.customers[0].id
+    emulator.state.configure(customer_faults={f"{failing}/profiles/billing": 403})
+    with service(emulator) as client:
+        post(client, PAGE)
+        emulator.state.configure(customer_faults={})
+        healed = post(client, PAGE)
+    assert "errors" not in healed.json()
+    # The list page and four billing profiles came from the cache; the failed one did not.
+    assert emulator.calls() == PAGE_CALLS + 1
+
+
 def test_a_spent_budget_is_throttled_with_retry_after_and_sends_nothing(
     emulator: LiveEmulator,
 ) -> None:
