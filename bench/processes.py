@@ -29,11 +29,21 @@ from typing import IO
 
 import httpx
 
-from graphql_api.config import SchemaSettings, ServerSettings, Settings, UpstreamSettings
+from graphql_api.config import (
+    BudgetSettings,
+    SchemaSettings,
+    ServerSettings,
+    Settings,
+    UpstreamSettings,
+)
 
 # A fixed cursor secret: several runs (and a restarted service) accept each other's cursors.
 CURSOR_SECRET = "bench-and-reliability-cursor-secret"
 BEARER = "Bearer bench-token"
+# The benchmarks and the reliability suite measure what each request costs the façade and
+# Partner Center: a cache answering repeats, or a budget holding calls back, would hide that.
+# bench/budget.py, which measures exactly those, turns them back on.
+UNSHARED_ENV = {"CACHE_TTL_SECONDS": "0", "UPSTREAM_RATE_PER_MINUTE": "0"}
 
 
 def free_port() -> int:
@@ -168,6 +178,7 @@ def in_process_settings(upstream: str) -> Settings:
         use_embedded_emulator=False,
         server=ServerSettings(log_level="WARNING"),
         schema=SchemaSettings(cursor_secret=CURSOR_SECRET.encode()),
+        budget=BudgetSettings(cache_ttl=0, rate_per_minute=0),
     )
 
 
@@ -187,9 +198,10 @@ def emulator_process(
 def service_process(upstream: str, *, env: Mapping[str, str] | None = None) -> Iterator[Server]:
     """`graphql-api serve --upstream URL` on a free loopback port, until the block ends.
 
-    `env` adds settings (UPSTREAM_*, LOG_LEVEL...) to the inherited environment.
+    `env` adds settings (UPSTREAM_*, LOG_LEVEL...) to the inherited environment. The cache
+    and the call budget are off (`UNSHARED_ENV`) unless `env` sets them.
     """
-    settings = {"CURSOR_SECRET": CURSOR_SECRET, **(env or {})}
+    settings = {"CURSOR_SECRET": CURSOR_SECRET, **UNSHARED_ENV, **(env or {})}
     with _server(
         ["serve", "--upstream", upstream],
         port=free_port(),

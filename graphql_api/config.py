@@ -31,7 +31,12 @@ from pydantic import (
     model_validator,
 )
 
-from .partner_center.settings import DEFAULT_UPSTREAM, PemFile, UpstreamSettings
+from .partner_center.settings import (
+    DEFAULT_UPSTREAM,
+    BudgetSettings,
+    PemFile,
+    UpstreamSettings,
+)
 
 
 class ConfigError(ValueError):
@@ -256,6 +261,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     schema: SchemaSettings = field(default_factory=SchemaSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -270,6 +276,7 @@ class Settings:
             server=ServerSettings.from_env(values),
             schema=SchemaSettings.from_env(values),
             auth=AuthSettings.from_env(values),
+            budget=_section(BudgetSettings, values),
         )
 
 
@@ -307,6 +314,7 @@ __all__ = [
     "DEFAULT_UPSTREAM",
     "AuthMode",
     "AuthSettings",
+    "BudgetSettings",
     "ConfigError",
     "SchemaSettings",
     "ServerSettings",

@@ -10,7 +10,13 @@ import pytest
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from graphql_api.config import AuthSettings, SchemaSettings, ServerSettings, UpstreamSettings
+from graphql_api.config import (
+    AuthSettings,
+    BudgetSettings,
+    SchemaSettings,
+    ServerSettings,
+    UpstreamSettings,
+)
 
 REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 _ROW = re.compile(r"^\| `([A-Z][A-Z0-9_]+)` \| ([^|]*) \|", re.M)
@@ -28,7 +34,7 @@ def _variables() -> dict[str, Any]:
     """Each environment variable of the settings models, with its default."""
     found: dict[str, Any] = {}
     model: type[BaseModel]
-    for model in (UpstreamSettings, ServerSettings, SchemaSettings, AuthSettings):
+    for model in (UpstreamSettings, BudgetSettings, ServerSettings, SchemaSettings, AuthSettings):
         for field in model.model_fields.values():
             if field.alias is not None:
                 found[field.alias] = field.default

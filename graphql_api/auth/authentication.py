@@ -36,6 +36,8 @@ class Authentication:
     failure: Exception | None = None
     # The caller's JWT passed validation (signature, issuer, audience, expiry).
     verified: bool = False
+    # Its verified `tid/oid`, when it names both: the caller's cache scope in passthrough.
+    identity: str | None = None
 
 
 class Authenticator:
@@ -56,9 +58,10 @@ class Authenticator:
         if normalised is None:
             return Authentication(failure=NotAuthenticated(_MISSING_CREDENTIALS))
         token = normalised.partition(" ")[2]
+        identity = None
         if self._validator is not None:
             try:
-                await self._validator.validate(token)
+                identity = (await self._validator.validate(token)).identity
             except CallerRejected as rejected:
                 return Authentication(
                     failure=NotAuthenticated(f"the bearer token was not accepted: {rejected}")
@@ -70,6 +73,7 @@ class Authenticator:
             return Authentication(
                 authorization=await self._credentials.authorization(token),
                 verified=self._validator is not None,
+                identity=identity,
             )
         except PartnerCenterError as failed:
             return Authentication(failure=failed)

@@ -52,6 +52,14 @@ class Caller:
     def __repr__(self) -> str:
         return f"Caller(subject={self.subject!r}, tenant_id={self.tenant_id!r})"
 
+    @property
+    def identity(self) -> str | None:
+        """`tid/oid`: the user (or app) in its tenant, when the token names both."""
+        object_id = _text(self.claims.get("oid"))
+        if self.tenant_id and object_id:
+            return f"{self.tenant_id}/{object_id}"
+        return None
+
 
 class CallerTokenValidator:
     """Validates callers' JWTs against the configured key set, issuers and audiences."""

@@ -1,5 +1,8 @@
 """Prometheus metrics of the service: GraphQL operations, their errors, and upstream calls.
 
+`Metrics` is also the Partner Center client's `Observer`: cache lookups, coalesced calls,
+the partner's call budget (level, waits, refusals) and failures of the shared store (Redis).
+
 Label values are bounded so that a caller cannot grow the series without limit: operation
 names must look like GraphQL names and only the first `MAX_OPERATION_NAMES` distinct ones per
 process get their own series (later ones count as `other`), and only an operation that ran
@@ -21,11 +24,11 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import generate_latest as _generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from ..partner_center import BodyLimits, RawResponse, Timeouts, Wire
+from ..partner_center import BodyLimits, CacheOutcome, RawResponse, Timeouts, Wire
 
 MAX_OPERATION_NAMES = 100
 ANONYMOUS = "anonymous"
@@ -40,6 +43,8 @@ _UPSTREAM_ROUTES = (
     (re.compile(r"^/v1/customers/[^/]+/profiles/(company|billing)/?$"), None),
     (re.compile(r"^/v1/customers/[^/]+/?$"), "/v1/customers/{id}"),
 )
+# Seconds a call waited for the partner's budget (never more than UPSTREAM_RATE_MAX_WAIT).
+_WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 # Seconds; GraphQL operations here span one fast upstream call to several slow pages.
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -92,6 +97,46 @@ class Metrics:
             ["route", "status"],
             registry=self.registry,
         )
+        self.cache = Counter(
+            "partner_center_cache_lookups_total",
+            "Upstream answers looked up in the cache, by route and outcome (hit: served fresh; "
+            "miss: fetched or joined a call in flight; stale: served past its freshness "
+            "because the call budget was spent or Partner Center throttled).",
+            ["route", "outcome"],
+            registry=self.registry,
+        )
+        # Private: `coalesced` is the Observer hook's name.
+        self._coalesced = Counter(
+            "partner_center_coalesced_total",
+            "Upstream calls not sent because an identical one in flight (in this process, or "
+            "another sharing Redis) answered them, by route.",
+            ["route"],
+            registry=self.registry,
+        )
+        self.budget_level = Gauge(
+            "partner_center_budget_remaining",
+            "Calls the partner's budget could send at once, as last seen by this process.",
+            registry=self.registry,
+            multiprocess_mode="livemostrecent",
+        )
+        self.budget_waits = Histogram(
+            "partner_center_budget_wait_seconds",
+            "Time calls waited for the partner's call budget before leaving.",
+            buckets=_WAIT_BUCKETS,
+            registry=self.registry,
+        )
+        self.budget_refusals = Counter(
+            "partner_center_budget_refused_total",
+            "Calls not sent because the partner's call budget would have made them wait "
+            "past UPSTREAM_RATE_MAX_WAIT.",
+            registry=self.registry,
+        )
+        self.store_errors = Counter(
+            "partner_center_redis_errors_total",
+            "Failed Redis operations, by operation; in-process state served each of them.",
+            ["operation"],
+            registry=self.registry,
+        )
 
     def operation_label(self, name: str | None, *, may_claim: bool = True) -> str:
         """A bounded label for an operation name taken from the caller's document.
@@ -138,6 +183,32 @@ class Metrics:
         """Count one HTTP request to Partner Center; `status` None when no response came."""
         status_label = "error" if status is None else str(status)
         self._labelled(self.upstream, upstream_route(path), status_label).inc()
+
+    # -- the Partner Center client's Observer -----------------------------------------------
+
+    def cache_lookup(self, route: str, outcome: CacheOutcome) -> None:
+        """Count one cache lookup."""
+        self._labelled(self.cache, route, outcome).inc()
+
+    def coalesced(self, route: str) -> None:
+        """Count one call answered by an identical call in flight."""
+        self._labelled(self._coalesced, route).inc()
+
+    def budget_remaining(self, tokens: float) -> None:
+        """Record the budget's level."""
+        self.budget_level.set(tokens)
+
+    def budget_waited(self, seconds: float) -> None:
+        """Record one wait for the budget."""
+        self.budget_waits.observe(seconds)
+
+    def budget_refused(self) -> None:
+        """Count one call the budget refused."""
+        self.budget_refusals.inc()
+
+    def store_error(self, operation: str) -> None:
+        """Count one failed Redis operation."""
+        self._labelled(self.store_errors, operation).inc()
 
     def _labelled(self, metric: Counter | Histogram, *labels: str) -> Any:
         """`metric.labels(*labels)`, looked up once per label values."""

@@ -10,6 +10,7 @@ from ._transport import PooledTransport, default_transport
 from ._validation import MAX_CONTINUATION_TOKEN_LENGTH, MAX_PAGE_SIZE, MIN_PAGE_SIZE, is_guid
 from ._wire import BodyLimits, HttpxWire, Timeouts, Wire
 from .budget import CallBudget, CallBudgetExhausted
+from .cache import AnswerReport, CachedAnswer
 from .call import CallContext
 from .errors import (
     BadRequest,
@@ -37,7 +38,10 @@ from .models import (
     NextLink,
     RelationshipToPartner,
 )
+from .observer import CacheOutcome, NullObserver, Observer
+from .rate_limit import RateLimited
 from .settings import DEFAULT_UPSTREAM, UpstreamSettings
+from .sharing import Sharing
 
 __all__ = [
     "DEFAULT_UPSTREAM",
@@ -46,9 +50,12 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "MIN_PAGE_SIZE",
     "Address",
+    "AnswerReport",
     "BadRequest",
     "BillingProfile",
     "BodyLimits",
+    "CacheOutcome",
+    "CachedAnswer",
     "CallBudget",
     "CallBudgetExhausted",
     "CallContext",
@@ -62,13 +69,17 @@ __all__ = [
     "HttpxWire",
     "NextLink",
     "NotFound",
+    "NullObserver",
+    "Observer",
     "PartnerCenterClient",
     "PartnerCenterError",
     "PooledTransport",
+    "RateLimited",
     "RawResponse",
     "RelationshipToPartner",
     "ServerError",
     "ServiceUnavailable",
+    "Sharing",
     "Throttled",
     "Timeouts",
     "Unauthorized",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,9 +35,11 @@ from ._validation import (
     is_header_value_safe,
 )
 from ._wire import BodyLimits, Timeouts, Wire, as_wire
+from .cache import CachedAnswer
 from .call import CallContext
 from .errors import (
     PartnerCenterError,
+    Throttled,
     UpstreamMalformedResponse,
     UpstreamTimeout,
     UpstreamUnavailable,
@@ -51,6 +54,7 @@ from .models import (
     NextLink,
 )
 from .settings import UpstreamSettings
+from .sharing import Sharing
 
 logger = logging.getLogger("graphql_api.partner_center")
 
@@ -59,6 +63,11 @@ _MAX_AUTHORIZATION_LENGTH = 16 * 1024
 _MAX_CORRELATION_ID_LENGTH = 128
 _MAX_LOCALE_LENGTH = 35
 _END_OF_LIST = CustomerPage(items=(), total_count=0)
+# Route templates for metrics: never a customer id.
+_LIST_ROUTE = CUSTOMERS_PATH
+_CUSTOMER_ROUTE = f"{CUSTOMERS_PATH}/{{id}}"
+# How long every caller holds off after a 429 that named no Retry-After.
+_DEFAULT_THROTTLE_PAUSE = 1.0
 # Sent with every request, before the call's own headers (what httpx.AsyncClient added).
 _FIXED_HEADERS = (
     ("Accept-Encoding", "gzip, deflate"),
@@ -81,6 +90,24 @@ class _Answer:
     correlation_id: str
     request_id: str
 
+    def entry(self) -> CachedAnswer:
+        """This answer as a cache entry, fetched now."""
+        return CachedAnswer(
+            status=self.response.status,
+            content_type=self.response.headers.get("Content-Type"),
+            body=self.body,
+            correlation_id=self.correlation_id,
+            request_id=self.request_id,
+            stored_at=time.time(),
+        )
+
+    @classmethod
+    def of(cls, entry: CachedAnswer) -> _Answer:
+        """A cache entry as an answer to parse."""
+        headers = {"Content-Type": entry.content_type} if entry.content_type else {}
+        response = RawResponse(entry.status, "OK", headers, entry.body)
+        return cls(response, entry.body, entry.correlation_id, entry.request_id)
+
 
 class PartnerCenterClient:
     """Async client for Partner Center's customers endpoints.
@@ -89,7 +116,9 @@ class PartnerCenterClient:
     unless another wire or httpx transport is given), a cap of `max_in_flight` concurrent
     requests (at most `max_in_flight_per_operation` of them for one operation, the rest
     shared in turn, see `FairSlots`), and the retry policy. Every method takes the
-    operation's `CallContext` and validates its input before any request.
+    operation's `CallContext` and validates its input before any request. With `sharing`,
+    answers come from the cache or an identical call in flight when they can, and every
+    request waits for the partner's call budget (see `Sharing`).
 
     Example:
         async with PartnerCenterClient(settings.upstream) as client:
@@ -103,8 +132,10 @@ class PartnerCenterClient:
         settings: UpstreamSettings,
         *,
         transport: Wire | httpx.AsyncBaseTransport | None = None,
+        sharing: Sharing | None = None,
     ) -> None:
         self._settings = settings
+        self._sharing = sharing or Sharing()
         self._slots = FairSlots(settings.max_in_flight, settings.max_in_flight_per_operation)
         self._in_flight = 0
         # Requests go straight to the wire: of httpx.AsyncClient's extras this client wants
@@ -127,8 +158,9 @@ class PartnerCenterClient:
         return self._in_flight
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (and the shared store's connections)."""
         await self._wire.aclose()
+        await self._sharing.aclose()
 
     async def __aenter__(self) -> PartnerCenterClient:
         return self
@@ -152,7 +184,7 @@ class PartnerCenterClient:
         params = {"size": str(check_page_size(size))}
         if search is not None:
             params["filter"] = encode_filter(search)
-        response = await self._get(call, CUSTOMERS_PATH, params=params)
+        response = await self._get(call, CUSTOMERS_PATH, _LIST_ROUTE, params=params)
         return self._parse(response, self._read_page)
 
     async def next_customers(
@@ -178,6 +210,7 @@ class PartnerCenterClient:
             response = await self._get(
                 call,
                 CUSTOMERS_PATH,
+                _LIST_ROUTE,
                 params=params,
                 extra_headers=(("MS-ContinuationToken", token),),
                 seek=True,
@@ -195,7 +228,9 @@ class PartnerCenterClient:
         path = normalise_next_uri(link.uri, self._base_url)
         headers = tuple((k, v) for k, v in link.headers if is_safe_link_header(k, v))
         try:
-            response = await self._get(call, path, extra_headers=headers, seek=True)
+            response = await self._get(
+                call, path, _LIST_ROUTE, extra_headers=headers, seek=True
+            )
         except _EndOfList:
             return _END_OF_LIST
         return self._parse(response, self._read_page)
@@ -203,31 +238,51 @@ class PartnerCenterClient:
     async def get_customer(self, call: CallContext, customer_id: str) -> Customer:
         """The full customer record, company and billing profiles inline."""
         path = f"{CUSTOMERS_PATH}/{check_customer_id(customer_id)}"
-        response = await self._get(call, path)
+        response = await self._get(call, path, _CUSTOMER_ROUTE)
         return self._parse(response, parse_customer)
 
     async def get_company_profile(self, call: CallContext, customer_id: str) -> CompanyProfile:
         """The customer's company profile (Partner Center wants App+User credentials)."""
         path = f"{CUSTOMERS_PATH}/{check_customer_id(customer_id)}/profiles/company"
-        response = await self._get(call, path)
+        response = await self._get(call, path, f"{_CUSTOMER_ROUTE}/profiles/company")
         return self._parse(response, parse_company_profile)
 
     async def get_billing_profile(self, call: CallContext, customer_id: str) -> BillingProfile:
         """The customer's billing profile."""
         path = f"{CUSTOMERS_PATH}/{check_customer_id(customer_id)}/profiles/billing"
-        response = await self._get(call, path)
+        response = await self._get(call, path, f"{_CUSTOMER_ROUTE}/profiles/billing")
         return self._parse(response, parse_billing_profile)
 
     async def _get(
         self,
         call: CallContext,
         path: str,
+        route: str,
         *,
         params: Mapping[str, str] | None = None,
         extra_headers: Sequence[tuple[str, str]] = (),
         seek: bool = False,
     ) -> _Answer:
-        """One logical GET: retried per policy, bounded in time as a whole."""
+        """One logical GET, answered by the cache or a call in flight when it can be."""
+        answers = self._sharing.answers
+        if answers is None or call.cache_scope is None:
+            return await self._call(call, path, params, extra_headers, seek)
+
+        async def fetch() -> CachedAnswer:
+            return (await self._call(call, path, params, extra_headers, seek)).entry()
+
+        request = (path, tuple((params or {}).items()), tuple(extra_headers))
+        return _Answer.of(await answers.get(call, route, request, fetch))
+
+    async def _call(
+        self,
+        call: CallContext,
+        path: str,
+        params: Mapping[str, str] | None,
+        extra_headers: Sequence[tuple[str, str]],
+        seek: bool,
+    ) -> _Answer:
+        """One logical GET sent upstream: retried per policy, bounded in time as a whole."""
         if call.budget is not None:
             call.budget.spend()  # raises before anything is sent when the budget is spent
         # One MS-RequestId per logical call, reused by its retries: that is what it is for.
@@ -289,8 +344,13 @@ class PartnerCenterClient:
     ) -> _Answer:
         """One HTTP exchange under the in-flight cap (held for this attempt only).
 
-        The operation is known by its correlation id, which all of its calls share.
+        The operation is known by its correlation id, which all of its calls share. Each
+        attempt spends the partner's budget first (Partner Center counts retries too), before
+        it takes a slot, so that waiting for the budget holds no slot.
         """
+        gate = self._sharing.gate
+        if gate is not None:
+            await gate.acquire()
         async with self._slots.slot(correlation_id):
             self._in_flight += 1
             try:
@@ -304,12 +364,16 @@ class PartnerCenterClient:
         if not 200 <= response.status < 300:
             if seek and is_end_of_list(response):
                 raise _EndOfList
-            raise http_error(
+            failure = http_error(
                 response,
                 correlation_id=echoed_correlation,
                 request_id=echoed_request,
                 seek=seek,
             )
+            if isinstance(failure, Throttled) and gate is not None:
+                # The budget is the partner's: every caller holds off, not only this one.
+                await gate.pause(failure.retry_after or _DEFAULT_THROTTLE_PAUSE)
+            raise failure
         if response.body is None:
             raise UpstreamMalformedResponse(
                 "Partner Center response exceeded "

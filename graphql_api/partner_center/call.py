@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .budget import CallBudget
+from .cache import AnswerReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,12 +15,20 @@ class CallContext:
     `authorization` is the full `Authorization` header value sent upstream ("Bearer ...").
     `locale` becomes `X-Locale` when the caller sent `Accept-Language`. `budget`, when set,
     is spent by every logical call before it leaves (its retries are not counted again).
+
+    `cache_scope` says whose cache entries this operation may read and write: a digest
+    computed above this package from the caller's credentials (never the token itself), or
+    None to bypass the cache. `refresh` (the caller sent `Cache-Control: no-cache`) fetches
+    anew instead of reading a fresh entry. `report` collects what the cache served.
     """
 
     authorization: str
     correlation_id: str
     locale: str | None = None
     budget: CallBudget | None = None
+    cache_scope: str | None = None
+    refresh: bool = False
+    report: AnswerReport | None = None
 
     def __repr__(self) -> str:
         # Never let the bearer token reach a log line or a traceback through repr().

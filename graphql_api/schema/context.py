@@ -6,6 +6,7 @@ is shared between requests, so one caller's loaders (and cached records) never s
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -13,7 +14,13 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 
 from ..config import Settings
-from ..partner_center import CallBudget, CallContext, PartnerCenterClient, is_guid
+from ..partner_center import (
+    AnswerReport,
+    CallBudget,
+    CallContext,
+    PartnerCenterClient,
+    is_guid,
+)
 from .loaders import Loaders, create_loaders
 
 # RFC 6750 `b64token`; anything else is not a bearer token we would forward.
@@ -51,6 +58,12 @@ class RequestContext:
     upstream_budget: CallBudget | None = None
     # The caller's token passed this service's own validation (AUTH_JWKS_URL).
     caller_verified: bool = False
+    # Whose cached upstream answers this request may use (see `cache_scope`); None: none.
+    cache_scope: str | None = field(default=None, repr=False)
+    # The caller sent `Cache-Control: no-cache`: fetch anew rather than read the cache.
+    refresh: bool = False
+    # What the cache served this request: the response's freshness is read from it.
+    answers: AnswerReport = field(default_factory=AnswerReport)
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
 
     @property
@@ -71,6 +84,9 @@ class RequestContext:
             correlation_id=self.correlation_id,
             locale=self.locale,
             budget=self.upstream_budget,
+            cache_scope=self.cache_scope,
+            refresh=self.refresh,
+            report=self.answers,
         )
 
     @property
@@ -111,6 +127,36 @@ def locale_from(accept_language: str | None) -> str | None:
     return tag
 
 
+def cache_scope(
+    settings: Settings, authorization: str | None, identity: str | None = None
+) -> str | None:
+    """Whose cached upstream answers a caller may share, as a digest; None to share none.
+
+    Partner Center shows each credential what it may see, so an answer is shared only with
+    callers whose upstream credentials are the same: in `client_credentials` every
+    authenticated caller (one service identity goes upstream); in `passthrough` the callers
+    with the same verified `tid/oid` (AUTH_JWKS_URL) or else the same bearer token. Only a
+    digest leaves here: the token never becomes part of a key.
+    """
+    if authorization is None:
+        return None
+    if settings.auth.mode == "client_credentials":
+        material = "service"
+    elif identity is not None:
+        material = f"claims:{identity}"
+    else:
+        material = f"token:{authorization}"
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+
+
+def wants_refresh(cache_control: str | None, pragma: str | None = None) -> bool:
+    """True when the request says `Cache-Control: no-cache` (or HTTP/1.0's `Pragma`)."""
+    directives = {d.strip().split("=", 1)[0].lower() for d in (cache_control or "").split(",")}
+    return "no-cache" in directives or "no-store" in directives or (
+        (pragma or "").strip().lower() == "no-cache"
+    )
+
+
 def build_request_context(
     request: Request,
     *,
@@ -119,6 +165,7 @@ def build_request_context(
     authorization: str | None = None,
     auth_failure: Exception | None = None,
     caller_verified: bool = False,
+    caller_identity: str | None = None,
 ) -> RequestContext:
     """The context of one GraphQL request.
 
@@ -140,6 +187,8 @@ def build_request_context(
         caller_verified=caller_verified,
         request=request,
         upstream_budget=CallBudget(settings.server.max_upstream_calls),
+        cache_scope=cache_scope(settings, upstream, caller_identity),
+        refresh=wants_refresh(headers.get("cache-control"), headers.get("pragma")),
     )
 
 
@@ -149,6 +198,8 @@ __all__ = [
     "RequestContext",
     "bearer_authorization",
     "build_request_context",
+    "cache_scope",
     "correlation_id_from",
     "locale_from",
+    "wants_refresh",
 ]

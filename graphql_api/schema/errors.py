@@ -6,7 +6,8 @@ The one place that turns exceptions into caller-facing errors:
     UNAUTHENTICATED        no bearer token, or Partner Center answered 401
     FORBIDDEN              Partner Center answered 403
     NOT_FOUND              Partner Center answered 404 (the customer does not exist)
-    THROTTLED              Partner Center answered 429; `retryAfter` says when to retry
+    THROTTLED              Partner Center answered 429, or the partner's call budget on our
+                           side is spent; `retryAfter` says when to retry
     CURSOR_EXPIRED         Partner Center refused the continuation token behind `after`:
                            restart paging from the first page
     UPSTREAM_TIMEOUT       Partner Center did not answer in time
@@ -37,6 +38,7 @@ from ..partner_center import (
     Forbidden,
     NotFound,
     PartnerCenterError,
+    RateLimited,
     ServiceUnavailable,
     Throttled,
     Unauthorized,
@@ -80,6 +82,11 @@ _UPSTREAM: tuple[tuple[type[PartnerCenterError], ErrorCode, str], ...] = (
     (Forbidden, ErrorCode.FORBIDDEN, "Partner Center denied access to this resource."),
     (NotFound, ErrorCode.NOT_FOUND, "Partner Center has no such resource."),
     (Throttled, ErrorCode.THROTTLED, "Partner Center is throttling requests; retry later."),
+    (
+        RateLimited,
+        ErrorCode.THROTTLED,
+        "The partner's Partner Center call budget is spent for now; retry later.",
+    ),
     (
         ServiceUnavailable,
         ErrorCode.UPSTREAM_UNAVAILABLE,
@@ -132,6 +139,14 @@ def upstream_error(exc: PartnerCenterError, *, message: str | None = None) -> Gr
     if isinstance(exc, CallBudgetExhausted):  # nothing was sent: no Partner Center details
         return GraphQLError(
             message or text, extensions={"code": code.value, "maxUpstreamCalls": exc.limit}
+        )
+    if isinstance(exc, RateLimited):  # not sent either: the budget, not Partner Center, said no
+        retry_after = _retry_after(exc)
+        return GraphQLError(
+            message
+            or "The partner's Partner Center call budget is spent for now; "
+            f"retry after {retry_after} seconds.",
+            extensions={"code": code.value, "retryAfter": retry_after},
         )
     extensions: dict[str, Any] = {"code": code.value, "partnerCenter": _details(exc)}
     if code is ErrorCode.THROTTLED:

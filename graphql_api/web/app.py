@@ -29,7 +29,7 @@ from ..config import Settings
 from ..graphiql import STATIC_PATH, AssetDirectory, GraphiQLPage
 from ..observability.metrics import MeteredWire, Metrics
 from ..observability.operation_record import OperationObserver
-from ..partner_center import PartnerCenterClient, Wire, default_transport
+from ..partner_center import PartnerCenterClient, Sharing, Wire, default_transport
 from .body_limit import BodySizeLimitMiddleware
 from .collector import tune_for_serving
 from .graphql_view import CORRELATION_HEADER, GraphQLView
@@ -87,8 +87,13 @@ def create_app(settings: Settings | None = None, *, schema: Schema | None = None
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # The cache and the partner's call budget: in-process, or in Redis when REDIS_URL
+        # is set so that every worker and replica shares them.
+        sharing = Sharing.build(
+            settings.budget, upstream=settings.upstream.base_url, observer=metrics
+        )
         resources.client = PartnerCenterClient(
-            settings.upstream, transport=_upstream_wire(settings, metrics)
+            settings.upstream, transport=_upstream_wire(settings, metrics), sharing=sharing
         )
         resources.probe = httpx.AsyncClient(timeout=server.readiness_timeout)
         # Callers' tokens and the upstream credentials, per settings.auth (authentication.py).
@@ -158,6 +163,8 @@ def create_app(settings: Settings | None = None, *, schema: Schema | None = None
                     "Accept-Language",
                     "MS-CorrelationId",
                     "X-Correlation-Id",
+                    # A page may ask for fresh data (`no-cache`).
+                    "Cache-Control",
                 ],
                 expose_headers=[CORRELATION_HEADER],
                 # Bearer tokens travel in a header, never in cookies: no credentials mode.

@@ -11,13 +11,18 @@ What this adds to `strawberry.asgi.GraphQL`:
   depth, token and alias limits land here), `BAD_USER_INPUT` for variables;
 - GraphiQL for browsers only (`Accept: text/html`), from this server's own assets;
 - the per-request context from `build_request_context`, whose correlation id is returned in
-  the `MS-CorrelationId` header, tags the log lines, and is logged with the outcome and metrics.
+  the `MS-CorrelationId` header, tags the log lines, and is logged with the outcome and metrics;
+- `Cache-Control` on every answer: `private, max-age=N` for a complete answer (it depends on
+  the caller's credentials; N is what is left of the freshness of the oldest upstream answer
+  it used), `no-store` for errors and partial answers; and `extensions.cache` when stale
+  upstream answers were served because the partner's call budget was spent.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +56,7 @@ from .body_limit import BodyTooLarge
 logger = logging.getLogger("graphql_api.http")
 
 CORRELATION_HEADER = "MS-CorrelationId"
+NO_STORE = "no-store"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 
@@ -214,6 +220,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 else:
                     if not getattr(request.state, "graphiql_page", False):
                         self._negotiate(request, response, outcome)
+                        response.headers["Cache-Control"] = self._cache_control(
+                            request, outcome
+                        )
             outcome.status = response.status_code
             await response(scope, receive, send)
         finally:
@@ -225,11 +234,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         """The request context; its correlation id goes back in a header and on log lines."""
-        authorization = failure = None
+        authorization = failure = identity = None
         verified = False
         if self._authenticator is not None:
             auth = await self._authenticator().authenticate(request.headers.get("authorization"))
             authorization, failure, verified = auth.authorization, auth.failure, auth.verified
+            identity = auth.identity
         context = build_request_context(
             request,
             client=self._client(),
@@ -237,6 +247,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             authorization=authorization,
             auth_failure=failure,
             caller_verified=verified,
+            caller_identity=identity,
         )
         request.state.graphql_context = context
         correlation_id.set(context.correlation_id)
@@ -330,9 +341,32 @@ class GraphQLView(GraphQL[RequestContext, None]):
         else:
             outcome.label = "ok"
         outcome.error_codes = _codes(response)
+        context: RequestContext | None = getattr(request.state, "graphql_context", None)
+        if context is not None and context.answers.stale and "data" in response:
+            # The caller should know the data may be behind Partner Center, and by how much.
+            response["extensions"] = {
+                **(response.get("extensions") or {}),
+                "cache": {
+                    "stale": True,
+                    "staleAnswers": context.answers.stale,
+                    "ageSeconds": math.ceil(context.answers.oldest_age),
+                },
+            }
         return response
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _cache_control(self, request: Request, outcome: _Outcome) -> str:
+        """The answer's `Cache-Control` (see the module docstring)."""
+        context: RequestContext | None = getattr(request.state, "graphql_context", None)
+        if outcome.label != "ok" or context is None:
+            return NO_STORE
+        budget = self._settings.budget
+        report = context.answers
+        if not budget.cache_enabled or report.stale:
+            return "private, max-age=0"
+        left = max(0, math.floor(budget.cache_ttl - report.oldest_age))
+        return f"private, max-age={left}"
 
     @staticmethod
     def _negotiate(request: Request, response: Response, outcome: _Outcome) -> None:
@@ -345,7 +379,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
     def _refusal(self, request: Request, exc: HTTPException) -> Response:
         """A JSON GraphQL error body for a request refused before execution."""
         code = _http_error_code(exc.status_code)
-        headers = {}
+        headers = {"Cache-Control": NO_STORE}
         cid = getattr(request.state, "correlation_id", None)
         if cid:
             headers[CORRELATION_HEADER] = cid

@@ -4,7 +4,8 @@ Flags become environment variables before anything reads settings, so that a sin
 and `--workers N` processes (uvicorn's factory mode: each worker builds its app from the
 environment) see the same configuration. For several workers the parent also makes sure they
 share what must be shared: one `CURSOR_SECRET` (a cursor made by one worker is read by
-another) and one `PROMETHEUS_MULTIPROC_DIR` (`/metrics` sums all workers).
+another) and one `PROMETHEUS_MULTIPROC_DIR` (`/metrics` sums all workers); without
+`REDIS_URL`, each worker gets its share of the partner's call budget.
 
 Without `--upstream` or `PARTNER_CENTER_URL`, the Partner Center emulator runs in this process
 on its own loopback port, in a thread, and the service talks to it over real HTTP, exactly as
@@ -98,8 +99,18 @@ class EmbeddedEmulator:
 
 @contextmanager
 def shared_worker_state(env: MutableMapping[str, str], workers: int) -> Iterator[None]:
-    """Give several workers one cursor secret and one metrics directory (made here if unset)."""
+    """Give several workers one cursor secret and one metrics directory (made here if unset).
+
+    Without `REDIS_URL` every worker keeps its own token bucket, and together they would
+    spend `workers` times the partner's budget: each then gets its share instead.
+    """
     made_dir: str | None = None
+    saved = {name: env.get(name) for name in ("UPSTREAM_RATE_PER_MINUTE", "UPSTREAM_RATE_BURST")}
+    if workers > 1 and not env.get("REDIS_URL"):
+        budget = Settings.from_env(env).budget
+        if budget.rate_limited:
+            env["UPSTREAM_RATE_PER_MINUTE"] = str(max(1, budget.rate_per_minute // workers))
+            env["UPSTREAM_RATE_BURST"] = str(max(1, budget.rate_burst // workers))
     if workers > 1:
         # Generated once here and inherited: every worker then signs cursors alike.
         env.setdefault("CURSOR_SECRET", secrets.token_urlsafe(32))
@@ -112,6 +123,11 @@ def shared_worker_state(env: MutableMapping[str, str], workers: int) -> Iterator
         if made_dir is not None:
             shutil.rmtree(made_dir, ignore_errors=True)
             env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        for name, value in saved.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
 
 
 def _browser_url(host: str, port: int) -> str:

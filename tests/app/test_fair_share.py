@@ -58,6 +58,9 @@ def test_a_small_operation_beside_a_large_one_keeps_its_calls_and_its_turn(
             "PARTNER_CENTER_URL": emulator.url,
             "UPSTREAM_MAX_IN_FLIGHT": "4",
             "UPSTREAM_MAX_IN_FLIGHT_PER_OPERATION": "2",
+            # Only the slots are under test: no cache, no call budget.
+            "CACHE_TTL_SECONDS": "0",
+            "UPSTREAM_RATE_PER_MINUTE": "0",
         }
     )
 

@@ -46,7 +46,9 @@ def emulator(module_emulator: LiveEmulator) -> Iterator[LiveEmulator]:
 
 @contextmanager
 def service(emulator: LiveEmulator, env: Mapping[str, str] | None = None) -> Iterator[httpx.Client]:
-    settings = Settings.from_env({"PARTNER_CENTER_URL": emulator.url, **(env or {})})
+    # Each operation's own calls are counted: no answers shared between operations.
+    unshared = {"CACHE_TTL_SECONDS": "0", "UPSTREAM_RATE_PER_MINUTE": "0"}
+    settings = Settings.from_env({"PARTNER_CENTER_URL": emulator.url, **unshared, **(env or {})})
     with live_server(create_app(settings)) as base, httpx.Client(base_url=base) as client:
         yield client
 

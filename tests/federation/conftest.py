@@ -85,7 +85,15 @@ def subgraph() -> Iterator[Subgraph]:
     emulator_app = create_emulator_app(EmulatorConfig(customers=CUSTOMERS, seed=23))
     emulator: Emulator = emulator_app.state.emulator
     with live_server(emulator_app) as emulator_url:
-        settings = Settings.from_env({"PARTNER_CENTER_URL": emulator_url, "GRAPHIQL": "false"})
+        # The tests count each operation's own calls: no answers shared between operations.
+        settings = Settings.from_env(
+            {
+                "PARTNER_CENTER_URL": emulator_url,
+                "GRAPHIQL": "false",
+                "CACHE_TTL_SECONDS": "0",
+                "UPSTREAM_RATE_PER_MINUTE": "0",
+            }
+        )
         with live_server(create_app(settings)) as service_base:
             yield Subgraph(emulator, f"{service_base}/graphql", emulator.config.knobs())
 

@@ -1,0 +1,291 @@
+"""The cache and the call budget shared through Redis, falling back to this process's own.
+
+Every worker and replica behind one `REDIS_URL` reads and writes the same entries and
+spends the same token bucket (an atomic Lua script, timed by Redis's own clock so that
+replicas' clocks never disagree about the refill). When Redis fails (down, slow past its
+short timeouts, restarted), the failing operation is served by the in-process store or
+bucket instead, a warning is logged once for the outage and every failure is reported to
+the observer; Redis is tried again after `retry_interval`. Callers never see a Redis error.
+
+Keys live under a prefix naming the upstream (a digest of its URL), so services pointed at
+different Partner Centers (or emulators) never share a budget or an answer.
+
+Example:
+    state = RedisState.connect(url, upstream="https://api.partnercenter.microsoft.com",
+                               fallback_store=MemoryStore(10_000),
+                               fallback_bucket=MemoryBucket(400, 100), bucket_rate=400,
+                               bucket_burst=100)
+    await state.put(key, answer, keep_for=300)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import struct
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from .cache import CachedAnswer, MemoryStore
+from .observer import NullObserver, Observer
+from .rate_limit import Bucket, Grant, MemoryBucket
+
+logger = logging.getLogger("graphql_api.partner_center.redis")
+
+T = TypeVar("T")
+
+# Short: a Redis that does not answer in this time serves no one better than our own state.
+# Not shorter: on a busy host the event loop's own lag counts against it too.
+_SOCKET_TIMEOUT = 1.0
+_RETRY_INTERVAL = 1.0
+# Connections per process; a burst of calls waits for one rather than opening hundreds.
+_MAX_CONNECTIONS = 32
+# stored_at (double), status, content-type length; then the content type, ids, and the body.
+_HEADER = struct.Struct("!dHHHH")
+
+# KEYS: bucket hash, pause key. ARGV: rate per second, capacity, longest wait.
+# Returns {granted 0/1, wait seconds, tokens left} (as strings: Lua numbers would be cut to
+# integers on their way out).
+_TAKE = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+local rate = tonumber(ARGV[1])
+local capacity = tonumber(ARGV[2])
+local max_wait = tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
+local tokens = tonumber(state[1])
+local updated = tonumber(state[2])
+if tokens == nil or updated == nil then
+  tokens = capacity
+  updated = now
+end
+tokens = math.min(capacity, tokens + math.max(0, now - updated) * rate)
+local paused = redis.call('PTTL', KEYS[2])
+local granted = 0
+local wait = 0
+if paused > 0 then
+  wait = paused / 1000
+else
+  if tokens < 1 then
+    wait = (1 - tokens) / rate
+  end
+  if wait <= max_wait then
+    tokens = tokens - 1
+    granted = 1
+  end
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil((capacity / rate + max_wait + 60) * 1000))
+return {granted, tostring(wait), tostring(tokens)}
+"""
+
+# KEYS: pause key. ARGV: milliseconds. A longer pause already set stands.
+_PAUSE = """
+local left = redis.call('PTTL', KEYS[1])
+if left < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+end
+return 1
+"""
+
+
+def encode_answer(answer: CachedAnswer) -> bytes:
+    """An entry as bytes for Redis."""
+    content_type = (answer.content_type or "").encode("latin-1", "replace")
+    correlation = answer.correlation_id.encode("latin-1", "replace")
+    request = answer.request_id.encode("latin-1", "replace")
+    head = _HEADER.pack(
+        answer.stored_at, answer.status, len(content_type), len(correlation), len(request)
+    )
+    return b"".join((head, content_type, correlation, request, answer.body))
+
+
+def decode_answer(raw: bytes) -> CachedAnswer | None:
+    """The entry `encode_answer` wrote, or None when the bytes are not one."""
+    if len(raw) < _HEADER.size:
+        return None
+    stored_at, status, type_len, correlation_len, request_len = _HEADER.unpack_from(raw)
+    at = _HEADER.size
+    ends = (at + type_len, at + type_len + correlation_len)
+    end = ends[1] + request_len
+    if end > len(raw):
+        return None
+    content_type = raw[at : ends[0]].decode("latin-1")
+    return CachedAnswer(
+        status=status,
+        content_type=content_type or None,
+        body=raw[end:],
+        correlation_id=raw[ends[0] : ends[1]].decode("latin-1"),
+        request_id=raw[ends[1] : end].decode("latin-1"),
+        stored_at=stored_at,
+    )
+
+
+class RedisState(Bucket):
+    """The answer store and the token bucket in Redis, each with an in-process stand-in."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        upstream: str,
+        fallback_store: MemoryStore,
+        fallback_bucket: MemoryBucket,
+        bucket_rate: int,
+        bucket_burst: int,
+        observer: Observer | None = None,
+        retry_interval: float = _RETRY_INTERVAL,
+    ) -> None:
+        self._redis = client
+        namespace = hashlib.sha256(upstream.rstrip("/").encode()).hexdigest()[:12]
+        self._prefix = f"graphql_api:{namespace}:"
+        self._bucket_key = self._prefix + "bucket"
+        self._pause_key = self._prefix + "pause"
+        self._store = fallback_store
+        self._bucket = fallback_bucket
+        self._rate = bucket_rate / 60.0
+        self._capacity = float(max(bucket_burst, 1))
+        self._observer: Observer = observer or NullObserver()
+        self._retry_interval = retry_interval
+        self._down_until = 0.0
+        self._outage = False
+        self._take_script = client.register_script(_TAKE)
+        self._pause_script = client.register_script(_PAUSE)
+
+    @classmethod
+    def connect(cls, url: str, **options: Any) -> RedisState:
+        """A state over a new client for `url` (connections open on first use)."""
+        pool = redis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=_MAX_CONNECTIONS,
+            timeout=_SOCKET_TIMEOUT,
+            socket_timeout=_SOCKET_TIMEOUT,
+            socket_connect_timeout=_SOCKET_TIMEOUT,
+            # No retries of our own making: a failure falls back at once (see the module).
+            retry=Retry(NoBackoff(), 0),
+        )
+        return cls(redis.Redis(connection_pool=pool), **options)
+
+    @property
+    def degraded(self) -> bool:
+        """True while Redis is considered down and in-process state serves."""
+        return self._outage
+
+    async def aclose(self) -> None:
+        """Close the Redis connections."""
+        await self._redis.aclose()
+        await self._redis.connection_pool.disconnect()
+
+    # -- the answer store ----------------------------------------------------------------
+
+    async def get(self, key: str) -> CachedAnswer | None:
+        """The entry for `key` (from this process's store while Redis is down)."""
+        async def remote() -> CachedAnswer | None:
+            raw = await self._redis.get(self._prefix + key)
+            return decode_answer(raw) if isinstance(raw, bytes) else None
+
+        return await self._either("get", remote, lambda: self._store.get(key))
+
+    async def put(self, key: str, answer: CachedAnswer, *, keep_for: float) -> None:
+        """Keep `answer` in Redis for `keep_for` seconds."""
+        millis = max(1, math.ceil(keep_for * 1000))
+
+        async def remote() -> None:
+            await self._redis.set(self._prefix + key, encode_answer(answer), px=millis)
+
+        await self._either("put", remote, lambda: self._store.put(key, answer, keep_for=keep_for))
+
+    async def claim(self, key: str, *, hold_for: float) -> bool:
+        """Become the one process fetching `key` (True also while Redis is down)."""
+        millis = max(1, math.ceil(hold_for * 1000))
+
+        async def remote() -> bool:
+            lock = self._prefix + "lock:" + key
+            return bool(await self._redis.set(lock, b"1", nx=True, px=millis))
+
+        return await self._either("claim", remote, lambda: _granted())
+
+    async def release(self, key: str) -> None:
+        """Let other processes fetch `key` again."""
+        async def remote() -> None:
+            await self._redis.delete(self._prefix + "lock:" + key)
+
+        await self._either("release", remote, lambda: _nothing())
+
+    # -- the bucket ------------------------------------------------------------------------
+
+    async def take(self, max_wait: float) -> Grant:
+        """Reserve one call from the shared bucket (the in-process one while Redis is down)."""
+        async def remote() -> Grant:
+            granted, wait, tokens = await self._take_script(
+                keys=[self._bucket_key, self._pause_key],
+                args=[repr(self._rate), repr(self._capacity), repr(max_wait)],
+            )
+            grant = Grant(bool(int(granted)), float(wait), float(tokens))
+            # Should Redis go away, this process goes on from the shared level, not from a
+            # full bucket of its own: a Redis hiccup must not release a burst per process.
+            self._bucket.follow(grant.remaining)
+            return grant
+
+        return await self._either("take", remote, lambda: self._bucket.take(max_wait))
+
+    async def pause(self, seconds: float) -> None:
+        """Pause the shared bucket (and this process's, which serves if Redis goes)."""
+        self._bucket.pause_now(seconds)
+        millis = max(1, math.ceil(seconds * 1000))
+
+        async def remote() -> None:
+            await self._pause_script(keys=[self._pause_key], args=[millis])
+
+        await self._either("pause", remote, lambda: _nothing())
+
+    # -- failure handling ------------------------------------------------------------------
+
+    async def _either(
+        self,
+        operation: str,
+        remote: Callable[[], Awaitable[T]],
+        local: Callable[[], Awaitable[T]],
+    ) -> T:
+        """`remote()`, or `local()` when Redis is down or fails now."""
+        if self._down_until > time.monotonic():
+            return await local()
+        try:
+            result = await remote()
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._failed(operation, exc)
+            return await local()
+        if self._outage:
+            self._outage = False
+            logger.warning("Redis answers again: the shared cache and budget are back")
+        return result
+
+    def _failed(self, operation: str, exc: BaseException) -> None:
+        self._observer.store_error(operation)
+        self._down_until = time.monotonic() + self._retry_interval
+        if not self._outage:
+            self._outage = True
+            # The type only: a Redis error message may carry the URL and its password.
+            logger.warning(
+                "Redis failed (%s during %s): cache and budget are in-process until it answers",
+                type(exc).__name__,
+                operation,
+            )
+
+
+async def _granted() -> bool:
+    return True
+
+
+async def _nothing() -> None:
+    return None
+
+
+__all__ = ["RedisState", "decode_answer", "encode_answer"]

@@ -1,0 +1,80 @@
+"""Builds what one client shares beyond its process: answers (cache, coalescing) and budget.
+
+In-process by default; with a Redis URL, one `RedisState` serves as both the answer store
+and the bucket, each falling back to its in-process twin while Redis is away.
+
+Example:
+    shared = Sharing.build(settings.budget, upstream=settings.upstream.base_url)
+    client = PartnerCenterClient(settings.upstream, sharing=shared)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .cache import AnswerStore, MemoryStore
+from .observer import Observer
+from .rate_limit import Bucket, MemoryBucket, RateGate
+from .redis_store import RedisState
+from .settings import BudgetSettings
+from .shared_answers import SharedAnswers
+
+# A process waits this much longer for another's answer than the other may wait for budget.
+_PEER_SLACK = 3.0
+
+
+@dataclass(slots=True)
+class Sharing:
+    """The cache in front of a client's GETs and the gate before its requests (either None).
+
+    Coalescing goes with the cache: with `CACHE_TTL_SECONDS=0` every GET is sent as asked,
+    which is what a deployment (or a test) that turns the cache off expects.
+    """
+
+    answers: SharedAnswers | None = None
+    gate: RateGate | None = None
+    redis: RedisState | None = None
+
+    @classmethod
+    def build(
+        cls, settings: BudgetSettings, *, upstream: str, observer: Observer | None = None
+    ) -> Sharing:
+        """The sharing `settings` describe, for a client of `upstream`."""
+        memory_store = MemoryStore(settings.cache_max_entries)
+        rate = max(settings.rate_per_minute, 1)
+        memory_bucket = MemoryBucket(rate, settings.rate_burst)
+        store: AnswerStore = memory_store
+        bucket: Bucket = memory_bucket
+        redis_state = None
+        if settings.redis_url is not None:
+            redis_state = RedisState.connect(
+                settings.redis_url,
+                upstream=upstream,
+                fallback_store=memory_store,
+                fallback_bucket=memory_bucket,
+                bucket_rate=rate,
+                bucket_burst=settings.rate_burst,
+                observer=observer,
+            )
+            store = bucket = redis_state
+        answers = None
+        if settings.cache_enabled:
+            answers = SharedAnswers(
+                store,
+                ttl=settings.cache_ttl,
+                stale=settings.cache_stale,
+                peer_wait=settings.rate_max_wait + _PEER_SLACK,
+                observer=observer,
+            )
+        gate = None
+        if settings.rate_limited:
+            gate = RateGate(bucket, max_wait=settings.rate_max_wait, observer=observer)
+        return cls(answers=answers, gate=gate, redis=redis_state)
+
+    async def aclose(self) -> None:
+        """Close the Redis connections, if any."""
+        if self.redis is not None:
+            await self.redis.aclose()
+
+
+__all__ = ["Sharing"]

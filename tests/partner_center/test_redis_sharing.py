@@ -1,0 +1,169 @@
+"""REDIS_URL: the cache and the partner's call budget shared through a real redis-server.
+
+Redis is Debian's redis-server, started by the test on a free loopback port; the emulator
+counts what reached it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from bench.processes import BEARER, emulator_process, service_process
+from graphql_api.config import Settings
+from graphql_api.web.app import create_app
+from tests.live_emulator import LiveEmulator, serve_emulator
+from tests.live_server import live_server
+from tests.redis_server import RedisServer, redis_server
+
+PAGE = (
+    "{ customers(first: 5) { nodes { id companyProfile { companyName } "
+    "billingProfile { email } } } }"
+)
+PAGE_CALLS = 6
+DASHBOARD = (
+    "{ customers(first: 100) { nodes { id companyProfile { companyName } "
+    "billingProfile { email } } } }"
+)
+AUTH = {"Authorization": "Bearer redis-tests"}
+
+
+@pytest.fixture(scope="module")
+def module_emulator() -> Iterator[LiveEmulator]:
+    yield from serve_emulator(customers=30, seed=12)
+
+
+@pytest.fixture
+def emulator(module_emulator: LiveEmulator) -> Iterator[LiveEmulator]:
+    module_emulator.reset()
+    yield module_emulator
+    module_emulator.reset()
+
+
+@pytest.fixture
+def redis() -> Iterator[RedisServer]:
+    with redis_server() as server:
+        yield server
+
+
+@contextmanager
+def service(emulator: LiveEmulator, redis: RedisServer, **env: str) -> Iterator[httpx.Client]:
+    settings = Settings.from_env(
+        {"PARTNER_CENTER_URL": emulator.url, "REDIS_URL": redis.url, **env}
+    )
+    with live_server(create_app(settings)) as base, httpx.Client(base_url=base) as client:
+        yield client
+
+
+def post(client: httpx.Client, query: str, headers: dict[str, str] | None = None) -> Any:
+    response = client.post("/graphql", json={"query": query}, headers={**AUTH, **(headers or {})})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_replica_serves_what_another_replica_fetched(
+    emulator: LiveEmulator, redis: RedisServer
+) -> None:
+    with service(emulator, redis) as first, service(emulator, redis) as second:
+        fetched = post(first, PAGE)
+        served = post(second, PAGE)
+    assert served == fetched
+    assert emulator.calls() == PAGE_CALLS
+    assert redis.keys("graphql_api:*")
+
+
+def test_redis_going_away_mid_load_degrades_to_in_process_state(
+    emulator: LiveEmulator, redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    statuses: list[int] = []
+    with_data: list[bool] = []
+    stop = threading.Event()
+    with service(emulator, redis, CACHE_TTL_SECONDS="0.05") as client:
+
+        def load() -> None:
+            while not stop.is_set():
+                response = client.post("/graphql", json={"query": PAGE}, headers=AUTH)
+                statuses.append(response.status_code)
+                with_data.append(bool((response.json().get("data") or {}).get("customers")))
+
+        workers = [threading.Thread(target=load) for _ in range(3)]
+        for worker in workers:
+            worker.start()
+        _wait_for(lambda: len(statuses) >= 10)
+        redis.stop()
+        during = len(statuses)
+        _wait_for(lambda: len(statuses) >= during + 20)
+        redis.start()
+        keys_after_restart = _wait_for(lambda: redis.keys("graphql_api:*"))
+        stop.set()
+        for worker in workers:
+            worker.join()
+        metrics = client.get("/metrics").text
+    assert set(statuses) == {200}
+    assert all(with_data)
+    assert keys_after_restart
+    assert "partner_center_redis_errors_total" in metrics
+    assert any("Redis failed" in record.getMessage() for record in caplog.records)
+
+
+def test_three_processes_sharing_redis_stay_within_the_partners_budget() -> None:
+    """Three services, one Redis, one emulator allowing 500 calls a minute: no 429s.
+
+    Each service is asked, three times over and all at once, for a 100-customer page with
+    billing, bypassing the cache: 909 calls of demand, against a shared bucket of 400 a
+    minute plus 100 at once (the defaults, which `service_process` turns off unless asked).
+    """
+    with ExitStack() as stack:
+        redis = stack.enter_context(redis_server())
+        emulator = stack.enter_context(
+            emulator_process(customers=150, seed=4, extra_args=("--throttle-per-minute", "500"))
+        )
+        env = {
+            "REDIS_URL": redis.url,
+            "UPSTREAM_RATE_PER_MINUTE": "400",
+            "UPSTREAM_RATE_BURST": "100",
+            "UPSTREAM_RATE_MAX_WAIT": "0.5",
+            "LOG_LEVEL": "WARNING",
+        }
+        services = [stack.enter_context(service_process(emulator.url, env=env)) for _ in range(3)]
+        answers: list[Any] = []
+
+        def refresh(url: str) -> None:
+            with httpx.Client(base_url=url, timeout=60) as client:
+                response = client.post(
+                    "/graphql",
+                    json={"query": DASHBOARD},
+                    headers={"Authorization": BEARER, "Cache-Control": "no-cache"},
+                )
+                answers.append(response.json())
+
+        threads = [
+            threading.Thread(target=refresh, args=(svc.url,)) for svc in services for _ in range(3)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        stats = httpx.get(f"{emulator.url}/_emulator/stats").json()
+    assert len(answers) == 9
+    assert "429" not in stats["by_status"]
+    assert stats["total"] <= 500
+    # The demand did outrun the budget: some answers were refused or partly throttled.
+    codes = {e["extensions"]["code"] for a in answers for e in a.get("errors", ())}
+    assert "THROTTLED" in codes
+
+
+def _wait_for(condition: Any, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
