@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck check bench bench-profile bench-loaders reliability schema clean
+.PHONY: serve test lint typecheck check bench bench-peers bench-profile bench-loaders reliability schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ bench: $(BENCH_STAMP)
 
 bench-profile: $(BENCH_STAMP)
 	$(BIN)/python -m bench.profile
+
+# graphql_api beside an Apollo Server 5 peer (bench/peer/) over the same emulator, alternating.
+bench-peers: $(STAMP)
+	$(BIN)/python -m bench.peers
 
 # What the DataLoaders save: 100 billing profiles at 50 ms a call against one-at-a-time.
 bench-loaders: $(STAMP)
