@@ -5,36 +5,59 @@ No `totalCount`: Partner Center's counts one page, not the list, and no endpoint
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import strawberry
 from strawberry import federation
 
 from ._fields import described
-from .cursors import CursorCodec
+from .cursors import CursorCodec, PageCursors
 from .customer import Customer
 from .paging import Edge
 
-
-def _edge_cursor(root: CustomerEdge) -> str:
-    return root.codec.encode(root.position.after())
+# `CustomerEdge.cursor` when the operation does not ask for edge cursors (never read then).
+UNSIGNED = ""
 
 
 @strawberry.type(description="A customer in a connection, with the cursor of its position.")
 class CustomerEdge:
-    """Relay edge; its cursor is signed only when asked for (most pages need only endCursor)."""
+    """Relay edge. Its cursor is a plain field, signed when the edge is built if the operation
+    asks for edge cursors (see `sign_edges`); `encoded_cursor` signs it on demand otherwise."""
 
     cursor: str = strawberry.field(
-        resolver=_edge_cursor,
-        description="Opaque position of this edge; pass it as `after` to continue after it.",
+        description="Opaque position of this edge; pass it as `after` to continue after it."
     )
     node: Customer = strawberry.field(description="The customer.")
     position: strawberry.Private[Edge]
     codec: strawberry.Private[CursorCodec]
 
     def encoded_cursor(self) -> str:
-        """The cursor text, signed now."""
-        return _edge_cursor(self)
+        """The cursor text: the one signed up front, or one signed now."""
+        if self.cursor:
+            return self.cursor
+        return self.codec.encode(self.position.after())
+
+
+def sign_edges(edges: Sequence[Edge], codec: CursorCodec) -> list[str]:
+    """The cursor of each edge: one serialised page part per upstream page, then per edge a
+    concatenation and a keyed hash (what `codec.encode(edge.after())` gives, for less)."""
+    # By the origin's identity (the edges hold it, so the id is not reused meanwhile).
+    pages: dict[tuple[int, str | None], PageCursors] = {}
+    texts: list[str] = []
+    for edge in edges:
+        origin, index = edge.origin, edge.item_index
+        next_token = origin.page.continuation_token
+        token: str | None
+        if index + 1 == len(origin.page.items) and next_token is not None:
+            token, offset = next_token, 0  # the next page's start, as `Edge.after` says
+        else:
+            token, offset = origin.token, index + 1
+        key = (id(origin), token)
+        cursors = pages.get(key)
+        if cursors is None:
+            cursors = pages[key] = codec.page(token, origin.page_size, origin.search)
+        texts.append(cursors.at(offset))
+    return texts
 
 
 @federation.type(
@@ -85,4 +108,4 @@ class CustomerConnection:
         return [edge.node for edge in self.edges]
 
 
-__all__ = ["CustomerConnection", "CustomerEdge", "PageInfo"]
+__all__ = ["UNSIGNED", "CustomerConnection", "CustomerEdge", "PageInfo", "sign_edges"]
