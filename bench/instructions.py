@@ -38,6 +38,11 @@ QUERIES: dict[str, tuple[str, Callable[[int], dict[str, Any]]]] = {
     "page": (PAGE_QUERY, lambda first: {"first": first}),
     "relay": (RELAY_QUERY, lambda first: {"count": first, "cursor": None, "search": None}),
     "apollo": (APOLLO_QUERY, lambda first: {"first": first, "after": None}),
+    # Relay's text without the edge cursors: what the cursors cost is the difference.
+    "relay-no-cursors": (
+        RELAY_QUERY.replace("      cursor\n", ""),
+        lambda first: {"count": first, "cursor": None, "search": None},
+    ),
 }
 
 _TOTAL = re.compile(r"I\s+refs:\s+([\d,]+)")
