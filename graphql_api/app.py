@@ -33,8 +33,15 @@ from .graphql_view import CORRELATION_HEADER, GraphQLView
 from .limits import hardening_extensions
 from .metrics import MeteredWire, Metrics
 from .observe import OperationObserver
-from .partner_center import PartnerCenterClient, Wire, default_transport
+from .partner_center import (
+    HttpxWire,
+    PartnerCenterClient,
+    Wire,
+    default_transport,
+    stock_transport,
+)
 from .readiness import probe_upstream
+from .speed_layer import Piece, is_on
 
 GRAPHQL_PATH = "/graphql"
 
@@ -67,8 +74,11 @@ class _Resources:
 
 
 def _upstream_wire(settings: Settings, metrics: Metrics) -> Wire:
-    """The client's own wire, counting every request."""
-    return MeteredWire(default_transport(settings.upstream), metrics)
+    """The client's own wire, counting every request: over aiohttp, or over httpx's own
+    transport when SPEED_LAYER_OFF names `wire`."""
+    if is_on(Piece.WIRE):
+        return MeteredWire(default_transport(settings.upstream), metrics)
+    return MeteredWire(HttpxWire(stock_transport(settings.upstream)), metrics)
 
 
 def create_app(settings: Settings | None = None, *, schema: Schema | None = None) -> Starlette:

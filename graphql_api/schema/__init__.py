@@ -17,6 +17,7 @@ from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext
 
 from ..config import Settings
+from ..speed_layer import Piece, pieces_off
 from .connection import CustomerConnection, CustomerEdge, PageInfo
 from .customer import Customer, RelationshipToPartner
 from .errors import ErrorCode
@@ -44,7 +45,14 @@ class CustomersSchema(strawberry.federation.Schema):
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
     ) -> SchemaExtensionsRunner:
-        return LeanExtensionsRunner(execution_context=execution_context, extensions=extensions)
+        if self.lean_extensions_runner:
+            return LeanExtensionsRunner(
+                execution_context=execution_context, extensions=extensions
+            )
+        return super().create_extensions_runner(execution_context, extensions)
+
+    # Set by `create_schema` from SPEED_LAYER_OFF (speed_layer.py).
+    lean_extensions_runner = True
 
 
 def create_schema(settings: Settings, **options: Any) -> CustomersSchema:
@@ -56,14 +64,14 @@ def create_schema(settings: Settings, **options: Any) -> CustomersSchema:
     # `settings` reaches resolvers through the request context; taking it here keeps the
     # signature stable for options that will depend on it (introspection, limits).
     del settings
-    schema = CustomersSchema(
-        query=Query,
-        types=[Customer],
-        extensions=extensions,
-        execution_context_class=LeanExecutionContext,
-        **options,
-    )
-    use_direct_resolvers(schema)
+    off = pieces_off()
+    lean_executor = Piece.EXECUTOR not in off
+    if lean_executor:
+        options.setdefault("execution_context_class", LeanExecutionContext)
+    schema = CustomersSchema(query=Query, types=[Customer], extensions=extensions, **options)
+    schema.lean_extensions_runner = Piece.EXTENSION_RUNNER not in off
+    if lean_executor:
+        use_direct_resolvers(schema)
     return schema
 
 
