@@ -77,20 +77,22 @@ class Cursor(NamedTuple):
 class PageCursors:
     """The cursors of positions in one upstream page: `at(offset)` is the text for one.
 
-    The page's part is serialised once; each cursor is then a concatenation and a keyed hash.
+    The page's part is serialised and fed to the keyed hash once; each cursor then costs a
+    copy of that hash state, the offset's few bytes, and the concatenation.
     """
 
-    __slots__ = ("_key", "_prefix")
+    __slots__ = ("_hash", "_prefix")
 
     def __init__(self, key: bytes, prefix: str) -> None:
-        self._key = key
         self._prefix = prefix
+        self._hash = hashlib.blake2b(prefix.encode(), key=key, digest_size=_V2_TAG_BYTES)
 
     def at(self, offset: int) -> str:
         """The cursor text for `offset` in this page (0 to the page size, unchecked)."""
-        body = f"{self._prefix}{offset}"
-        tag = hashlib.blake2b(body.encode(), key=self._key, digest_size=_V2_TAG_BYTES)
-        return f"{body}.{tag.hexdigest()}"
+        number = str(offset)
+        tag = self._hash.copy()
+        tag.update(number.encode())
+        return f"{self._prefix}{number}.{tag.hexdigest()}"
 
 
 class CursorCodec:
