@@ -8,7 +8,7 @@ from ._filters import MAX_FILTER_VALUE_LENGTH
 from ._responses import RawResponse
 from ._transport import PooledTransport, default_transport, stock_transport
 from ._validation import MAX_CONTINUATION_TOKEN_LENGTH, MAX_PAGE_SIZE, MIN_PAGE_SIZE, is_guid
-from ._wire import BodyLimits, HttpxWire, Timeouts, Wire
+from ._wire import BodyLimits, HttpxWire, Timeouts, Wire, user_agent
 from .budget import CallBudget, CallBudgetExhausted
 from .call import CallContext
 from .errors import (
@@ -78,4 +78,5 @@ __all__ = [
     "default_transport",
     "is_guid",
     "stock_transport",
+    "user_agent",
 ]

@@ -124,6 +124,9 @@ class PooledTransport:
     pooled connection.
     """
 
+    # What sends, for the User-Agent (`_wire.user_agent`).
+    product = f"aiohttp/{aiohttp.__version__}"
+
     def __init__(
         self, *, max_connections: int, ca_bundle: str | None = None, proxy: str | None = None
     ) -> None:
