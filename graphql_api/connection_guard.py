@@ -35,8 +35,6 @@ import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .config import ServerSettings, Settings
-from .http_protocol import CoalescingHttpToolsProtocol
-from .speed_layer import Piece, is_on
 
 logger = logging.getLogger("graphql_api.connections")
 
@@ -85,15 +83,13 @@ class GuardedHttpProtocol(asyncio.Protocol):
     """
 
     limits: ClassVar[ConnectionLimits | None] = None
-    # None: `default_inner_protocol()`, chosen per connection from SPEED_LAYER_OFF.
-    inner_protocol: ClassVar[type[asyncio.Protocol] | None] = None
+    inner_protocol: ClassVar[type[asyncio.Protocol]] = HttpToolsProtocol
     # Connections open through this class: one count per server (each test server has its
     # own class), one per process for `graphql-api serve`.
     open_connections: ClassVar[int] = 0
 
     def __init__(self, **uvicorn_arguments: Any) -> None:
-        inner = self.inner_protocol or default_inner_protocol()
-        self._inner = inner(**uvicorn_arguments)
+        self._inner = self.inner_protocol(**uvicorn_arguments)
         self._limits = self._process_limits()
         self._loop = asyncio.get_running_loop()
         self._parser = httptools.HttpRequestParser(self)
@@ -252,17 +248,9 @@ class GuardedHttpProtocol(asyncio.Protocol):
             transport.abort()
 
 
-def default_inner_protocol() -> type[asyncio.Protocol]:
-    """What a guarded connection wraps: ours that sends a response in one write, or
-    uvicorn's own httptools protocol when SPEED_LAYER_OFF names `http_protocol`."""
-    if is_on(Piece.HTTP_PROTOCOL):
-        return CoalescingHttpToolsProtocol
-    return HttpToolsProtocol
-
-
 def guarded_protocol_class(
     limits: ConnectionLimits,
-    inner: type[asyncio.Protocol] | None = None,
+    inner: type[asyncio.Protocol] = HttpToolsProtocol,
 ) -> type[GuardedHttpProtocol]:
     """A `GuardedHttpProtocol` with these limits, for a server in this process.
 
@@ -279,6 +267,5 @@ def guarded_protocol_class(
 __all__ = [
     "ConnectionLimits",
     "GuardedHttpProtocol",
-    "default_inner_protocol",
     "guarded_protocol_class",
 ]

@@ -4,13 +4,12 @@ Each piece replaces a stock component with a faster one of ours (docs/performanc
 what each replaces and what it saves). Any of them can be switched off, to tell whether a
 bug is ours or to run on the stock path alone:
 
-    SPEED_LAYER_OFF=all                       # stock graphql-core, Strawberry, uvicorn, httpx
-    SPEED_LAYER_OFF=executor,extension_runner # only these two
+    SPEED_LAYER_OFF=all        # stock graphql-core and Strawberry execution, httpx's transport
+    SPEED_LAYER_OFF=executor   # only this one
 
 Pieces: `executor` (schema/execution.py and schema/field_reads.py: the lean executor and the
-direct resolver calls), `extension_runner` (schema/extension_runner.py), `http_protocol`
-(http_protocol.py: one write per response), `wire` (partner_center/_transport.py: Partner
-Center calls over aiohttp; off, they go over httpx's own transport).
+direct resolver calls), `wire` (partner_center/_transport.py: Partner Center calls over
+aiohttp; off, they go over httpx's own transport).
 
 Read from the environment when a schema, an app or a server is built, as workers of
 `graphql-api serve --workers N` build theirs; an unknown name is an error at start.
@@ -29,8 +28,6 @@ class Piece(StrEnum):
     """A piece of the speed layer that can be switched off."""
 
     EXECUTOR = "executor"
-    EXTENSION_RUNNER = "extension_runner"
-    HTTP_PROTOCOL = "http_protocol"
     WIRE = "wire"
 
 

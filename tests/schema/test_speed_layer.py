@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import pytest
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from graphql_api.config import Settings
-from graphql_api.connection_guard import default_inner_protocol
-from graphql_api.http_protocol import CoalescingHttpToolsProtocol
 from graphql_api.schema import create_schema
 from graphql_api.schema.execution import LeanExecutionContext
 from graphql_api.speed_layer import ENVIRONMENT_VARIABLE, Piece, is_on, pieces_off
@@ -39,8 +36,6 @@ def test_with_the_layer_on_the_schema_runs_the_lean_pieces(
     monkeypatch.delenv(ENVIRONMENT_VARIABLE, raising=False)
     schema = create_schema(Settings.from_env({}))
     assert schema.execution_context_class is LeanExecutionContext
-    assert schema.lean_extensions_runner
-    assert default_inner_protocol() is CoalescingHttpToolsProtocol
 
 
 def test_with_the_layer_off_the_schema_runs_stock_strawberry_and_graphql_core(
@@ -49,5 +44,3 @@ def test_with_the_layer_off_the_schema_runs_stock_strawberry_and_graphql_core(
     monkeypatch.setenv(ENVIRONMENT_VARIABLE, "all")
     schema = create_schema(Settings.from_env({}))
     assert schema.execution_context_class is StrawberryGraphQLCoreExecutionContext
-    assert not schema.lean_extensions_runner
-    assert default_inner_protocol() is HttpToolsProtocol
