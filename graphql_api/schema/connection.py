@@ -11,9 +11,9 @@ import strawberry
 from strawberry import federation
 
 from ._fields import described
-from .cursors import CursorCodec, PageCursors
+from .cursors import CursorCodec
 from .customer import Customer
-from .paging import Edge
+from .paging import Edge, Run
 
 # `CustomerEdge.cursor` when the operation does not ask for edge cursors (never read then).
 UNSIGNED = ""
@@ -38,25 +38,22 @@ class CustomerEdge:
         return self.codec.encode(self.position.after())
 
 
-def sign_edges(edges: Sequence[Edge], codec: CursorCodec) -> list[str]:
-    """The cursor of each edge: one serialised page part per upstream page, then per edge a
-    concatenation and a keyed hash (what `codec.encode(edge.after())` gives, for less)."""
-    # By the origin's identity (the edges hold it, so the id is not reused meanwhile).
-    pages: dict[tuple[int, str | None], PageCursors] = {}
+def sign_edges(runs: Sequence[Run], codec: CursorCodec) -> list[str]:
+    """The cursor of each edge of a window's `runs`, in order (what `codec.encode(edge.after())`
+    gives): per upstream page one `PageCursors`, per edge a slice and a concatenation."""
     texts: list[str] = []
-    for edge in edges:
-        origin, index = edge.origin, edge.item_index
-        next_token = origin.page.continuation_token
-        token: str | None
-        if index + 1 == len(origin.page.items) and next_token is not None:
-            token, offset = next_token, 0  # the next page's start, as `Edge.after` says
-        else:
-            token, offset = origin.token, index + 1
-        key = (id(origin), token)
-        cursors = pages.get(key)
-        if cursors is None:
-            cursors = pages[key] = codec.page(token, origin.page_size, origin.search)
-        texts.append(cursors.at(offset))
+    for origin, first_index, length in runs:
+        page = origin.page
+        cursors = codec.page(origin.token, origin.page_size, origin.search)
+        # The position after item i is offset i + 1 of the same page...
+        end = first_index + length
+        last_of_page = end == len(page.items) and page.continuation_token is not None
+        texts += cursors.span(first_index + 1, end if last_of_page else end + 1)
+        if last_of_page:
+            # ...except after the page's last item: the next page's start, so that the next
+            # request never fetches this page again.
+            following = codec.page(page.continuation_token, origin.page_size, origin.search)
+            texts.append(following.at(0))
     return texts
 
 

@@ -92,10 +92,17 @@ class PageCursors:
 
     def at(self, offset: int) -> str:
         """The cursor text for `offset` in this page (0 to the page size, unchecked)."""
-        start = offset * _TAG_HEX
-        if start >= len(self._tags):
-            self._tags = _tag_stream(self._keyed, max(64, 2 * (offset + 1)))
-        return f"{self._prefix}{offset}.{self._tags[start : start + _TAG_HEX]}"
+        return self.span(offset, offset + 1)[0]
+
+    def span(self, start: int, stop: int) -> list[str]:
+        """The cursor texts for offsets `start` to `stop - 1`, in one pass."""
+        if stop * _TAG_HEX > len(self._tags):
+            self._tags = _tag_stream(self._keyed, max(64, 2 * stop))
+        prefix, tags = self._prefix, self._tags
+        return [
+            f"{prefix}{offset}.{tags[offset * _TAG_HEX : (offset + 1) * _TAG_HEX]}"
+            for offset in range(start, stop)
+        ]
 
 
 def _tag_stream(keyed: bytes, offsets: int) -> str:

@@ -37,7 +37,7 @@ def _connection(
 ) -> CustomerConnection:
     """The connection of `window`; `full` names the customers the plan serves in full."""
     cursors = (
-        sign_edges(window.edges, codec) if edge_cursors else [UNSIGNED] * len(window.edges)
+        sign_edges(window.runs, codec) if edge_cursors else [UNSIGNED] * len(window.edges)
     )
     edges = [
         CustomerEdge(
