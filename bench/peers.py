@@ -14,8 +14,10 @@ Two queries:
 
 For each: requests per second, p50 and p99 latency, the server's own CPU per query (from
 `/proc`, every thread of the process) and upstream calls per query (the emulator's counter),
-then the façade's figures over the peer's. Exit status 1 when a request failed or either side
-spent more than the minimum upstream calls.
+then the façade's figures over the peer's. Figures are pooled over the rounds (every
+request over all the wall time; CPU over all requests), with each round's rps shown too.
+Exit status 1 when a request failed or either side spent more than the minimum upstream
+calls.
 
     python -m bench.peers
     python -m bench.peers --rounds 5 --round-seconds 3 --relay-concurrency 1,16
@@ -37,7 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .load import LoadResult, Send, graphql_sender, run_closed_loop
+from .load import LoadResult, Send, graphql_sender, percentile, run_closed_loop
 from .processes import (
     BEARER,
     EmulatorControl,
@@ -80,6 +82,7 @@ class Row:
     min_calls: int
     requests: int
     errors: int
+    rps_per_round: tuple[float, ...] = ()
 
 
 @contextmanager
@@ -152,19 +155,25 @@ async def _compare(
     rows = []
     for target in targets:
         taken = samples[target.name]
+        # Pooled over the rounds (all requests over all wall time, all samples' percentiles,
+        # all CPU over all requests): a round's figure swings with whatever else the shared
+        # machine runs meanwhile, and a median of a few such rounds swings with it.
+        requests = sum(r.count for r, _, _ in taken)
+        latencies = [s.seconds for r, _, _ in taken for s in r.samples]
         rows.append(
             Row(
                 query=query,
                 target=target.name,
                 concurrency=concurrency,
-                rps=statistics.median(r.rps for r, _, _ in taken),
-                p50_ms=statistics.median(r.percentile(50) * 1000 for r, _, _ in taken),
-                p99_ms=statistics.median(r.percentile(99) * 1000 for r, _, _ in taken),
-                cpu_ms=statistics.median(cpu for _, cpu, _ in taken),
+                rps=requests / sum(r.wall_seconds for r, _, _ in taken),
+                p50_ms=percentile(latencies, 50) * 1000,
+                p99_ms=percentile(latencies, 99) * 1000,
+                cpu_ms=sum(cpu * r.count for r, cpu, _ in taken) / max(requests, 1),
                 calls=statistics.median(calls for _, _, calls in taken),
                 min_calls=min_calls,
-                requests=sum(r.count for r, _, _ in taken),
+                requests=requests,
                 errors=sum(_failed(r) for r, _, _ in taken),
+                rps_per_round=tuple(round(r.rps, 1) for r, _, _ in taken),
             )
         )
     return rows
@@ -174,14 +183,15 @@ def table(rows: list[Row]) -> str:
     """The figures, one line per target and query, then the façade's over the peer's."""
     lines = [
         "| query | conc | server | rps | p50 ms | p99 ms | CPU ms/query | calls/query (min) "
-        "| requests | failed |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| requests | failed | rps per round |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in rows:
         lines.append(
             f"| {row.query} | {row.concurrency} | {row.target} | {row.rps:.1f} "
             f"| {row.p50_ms:.2f} | {row.p99_ms:.2f} | {row.cpu_ms:.2f} "
-            f"| {row.calls:g} ({row.min_calls}) | {row.requests} | {row.errors} |"
+            f"| {row.calls:g} ({row.min_calls}) | {row.requests} | {row.errors} "
+            f"| {', '.join(f'{rps:g}' for rps in row.rps_per_round)} |"
         )
     lines.append("")
     by_key = {(row.query, row.concurrency, row.target): row for row in rows}

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -75,6 +76,13 @@ class Cursor(NamedTuple):
     search: CustomerFilter | None
 
 
+@functools.lru_cache(maxsize=8)
+def _version_2_key(secret: bytes) -> bytes:
+    """The key of version 2 tags: derived, so that the two versions' tags stay apart; cached,
+    since a codec is made per request and the secret rarely changes."""
+    return hmac.digest(secret, b"graphql_api cursor tag, version 2", "sha256")
+
+
 class PageCursors:
     """The cursors of positions in one upstream page: `at(offset)` is the text for one.
 
@@ -120,8 +128,7 @@ class CursorCodec:
         if len(secret) < 16:
             raise ValueError("cursor secret must be at least 16 bytes")
         self._secret = secret
-        # A key of its own keeps the two versions' tags apart.
-        self._key = hmac.digest(secret, b"graphql_api cursor tag, version 2", "sha256")
+        self._key = _version_2_key(secret)
 
     def __repr__(self) -> str:
         return "CursorCodec(<secret>)"
