@@ -83,8 +83,9 @@ def test_a_small_operation_beside_a_large_one_keeps_its_calls_and_its_turn(
     assert "errors" not in small
     assert "errors" not in large
     assert small == alone
-    # The same calls as alone, in the same order.
-    assert beside_paths == alone_paths
+    # The same calls as alone. Not necessarily in the same order: two of them are in flight
+    # at once (two slots per operation), and either may reach the emulator first.
+    assert sorted(beside_paths) == sorted(alone_paths)
     assert len(beside_paths) == 3
     # Its last call finished while most of the large operation's 30 were still to come: it
     # waited for turns (two slots per operation), not for the large one's whole queue.
