@@ -9,6 +9,8 @@ out. It needs valgrind (Debian: `apt-get install valgrind`); about a minute.
 
     python -m bench.instructions                  # customers(first: 50), the bench's page
     python -m bench.instructions --first 1
+    python -m bench.instructions --query relay    # Relay's CustomerListPaginationQuery
+    SPEED_LAYER=off python -m bench.instructions  # any setting reaches the served façade
     BENCH_SERVER_PYTHONPATH=<other checkout> python -m bench.instructions   # before/after
 """
 
@@ -23,11 +25,25 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 
 from bench.processes import BEARER, CURSOR_SECRET, emulator_process, free_port
-from bench.scenarios import PAGE_QUERY
+from bench.scenarios import APOLLO_QUERY, PAGE_QUERY, RELAY_QUERY
+
+# Query name -> (text, variables for a page of `first`).
+QUERIES: dict[str, tuple[str, Callable[[int], dict[str, Any]]]] = {
+    "page": (PAGE_QUERY, lambda first: {"first": first}),
+    "relay": (RELAY_QUERY, lambda first: {"count": first, "cursor": None, "search": None}),
+    "apollo": (APOLLO_QUERY, lambda first: {"first": first, "after": None}),
+    # Relay's text without the edge cursors: what the cursors cost is the difference.
+    "relay-no-cursors": (
+        RELAY_QUERY.replace("      cursor\n", ""),
+        lambda first: {"count": first, "cursor": None, "search": None},
+    ),
+}
 
 _TOTAL = re.compile(r"I\s+refs:\s+([\d,]+)")
 _START_TIMEOUT_S = 300.0
@@ -35,7 +51,7 @@ _START_TIMEOUT_S = 300.0
 _REQUEST_TIMEOUT_S = 600.0
 
 
-def _served_instructions(upstream: str, first: int, requests: int) -> int:
+def _served_instructions(upstream: str, query: str, first: int, requests: int) -> int:
     """Total instructions of one façade process that started, answered, and stopped."""
     port = free_port()
     env = {**os.environ, "CURSOR_SECRET": CURSOR_SECRET, "LOG_LEVEL": "WARNING"}
@@ -57,7 +73,8 @@ def _served_instructions(upstream: str, first: int, requests: int) -> int:
         url = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=url, timeout=_REQUEST_TIMEOUT_S) as client:
             _wait_healthy(client)
-            body = {"query": PAGE_QUERY, "variables": {"first": first}}
+            text, variables = QUERIES[query]
+            body = {"query": text, "variables": variables(first)}
             for _ in range(requests):
                 answer = client.post("/graphql", json=body, headers={"Authorization": BEARER})
                 if answer.status_code != 200 or "errors" in answer.json():
@@ -88,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--first", type=int, default=50, help="customers per page (50)")
+    parser.add_argument("--query", choices=sorted(QUERIES), default="page",
+                        help="which client's query (page: scenario 1's)")
     parser.add_argument("--warm", type=int, default=10, help="requests before counting (10)")
     parser.add_argument("--count", type=int, default=50, help="requests counted (50)")
     args = parser.parse_args(argv)
@@ -95,11 +114,13 @@ def main(argv: list[str] | None = None) -> int:
         print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
         return 2
     with emulator_process(customers=2000) as emulator:
-        base = _served_instructions(emulator.url, args.first, args.warm)
-        total = _served_instructions(emulator.url, args.first, args.warm + args.count)
+        base = _served_instructions(emulator.url, args.query, args.first, args.warm)
+        total = _served_instructions(
+            emulator.url, args.query, args.first, args.warm + args.count
+        )
     tree = os.environ.get("BENCH_SERVER_PYTHONPATH", "this checkout")
     print(
-        f"customers(first: {args.first}), façade from {tree}: "
+        f"{args.query} query, customers(first: {args.first}), façade from {tree}: "
         f"{(total - base) / args.count:,.0f} instructions per request"
     )
     return 0

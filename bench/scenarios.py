@@ -9,6 +9,10 @@
 3. `walk`: a full walk of every customer with `first: 100`; one sample is one whole walk,
    its upstream calls must equal the number of upstream pages.
 4. `search`: a company-name prefix search, first 50, with the same figures (and floor) as 1.
+5. `relay`: the page as Relay sends it: relay-compiler's `CustomerListPaginationQuery` text
+   (a fragment spread, `__typename` on the node, a `cursor` on every edge) with variables.
+6. `apollo`: the page as Apollo Client's `InMemoryCache` sends it: `__typename` added to every
+   selection set, `cursor` on every edge.
 
 Each cell (scenario x concurrency) runs a warm-up, then several rounds; the figures are the
 medians over the rounds. Upstream calls come from the emulator's `/_emulator/stats`.
@@ -54,6 +58,64 @@ SEARCH_QUERY = """query Search($prefix: String!) {
     pageInfo { hasNextPage endCursor }
   }
 }"""
+
+# relay-compiler 21's output for a `usePaginationFragment` over `customers`, verbatim.
+RELAY_QUERY = """query CustomerListPaginationQuery(
+  $count: Int = 50
+  $cursor: String
+  $search: CustomerSearch
+) {
+  ...CustomerList_query_3PfUTl
+}
+
+fragment CustomerList_query_3PfUTl on Query {
+  customers(first: $count, after: $cursor, search: $search) {
+    edges {
+      node {
+        id
+        companyProfile {
+          companyName
+          domain
+        }
+        __typename
+      }
+      cursor
+    }
+    pageInfo {
+      endCursor
+      hasNextPage
+    }
+  }
+}"""
+# Relay sends every variable of the operation, null where the caller gave none.
+RELAY_VARIABLES: dict[str, Any] = {"count": 50, "cursor": None, "search": None}
+
+# What Apollo Client 4 puts on the wire for a hand-written page query: its document
+# transform adds `__typename` to every selection set except the operation's root.
+APOLLO_QUERY = """query CustomerPage($first: Int!, $after: String) {
+  customers(first: $first, after: $after) {
+    edges {
+      cursor
+      node {
+        id
+        companyProfile {
+          companyName
+          domain
+          __typename
+        }
+        __typename
+      }
+      __typename
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+      __typename
+    }
+    __typename
+  }
+}"""
+APOLLO_VARIABLES: dict[str, Any] = {"first": 50, "after": None}
 
 SEARCH_PREFIX = "Co"
 BILLING_LATENCY_MS = 50.0
@@ -286,8 +348,27 @@ async def search(rig: Rig, plan: Plan, concurrency: int) -> Cell:
     return await _beside_floor(rig, plan, concurrency, "4 search", send, floor_params)
 
 
+async def relay(rig: Rig, plan: Plan, concurrency: int) -> Cell:
+    """Scenario 5: Relay's generated pagination query, beside the REST floor."""
+    send = graphql_sender(rig.graphql_url, RELAY_QUERY, RELAY_VARIABLES, bearer=BEARER)
+    return await _beside_floor(rig, plan, concurrency, "5 relay", send, {"size": "50"})
+
+
+async def apollo(rig: Rig, plan: Plan, concurrency: int) -> Cell:
+    """Scenario 6: the page as Apollo Client sends it, beside the REST floor."""
+    send = graphql_sender(rig.graphql_url, APOLLO_QUERY, APOLLO_VARIABLES, bearer=BEARER)
+    return await _beside_floor(rig, plan, concurrency, "6 apollo", send, {"size": "50"})
+
+
 Scenario = Callable[[Rig, Plan, int], Awaitable[Cell]]
-SCENARIOS: dict[str, Scenario] = {"1": page, "2": billing, "3": walk, "4": search}
+SCENARIOS: dict[str, Scenario] = {
+    "1": page,
+    "2": billing,
+    "3": walk,
+    "4": search,
+    "5": relay,
+    "6": apollo,
+}
 
 
 async def run_all(rig: Rig, plan: Plan, names: tuple[str, ...] = tuple(SCENARIOS)) -> list[Cell]:
@@ -300,7 +381,11 @@ async def run_all(rig: Rig, plan: Plan, names: tuple[str, ...] = tuple(SCENARIOS
 
 
 __all__ = [
+    "APOLLO_QUERY",
+    "APOLLO_VARIABLES",
     "QUICK",
+    "RELAY_QUERY",
+    "RELAY_VARIABLES",
     "SCENARIOS",
     "Cell",
     "Figures",

@@ -36,6 +36,7 @@ import httpx
 import msal  # type: ignore[import-untyped]
 
 from graphql_api.config import AuthSettings
+from graphql_api.partner_center._transport import environment_proxy
 from graphql_api.partner_center.errors import PartnerCenterError, UpstreamUnavailable
 
 PARTNER_CENTER_SCOPE = "https://api.partnercenter.microsoft.com/.default"
@@ -125,7 +126,7 @@ class ClientCredentials:
         # Built on first use, in a worker thread: msal's constructor fetches the tenant's
         # OpenID configuration over the network.
         self._app: Any = None
-        self._http = _MsalHttpClient(settings.ca_bundle)
+        self._http = _MsalHttpClient(settings.ca_bundle, proxy=environment_proxy(self._authority))
 
     async def authorization(self, caller_token: str) -> str:
         """The service's token; the caller's token is not sent upstream in this mode."""
@@ -239,14 +240,16 @@ class _MsalHttpClient:
     msal's default is a `requests.Session` with `verify=` set on the session, but requests
     lets a `REQUESTS_CA_BUNDLE` in the environment override a session's `verify`, so a
     configured AUTH_CA_BUNDLE could silently be ignored. httpx takes the bundle as given.
+    The proxy is the one the Partner Center wire would choose for the authority's URL (the
+    same variables, read the same way): a transport given to httpx reads none itself.
     """
 
-    def __init__(self, ca_bundle: str | None) -> None:
+    def __init__(self, ca_bundle: str | None, *, proxy: str | None = None) -> None:
         verify: ssl.SSLContext | bool = (
             ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
         )
         # One retry on connection failure, as msal's own default session does.
-        transport = httpx.HTTPTransport(verify=verify, retries=1)
+        transport = httpx.HTTPTransport(verify=verify, retries=1, proxy=proxy)
         self._client = httpx.Client(transport=transport, timeout=_SIGN_IN_TIMEOUT)
 
     def post(

@@ -11,7 +11,6 @@ import uvicorn
 from graphql_api.emulator.app import create_emulator_app
 from graphql_api.emulator.config import EmulatorConfig
 from graphql_api.web.collector import tune_for_serving
-from graphql_api.web.http_protocol import CoalescingHttpToolsProtocol
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -107,8 +106,7 @@ def main(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level="warning",
-        # A response's head and body in one write, as the façade's (http_protocol.py).
-        http=CoalescingHttpToolsProtocol,
+        http="httptools",
         # Longer than a client's keep-alive (httpx and our client keep idle connections 5 s),
         # so the client closes idle connections first: closing them ourselves at the same
         # moment would race its next request, which would then meet a reset.

@@ -233,6 +233,8 @@ class MeteredWire:
     def __init__(self, inner: Wire, metrics: Metrics) -> None:
         self._inner = inner
         self._metrics = metrics
+        # The wrapped wire's, for the User-Agent: this one only counts.
+        self.product: str | None = getattr(inner, "product", None)
 
     async def get(
         self,

@@ -6,9 +6,9 @@ Implementation lives in private modules; this package exports the public interfa
 from ._client import PartnerCenterClient
 from ._filters import MAX_FILTER_VALUE_LENGTH
 from ._responses import RawResponse
-from ._transport import PooledTransport, default_transport
+from ._transport import PooledTransport, default_transport, stock_transport
 from ._validation import MAX_CONTINUATION_TOKEN_LENGTH, MAX_PAGE_SIZE, MIN_PAGE_SIZE, is_guid
-from ._wire import BodyLimits, HttpxWire, Timeouts, Wire
+from ._wire import BodyLimits, HttpxWire, Timeouts, Wire, user_agent
 from .budget import CallBudget, CallBudgetExhausted
 from .cache import AnswerReport, CachedAnswer
 from .call import CallContext
@@ -91,4 +91,6 @@ __all__ = [
     "Wire",
     "default_transport",
     "is_guid",
+    "stock_transport",
+    "user_agent",
 ]

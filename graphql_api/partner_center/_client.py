@@ -34,7 +34,7 @@ from ._validation import (
     check_page_size,
     is_header_value_safe,
 )
-from ._wire import BodyLimits, Timeouts, Wire, as_wire
+from ._wire import BodyLimits, Timeouts, Wire, as_wire, user_agent
 from .cache import CachedAnswer
 from .call import CallContext
 from .errors import (
@@ -58,7 +58,6 @@ from .sharing import Sharing
 
 logger = logging.getLogger("graphql_api.partner_center")
 
-_APPLICATION = "graphql_api"
 _MAX_AUTHORIZATION_LENGTH = 16 * 1024
 _MAX_CORRELATION_ID_LENGTH = 128
 _MAX_LOCALE_LENGTH = 35
@@ -68,11 +67,8 @@ _LIST_ROUTE = CUSTOMERS_PATH
 _CUSTOMER_ROUTE = f"{CUSTOMERS_PATH}/{{id}}"
 # How long every caller holds off after a 429 that named no Retry-After.
 _DEFAULT_THROTTLE_PAUSE = 1.0
-# Sent with every request, before the call's own headers (what httpx.AsyncClient added).
-_FIXED_HEADERS = (
-    ("Accept-Encoding", "gzip, deflate"),
-    ("User-Agent", f"{_APPLICATION} (httpx {httpx.__version__})"),
-)
+_APPLICATION = "graphql_api"
+_ACCEPT_ENCODING = ("Accept-Encoding", "gzip, deflate")
 
 T = TypeVar("T")
 
@@ -142,6 +138,9 @@ class PartnerCenterClient:
         # none (no cookie jar, which would share one caller's cookies with the next; no
         # redirects; no auth flow), and skipping them saves CPU on every call.
         self._wire = as_wire(transport if transport is not None else default_transport(settings))
+        # Sent with every request, before the call's own headers; the User-Agent names the
+        # library that really sends (aiohttp, or httpx for a transport given).
+        self._fixed_headers = (_ACCEPT_ENCODING, ("User-Agent", user_agent(self._wire)))
         self._base_url = httpx.URL(settings.base_url.rstrip("/") + "/")
         self._base = str(self._base_url)
         self._read_page = page_reader(self._base_url)
@@ -396,7 +395,7 @@ class PartnerCenterClient:
         try:
             return await self._wire.get(
                 self._url(path, params),
-                [*_FIXED_HEADERS, *headers],
+                [*self._fixed_headers, *headers],
                 timeouts=self._timeouts,
                 limits=self._limits,
             )

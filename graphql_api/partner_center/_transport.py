@@ -101,6 +101,20 @@ def default_transport(settings: UpstreamSettings) -> PooledTransport:
     )
 
 
+def stock_transport(settings: UpstreamSettings) -> httpx.AsyncHTTPTransport:
+    """httpx's own transport with the same trust, proxy and pool as `default_transport`: the
+    wire when the speed layer's `wire` is off (carried by `HttpxWire`)."""
+    return httpx.AsyncHTTPTransport(
+        verify=ssl.create_default_context(cafile=settings.ca_bundle or certifi.where()),
+        limits=httpx.Limits(
+            max_connections=settings.max_in_flight,
+            max_keepalive_connections=settings.max_in_flight,
+            keepalive_expiry=KEEPALIVE_SECONDS,
+        ),
+        proxy=environment_proxy(settings.base_url),
+    )
+
+
 class PooledTransport:
     """A `Wire` over one aiohttp session: `max_connections` pooled connections.
 
@@ -108,6 +122,9 @@ class PooledTransport:
     Timeouts per call: `connect` to open a connection, `read` between reads, `pool` to get a
     pooled connection.
     """
+
+    # What sends, for the User-Agent (`_wire.user_agent`).
+    product = f"aiohttp/{aiohttp.__version__}"
 
     def __init__(
         self, *, max_connections: int, ca_bundle: str | None = None, proxy: str | None = None
@@ -190,4 +207,10 @@ class PooledTransport:
             self._session = None
 
 
-__all__ = ["KEEPALIVE_SECONDS", "PooledTransport", "default_transport", "environment_proxy"]
+__all__ = [
+    "KEEPALIVE_SECONDS",
+    "PooledTransport",
+    "default_transport",
+    "environment_proxy",
+    "stock_transport",
+]

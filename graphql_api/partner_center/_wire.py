@@ -14,6 +14,7 @@ per body chunk), and a list of 100 billing profiles makes 100 calls.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib import metadata
 from typing import NamedTuple, Protocol, runtime_checkable
 
 import httpx
@@ -63,6 +64,9 @@ class Wire(Protocol):
 class HttpxWire:
     """The client's calls over an httpx transport."""
 
+    # What sends, for the User-Agent (see `user_agent`).
+    product = f"httpx/{httpx.__version__}"
+
     def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
         self._transport = transport
 
@@ -110,6 +114,20 @@ class HttpxWire:
         await self._transport.aclose()
 
 
+APPLICATION = "graphql_api"
+
+
+def user_agent(wire: object) -> str:
+    """The User-Agent of calls over `wire`: the application, then the HTTP library that
+    really sends them (a wire's `product`, when it names one)."""
+    try:
+        version = metadata.version(APPLICATION)
+    except metadata.PackageNotFoundError:  # run from a source tree without installing
+        version = "0"
+    product = getattr(wire, "product", None)
+    return f"{APPLICATION}/{version} {product}" if product else f"{APPLICATION}/{version}"
+
+
 def as_wire(transport: Wire | httpx.AsyncBaseTransport) -> Wire:
     """`transport` itself when it is a wire, else an `HttpxWire` over it."""
     if isinstance(transport, Wire):
@@ -117,4 +135,4 @@ def as_wire(transport: Wire | httpx.AsyncBaseTransport) -> Wire:
     return HttpxWire(transport)
 
 
-__all__ = ["BodyLimits", "HttpxWire", "Timeouts", "Wire", "as_wire"]
+__all__ = ["APPLICATION", "BodyLimits", "HttpxWire", "Timeouts", "Wire", "as_wire", "user_agent"]

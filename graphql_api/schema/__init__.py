@@ -12,16 +12,14 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
-from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext
 
 from ..config import Settings
+from ..speed_layer import Piece, is_on
 from .connection import CustomerConnection, CustomerEdge, PageInfo
 from .customer import Customer, RelationshipToPartner
 from .errors import ErrorCode
 from .execution import LeanExecutionContext, use_direct_resolvers
-from .extension_runner import LeanExtensionsRunner
 from .inputs import CustomerSearch, CustomerSearchField
 from .masking import TypedErrors
 from .node import Node
@@ -41,10 +39,6 @@ class CustomersSchema(strawberry.federation.Schema):
         # per error instead (no stack, no message of an unexpected exception).
         return
 
-    def create_extensions_runner(
-        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
-    ) -> SchemaExtensionsRunner:
-        return LeanExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
 
 def create_schema(settings: Settings, **options: Any) -> CustomersSchema:
@@ -56,14 +50,12 @@ def create_schema(settings: Settings, **options: Any) -> CustomersSchema:
     # `settings` reaches resolvers through the request context; taking it here keeps the
     # signature stable for options that will depend on it (introspection, limits).
     del settings
-    schema = CustomersSchema(
-        query=Query,
-        types=[Customer],
-        extensions=extensions,
-        execution_context_class=LeanExecutionContext,
-        **options,
-    )
-    use_direct_resolvers(schema)
+    lean_executor = is_on(Piece.EXECUTOR)
+    if lean_executor:
+        options.setdefault("execution_context_class", LeanExecutionContext)
+    schema = CustomersSchema(query=Query, types=[Customer], extensions=extensions, **options)
+    if lean_executor:
+        use_direct_resolvers(schema)
     return schema
 
 

@@ -5,7 +5,7 @@ No `totalCount`: Partner Center's counts one page, not the list, and no endpoint
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import strawberry
 from strawberry import federation
@@ -13,28 +13,48 @@ from strawberry import federation
 from ._fields import described
 from .cursors import CursorCodec
 from .customer import Customer
-from .paging import Edge
+from .paging import Edge, Run
 
-
-def _edge_cursor(root: CustomerEdge) -> str:
-    return root.codec.encode(root.position.after())
+# `CustomerEdge.cursor` when the operation does not ask for edge cursors (never read then).
+UNSIGNED = ""
 
 
 @strawberry.type(description="A customer in a connection, with the cursor of its position.")
 class CustomerEdge:
-    """Relay edge; its cursor is signed only when asked for (most pages need only endCursor)."""
+    """Relay edge. Its cursor is a plain field, signed when the edge is built if the operation
+    asks for edge cursors (see `sign_edges`); `encoded_cursor` signs it on demand otherwise."""
 
     cursor: str = strawberry.field(
-        resolver=_edge_cursor,
-        description="Opaque position of this edge; pass it as `after` to continue after it.",
+        description="Opaque position of this edge; pass it as `after` to continue after it."
     )
     node: Customer = strawberry.field(description="The customer.")
     position: strawberry.Private[Edge]
     codec: strawberry.Private[CursorCodec]
 
     def encoded_cursor(self) -> str:
-        """The cursor text, signed now."""
-        return _edge_cursor(self)
+        """The cursor text: the one signed up front, or one signed now."""
+        if self.cursor:
+            return self.cursor
+        return self.codec.encode(self.position.after())
+
+
+def sign_edges(runs: Sequence[Run], codec: CursorCodec) -> list[str]:
+    """The cursor of each edge of a window's `runs`, in order (what `codec.encode(edge.after())`
+    gives): per upstream page one `PageCursors`, per edge a slice and a concatenation."""
+    texts: list[str] = []
+    for origin, first_index, length in runs:
+        page = origin.page
+        cursors = codec.page(origin.token, origin.page_size, origin.search)
+        # The position after item i is offset i + 1 of the same page...
+        end = first_index + length
+        last_of_page = end == len(page.items) and page.continuation_token is not None
+        texts += cursors.span(first_index + 1, end if last_of_page else end + 1)
+        if last_of_page:
+            # ...except after the page's last item: the next page's start, so that the next
+            # request never fetches this page again.
+            following = codec.page(page.continuation_token, origin.page_size, origin.search)
+            texts.append(following.at(0))
+    return texts
 
 
 @federation.type(
@@ -85,4 +105,4 @@ class CustomerConnection:
         return [edge.node for edge in self.edges]
 
 
-__all__ = ["CustomerConnection", "CustomerEdge", "PageInfo"]
+__all__ = ["UNSIGNED", "CustomerConnection", "CustomerEdge", "PageInfo", "sign_edges"]

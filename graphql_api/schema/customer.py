@@ -17,6 +17,7 @@ from .. import partner_center as pc
 from ._fields import AwaitableOrValue, described, then
 from .context import RequestContext
 from .errors import upstream_error
+from .field_reads import type_check_without_info
 from .inputs import customer_id
 from .loaders import Loaders
 from .node import Node
@@ -56,6 +57,16 @@ class Customer(Node):
         description="The Partner Center customer id: the customer's Microsoft Entra tenant GUID."
     )
     record: strawberry.Private[pc.Customer]
+
+    # Strawberry's own check for a type with interfaces is the same `isinstance` (resolvers
+    # here return `Customer` objects only); declaring it lets the executor skip the resolve
+    # info Strawberry's would be passed, once per customer of a page.
+    @classmethod
+    @type_check_without_info
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        """True for a `Customer` object."""
+        return isinstance(obj, cls)
+
     # The request's loaders, for the fields the record at hand lacks. Held here rather than
     # read from `info` so that the field resolvers take no `info`: graphql-core then builds
     # no resolve info per customer for them (the lean executor calls them directly).

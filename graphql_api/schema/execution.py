@@ -67,6 +67,12 @@ _plans: WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], FieldRead | None]
     WeakKeyDictionary()
 )
 
+class _TypeName:
+    """The read of `__typename`: the parent type's name."""
+
+
+TYPENAME = _TypeName()
+
 # `_Step.sub_steps` before the sub-selection was looked at.
 _NOT_YET: Any = object()
 
@@ -81,7 +87,10 @@ class _Step:
     __slots__ = ("field_details_list", "read", "response_name", "sub_steps")
 
     def __init__(
-        self, response_name: str, field_details_list: FieldDetailsList, read: FieldRead | None
+        self,
+        response_name: str,
+        field_details_list: FieldDetailsList,
+        read: FieldRead | _TypeName | None,
     ) -> None:
         self.response_name = response_name
         self.field_details_list = field_details_list
@@ -129,6 +138,11 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             for step in steps:
                 read = step.read
                 response_name = step.response_name
+                if read is TYPENAME:
+                    # Relay and Apollo Client ask every object for it; the long path built a
+                    # path and a resolve info for a value known already.
+                    results[response_name] = type_name
+                    continue
                 if type(read) is LeafRead:
                     # Inline rather than a helper: a page has hundreds of these, and a
                     # function call each would be a visible share of the executor's time.
@@ -403,7 +417,12 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         steps: list[_Step] = []
         for response_name, field_details_list in grouped_field_set.items():
             node = field_details_list[0].node
-            read = None if node.arguments else self._read_for(parent_type, node.name.value)
+            name = node.name.value
+            read: FieldRead | _TypeName | None
+            if name == "__typename" and not any(d.node.directives for d in field_details_list):
+                read = TYPENAME
+            else:
+                read = None if node.arguments else self._read_for(parent_type, name)
             if (
                 type(read) is ObjectRead
                 and read.is_list

@@ -19,8 +19,9 @@ for them. `Customer.companyProfile` on a page of 50 is 50 such calls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import (
     GraphQLField,
@@ -36,6 +37,7 @@ from graphql import (
     get_named_type,
     is_leaf_type,
 )
+from strawberry.resolvers import is_default_resolver
 from strawberry.schema.base import BaseSchema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -170,7 +172,7 @@ def _strawberry_field(field_def: GraphQLField) -> StrawberryField | None:
 
 def _basic_attribute(field_def: GraphQLField) -> str | None:
     """The attribute Strawberry reads for a basic field, or None for any other field."""
-    if not getattr(field_def.resolve, "_is_default", False):
+    if field_def.resolve is None or not is_default_resolver(field_def.resolve):
         return None
     definition = _strawberry_field(field_def)
     # Strawberry's basic fields read `getattr(source, python_name)`; any other default
@@ -188,23 +190,40 @@ def _unwrap(graphql_type: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
     return graphql_type, False
 
 
-def _type_check_needs_info(object_type: GraphQLObjectType) -> bool:
-    """False when `object_type` has no `is_type_of`, or Strawberry's own, which ignores info.
+# Type checks registered by `type_check_without_info`: functions of our own, known to ignore
+# the resolve info they are passed.
+_INFO_FREE_TYPE_CHECKS: set[Callable[..., bool]] = set()
 
-    Strawberry gives every type that implements an interface an `is_type_of(obj, _info)`
-    (an isinstance test); a page of customers would otherwise build one resolve info per
-    customer just to pass it in unread. Any other `is_type_of` gets a real info.
+_Check = TypeVar("_Check", bound=Callable[..., bool])
+
+
+def type_check_without_info(function: _Check) -> _Check:
+    """Mark an `is_type_of` (function or the function under a classmethod) as one that never
+    reads its resolve info, so that the executor builds none to call it.
+
+    Example:
+        @classmethod
+        @type_check_without_info
+        def is_type_of(cls, obj: object, _info: object) -> bool:
+            return isinstance(obj, cls)
+    """
+    _INFO_FREE_TYPE_CHECKS.add(function)
+    return function
+
+
+def _type_check_needs_info(object_type: GraphQLObjectType) -> bool:
+    """False when `object_type` has no `is_type_of`, or one marked `type_check_without_info`.
+
+    A type that implements an interface gets an `is_type_of` from Strawberry; a page of
+    customers would build one resolve info per customer just to pass it in unread, so
+    `Customer` declares its own, marked. Any other `is_type_of` gets a real info.
     """
     is_type_of = object_type.is_type_of
     if is_type_of is None:
         return False
-    code = getattr(is_type_of, "__code__", None)
-    return not (
-        getattr(is_type_of, "__module__", None) == "strawberry.schema.schema_converter"
-        and code is not None
-        and code.co_argcount == 2
-        and code.co_varnames[1] == "_info"
-    )
+    # A classmethod arrives bound: the marked function is its `__func__`.
+    function = getattr(is_type_of, "__func__", is_type_of)
+    return function not in _INFO_FREE_TYPE_CHECKS
 
 
 def field_read(field_def: GraphQLField) -> FieldRead | None:
@@ -244,5 +263,6 @@ __all__ = [
     "LeafRead",
     "ObjectRead",
     "field_read",
+    "type_check_without_info",
     "use_direct_resolvers",
 ]

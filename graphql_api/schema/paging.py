@@ -66,36 +66,60 @@ class Edge(NamedTuple):
         )
 
 
+class Run(NamedTuple):
+    """`length` edges in a row: items `first_index` on of the upstream page `origin` names."""
+
+    origin: PageOrigin
+    first_index: int
+    length: int
+
+
 @dataclass(frozen=True, slots=True)
 class Window:
-    """Up to `first` edges from a position, and whether more follow."""
+    """Up to `first` edges from a position, and whether more follow.
+
+    `runs` groups the edges by upstream page, in order, so that work per page (signing
+    cursors) is done per page rather than found out edge by edge.
+    """
 
     edges: tuple[Edge, ...]
     has_next_page: bool
+    runs: tuple[Run, ...] = ()
 
 
 async def read_window(fetch: FetchPage, start: Cursor, first: int) -> Window:
     """The `first` customers from `start` (first=0 fetches, to learn whether any follow)."""
     edges: list[Edge] = []
+    runs: list[Run] = []
     token, offset, size, search = start.token, start.offset, start.page_size, start.search
     empty_pages = 0
     while True:
         page = await fetch(token, size, search)
         items, next_token = page.items, page.continuation_token
         origin = PageOrigin(token, page, size, search)
-        for index in range(offset, len(items)):
-            if len(edges) == first:
-                # An item of this page is left over: there is a next page for certain.
-                return Window(tuple(edges), has_next_page=True)
-            edges.append(Edge(items[index], index, origin))
+        taken = min(len(items) - offset, first - len(edges))
+        if taken > 0:
+            edges += [Edge(items[index], index, origin) for index in range(offset, offset + taken)]
+            runs.append(Run(origin, offset, taken))
+        if offset + max(taken, 0) < len(items):
+            # An item of this page is left over: there is a next page for certain.
+            return Window(tuple(edges), has_next_page=True, runs=tuple(runs))
         if next_token is None:
-            return Window(tuple(edges), has_next_page=False)
+            return Window(tuple(edges), has_next_page=False, runs=tuple(runs))
         if len(edges) == first:
-            return Window(tuple(edges), has_next_page=True)
+            return Window(tuple(edges), has_next_page=True, runs=tuple(runs))
         empty_pages = empty_pages + 1 if not items else 0
         if empty_pages > _MAX_EMPTY_PAGES:
             raise UpstreamInconsistent("Partner Center returned empty pages with tokens")
         token, offset = next_token, 0
 
 
-__all__ = ["Edge", "FetchPage", "PageOrigin", "UpstreamInconsistent", "Window", "read_window"]
+__all__ = [
+    "Edge",
+    "FetchPage",
+    "PageOrigin",
+    "Run",
+    "UpstreamInconsistent",
+    "Window",
+    "read_window",
+]

@@ -16,7 +16,7 @@ billing profile), while the other way it would cost one. A test keeps the lists 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import attrgetter
 from typing import Any
 
@@ -73,6 +73,9 @@ class CustomerNeeds:
     company_profile: bool = False
     company_fields: tuple[Callable[[pc.CompanyProfile], object], ...] = ()
     billing_profile: bool = False
+    # A connection's `edges { cursor }` is asked for: every edge's cursor is signed up front
+    # (read then as a plain field); otherwise none is, and `pageInfo` signs its own.
+    edge_cursors: bool = False
 
     def needs_full(self, record: pc.Customer) -> bool:
         """True when serving the asked fields from `record` takes the customer's full record."""
@@ -107,13 +110,19 @@ def customer_needs(info: strawberry.Info[Any, Any]) -> CustomerNeeds:
 
 def _connection_needs(info: strawberry.Info[Any, Any]) -> CustomerNeeds:
     customers: list[SelectedField] = []
+    edge_cursors = False
     for connection in _fields(info.selected_fields):
         for part in _fields(connection.selections):
             if part.name == "nodes":
                 customers.append(part)
             elif part.name == "edges":
-                customers.extend(f for f in _fields(part.selections) if f.name == "node")
-    return _needs(customers)
+                for edge_field in _fields(part.selections):
+                    if edge_field.name == "node":
+                        customers.append(edge_field)
+                    elif edge_field.name == "cursor":
+                        edge_cursors = True
+    needs = _needs(customers)
+    return replace(needs, edge_cursors=True) if edge_cursors else needs
 
 
 def _customer_needs(info: strawberry.Info[Any, Any]) -> CustomerNeeds:

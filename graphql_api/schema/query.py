@@ -9,7 +9,7 @@ import strawberry
 
 from ..partner_center import CustomerFilter, CustomerPage
 from ._fields import described
-from .connection import CustomerConnection, CustomerEdge, PageInfo
+from .connection import UNSIGNED, CustomerConnection, CustomerEdge, PageInfo, sign_edges
 from .context import RequestContext
 from .cursors import Cursor, CursorCodec
 from .customer import Customer
@@ -27,18 +27,28 @@ async def _customer(info: Info, id: str) -> Customer:
 
 
 def _connection(
-    window: Window, codec: CursorCodec, loaders: Loaders, full: set[str], *, after_given: bool
+    window: Window,
+    codec: CursorCodec,
+    loaders: Loaders,
+    full: set[str],
+    *,
+    after_given: bool,
+    edge_cursors: bool,
 ) -> CustomerConnection:
     """The connection of `window`; `full` names the customers the plan serves in full."""
+    cursors = (
+        sign_edges(window.runs, codec) if edge_cursors else [UNSIGNED] * len(window.edges)
+    )
     edges = [
         CustomerEdge(
+            cursor=cursor,
             position=edge,
             codec=codec,
             node=Customer.from_record(
                 edge.customer, loaders, summary_suffices=edge.customer.id not in full
             ),
         )
-        for edge in window.edges
+        for edge, cursor in zip(window.edges, cursors, strict=True)
     ]
     return CustomerConnection(
         edges=edges,
@@ -122,7 +132,14 @@ class Query:
             # walked the whole page and aiodataloader has dispatched the fields' batches:
             # that walk and dispatch would sit on the request's critical path.
             await asyncio.sleep(0)
-        return _connection(window, codec, loaders, full, after_given=after is not None)
+        return _connection(
+            window,
+            codec,
+            loaders,
+            full,
+            after_given=after is not None,
+            edge_cursors=needs.edge_cursors,
+        )
 
     @described("The customer with this Partner Center id; null if none.")
     async def customer(

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -29,7 +28,16 @@ from ..config import Settings
 from ..graphiql import STATIC_PATH, AssetDirectory, GraphiQLPage
 from ..observability.metrics import MeteredWire, Metrics
 from ..observability.operation_record import OperationObserver
-from ..partner_center import PartnerCenterClient, Sharing, Wire, default_transport
+from ..partner_center import (
+    HttpxWire,
+    PartnerCenterClient,
+    Sharing,
+    Wire,
+    default_transport,
+    stock_transport,
+    user_agent,
+)
+from ..speed_layer import Piece, is_on
 from .body_limit import BodySizeLimitMiddleware
 from .collector import tune_for_serving
 from .graphql_view import CORRELATION_HEADER, GraphQLView
@@ -52,7 +60,7 @@ class _Resources:
     """What the lifespan opens: the shared upstream client and the readiness prober."""
 
     client: PartnerCenterClient | None = None
-    probe: httpx.AsyncClient | None = None
+    probe: Wire | None = None
     authenticator: Authenticator | None = None
 
     def require_client(self) -> PartnerCenterClient:
@@ -66,9 +74,17 @@ class _Resources:
         return self.authenticator
 
 
+def _plain_wire(settings: Settings) -> Wire:
+    """A wire to Partner Center under the upstream settings (trust, proxy): over aiohttp, or
+    over httpx's own transport when SPEED_LAYER_OFF names `wire`."""
+    if is_on(Piece.WIRE):
+        return default_transport(settings.upstream)
+    return HttpxWire(stock_transport(settings.upstream))
+
+
 def _upstream_wire(settings: Settings, metrics: Metrics) -> Wire:
     """The client's own wire, counting every request."""
-    return MeteredWire(default_transport(settings.upstream), metrics)
+    return MeteredWire(_plain_wire(settings), metrics)
 
 
 def create_app(settings: Settings | None = None, *, schema: Schema | None = None) -> Starlette:
@@ -95,7 +111,8 @@ def create_app(settings: Settings | None = None, *, schema: Schema | None = None
         resources.client = PartnerCenterClient(
             settings.upstream, transport=_upstream_wire(settings, metrics), sharing=sharing
         )
-        resources.probe = httpx.AsyncClient(timeout=server.readiness_timeout)
+        # The readiness probe's own wire, of the client's kind and settings, uncounted.
+        resources.probe = _plain_wire(settings)
         # Callers' tokens and the upstream credentials, per settings.auth (authentication.py).
         resources.authenticator = Authenticator(settings.auth)
         try:
@@ -130,7 +147,12 @@ def create_app(settings: Settings | None = None, *, schema: Schema | None = None
     async def readyz(_: Request) -> Response:
         if resources.probe is None:
             return JSONResponse({"status": "starting"}, status_code=503)
-        result = await probe_upstream(resources.probe, settings.upstream.base_url)
+        result = await probe_upstream(
+            resources.probe,
+            settings.upstream.base_url,
+            within_seconds=server.readiness_timeout,
+            user_agent=user_agent(resources.probe),
+        )
         return JSONResponse(
             {"status": "ready" if result.ready else "unavailable", "upstream": result.detail},
             status_code=200 if result.ready else 503,

@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
 import httptools
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ..config import ServerSettings, Settings
-from .http_protocol import CoalescingHttpToolsProtocol
 
 logger = logging.getLogger("graphql_api.connections")
 
@@ -83,7 +83,7 @@ class GuardedHttpProtocol(asyncio.Protocol):
     """
 
     limits: ClassVar[ConnectionLimits | None] = None
-    inner_protocol: ClassVar[type[asyncio.Protocol]] = CoalescingHttpToolsProtocol
+    inner_protocol: ClassVar[type[asyncio.Protocol]] = HttpToolsProtocol
     # Connections open through this class: one count per server (each test server has its
     # own class), one per process for `graphql-api serve`.
     open_connections: ClassVar[int] = 0
@@ -250,7 +250,7 @@ class GuardedHttpProtocol(asyncio.Protocol):
 
 def guarded_protocol_class(
     limits: ConnectionLimits,
-    inner: type[asyncio.Protocol] = CoalescingHttpToolsProtocol,
+    inner: type[asyncio.Protocol] = HttpToolsProtocol,
 ) -> type[GuardedHttpProtocol]:
     """A `GuardedHttpProtocol` with these limits, for a server in this process.
 

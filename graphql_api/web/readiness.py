@@ -6,13 +6,23 @@ only a timeout or a transport failure makes the service unready. It deliberately
 credentials: in passthrough mode the service has none of its own, and a probe that spent a
 caller's token (or the service's, against the 500-a-minute budget) every few seconds would be
 worse than this honest, narrower check. Whether a given token works is for the request to say.
+
+It goes over the same kind of wire as the Partner Center calls (built from the same upstream
+settings: `UPSTREAM_CA_BUNDLE`, the proxy variables), so that "ready" means what a request
+would find; failures come in the same vocabulary, httpx's exception types.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import httpx
+
+from ..partner_center import BodyLimits, Timeouts, Wire
+
+# The status line is the whole answer needed; no body byte is kept.
+_NO_BODY = BodyLimits(success=0, other=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,17 +33,22 @@ class ProbeResult:
     detail: str
 
 
-async def probe_upstream(http: httpx.AsyncClient, base_url: str) -> ProbeResult:
+async def probe_upstream(
+    wire: Wire, base_url: str, *, within_seconds: float, user_agent: str
+) -> ProbeResult:
     """GET `base_url`'s root without credentials; ready when any HTTP response comes back."""
+    url = f"{base_url.rstrip('/')}/"
+    timeouts = Timeouts(connect=within_seconds, read=within_seconds, pool=within_seconds)
     try:
-        # Streamed and never read: the status line is the whole answer we need.
-        async with http.stream("GET", f"{base_url.rstrip('/')}/") as response:
-            status = response.status_code
-    except httpx.TimeoutException:
+        async with asyncio.timeout(within_seconds):
+            response = await wire.get(
+                url, [("User-Agent", user_agent)], timeouts=timeouts, limits=_NO_BODY
+            )
+    except (TimeoutError, httpx.TimeoutException):
         return ProbeResult(False, "Partner Center did not answer in time")
     except httpx.HTTPError as exc:
         return ProbeResult(False, f"Partner Center could not be reached ({type(exc).__name__})")
-    return ProbeResult(True, f"Partner Center answered HTTP {status}")
+    return ProbeResult(True, f"Partner Center answered HTTP {response.status}")
 
 
 __all__ = ["ProbeResult", "probe_upstream"]

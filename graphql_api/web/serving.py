@@ -33,7 +33,6 @@ import uvicorn
 from ..config import ConfigError, Settings
 from ..observability.logging_setup import configure_logging, uvicorn_log_config
 from .connection_guard import GuardedHttpProtocol
-from .http_protocol import CoalescingHttpToolsProtocol
 
 # Not a credential: the embedded emulator accepts any bearer token; this one is only shown.
 DEMO_TOKEN = "demo-token-for-the-embedded-emulator"  # noqa: S105
@@ -67,7 +66,7 @@ class EmbeddedEmulator:
             log_level="warning",
             access_log=False,
             lifespan="auto",
-            http=CoalescingHttpToolsProtocol,
+            http="httptools",
             # Longer than the client's own keep-alive (partner_center/_transport.py), so the
             # client always closes an idle connection first and never races our close.
             timeout_keep_alive=EMULATOR_KEEPALIVE_SECONDS,
@@ -188,9 +187,9 @@ def main(args: argparse.Namespace) -> int:
                 # The service sits behind load balancers; it reads no client-IP headers.
                 proxy_headers=False,
                 server_header=False,
-                # Bounds on each caller's connection (connection_guard.py), over the protocol
-                # that sends a response's head and body in one write (http_protocol.py). The
-                # class, not an instance of it: workers read its limits from the environment.
+                # Bounds on each caller's connection (connection_guard.py), over uvicorn's own
+                # httptools protocol. The class, not an instance of it: workers read its
+                # limits from the environment.
                 http=GuardedHttpProtocol,
                 timeout_keep_alive=settings.server.keepalive_timeout,
             )

@@ -86,8 +86,9 @@ def test_a_small_operation_beside_a_large_one_keeps_its_calls_and_its_turn(
     assert "errors" not in small
     assert "errors" not in large
     assert small == alone
-    # The same calls as alone, in the same order.
-    assert beside_paths == alone_paths
+    # The same calls as alone. Not necessarily in the same order: two of them are in flight
+    # at once (two slots per operation), and either may reach the emulator first.
+    assert sorted(beside_paths) == sorted(alone_paths)
     assert len(beside_paths) == 3
     # Its last call finished while at least half of the large operation's 30 were still to
     # come (first come, first served, all 30 would be before it): it waited for turns (two

@@ -27,7 +27,8 @@ from graphql_api.partner_center import (
     UpstreamMalformedResponse,
     UpstreamUnavailable,
 )
-from graphql_api.partner_center._transport import environment_proxy
+from graphql_api.partner_center._transport import default_transport, environment_proxy
+from graphql_api.web.readiness import probe_upstream
 from tests.auth import conftest as auth_fixtures
 from tests.live_server import free_port, live_server
 from tests.partner_center.conftest import TOKEN, fast_settings
@@ -265,6 +266,21 @@ async def test_http_proxy_from_the_environment_carries_the_call(
     assert len(page.items) == 3
     # The proxy got the request for the upstream host, which only the proxy could resolve.
     assert upstream.seen[0].values("host") == ["partner-center.invalid"]
+
+
+async def test_the_readiness_probe_goes_through_the_same_proxy(
+    upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", upstream.url)
+    wire = default_transport(fast_settings(base_url=UNRESOLVABLE))
+    try:
+        result = await probe_upstream(
+            wire, UNRESOLVABLE, within_seconds=5.0, user_agent="graphql_api/test"
+        )
+    finally:
+        await wire.aclose()
+    # partner-center.invalid resolves nowhere: only the proxy could have answered.
+    assert result.ready, result.detail
 
 
 async def test_credentials_in_the_proxy_url_go_as_proxy_authorization(

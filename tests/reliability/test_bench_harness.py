@@ -23,7 +23,14 @@ async def test_every_bench_scenario_runs_at_its_minimum_upstream_calls(
         max_in_flight=16,
     )
     cells = await run_all(rig, QUICK)
-    assert [cell.scenario for cell in cells] == ["1 page", "2 billing", "3 walk", "4 search"]
+    assert [cell.scenario for cell in cells] == [
+        "1 page",
+        "2 billing",
+        "3 walk",
+        "4 search",
+        "5 relay",
+        "6 apollo",
+    ]
     tally.notes.append(
         "bench harness (quick): "
         + ", ".join(f"{c.scenario} {c.figures.requests} requests" for c in cells)

