@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from .graphiql import STATIC_PATH, AssetDirectory, GraphiQLPage
 from .graphql_view import CORRELATION_HEADER, GraphQLView
 from .limits import hardening_extensions
 from .metrics import MeteredWire, Metrics
+from .observability import Tracing
 from .observe import OperationObserver
 from .partner_center import PartnerCenterClient, Wire, default_transport
 from .readiness import probe_upstream
@@ -71,10 +73,16 @@ def _upstream_wire(settings: Settings, metrics: Metrics) -> Wire:
     return MeteredWire(default_transport(settings.upstream), metrics)
 
 
-def create_app(settings: Settings | None = None, *, schema: Schema | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    schema: Schema | None = None,
+    tracing: Tracing | None = None,
+) -> Starlette:
     """The service as an ASGI app.
 
     `schema` defaults to the service's own; one given here should carry `http_extensions`.
+    `tracing` (None: off) is shut down, its last spans exported, when the app stops.
     """
     settings = settings if settings is not None else Settings.from_env()
     server = settings.server
@@ -99,6 +107,8 @@ def create_app(settings: Settings | None = None, *, schema: Schema | None = None
             await resources.client.aclose()
             await resources.probe.aclose()
             await resources.authenticator.aclose()
+            if tracing is not None:
+                await asyncio.to_thread(tracing.shutdown)
             resources.client = resources.probe = resources.authenticator = None
 
     graphiql = (
@@ -117,6 +127,7 @@ def create_app(settings: Settings | None = None, *, schema: Schema | None = None
         authenticator=resources.require_authenticator,
         metrics=metrics,
         graphiql=graphiql,
+        spans=None if tracing is None else tracing.spans,
     )
 
     async def healthz(_: Request) -> Response:
@@ -179,7 +190,7 @@ def app_from_env() -> Starlette:
     It is what `graphql-api serve` runs in each worker, so it also sets the process's
     garbage collector for serving (collector.py).
     """
-    app = create_app(Settings.from_env())
+    app = create_app(Settings.from_env(), tracing=Tracing.from_env())
     tune_for_serving()
     return app
 

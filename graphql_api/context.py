@@ -14,6 +14,7 @@ from starlette.requests import Request
 
 from .config import Settings
 from .loaders import Loaders, create_loaders
+from .observability import call_tracer
 from .partner_center import CallBudget, CallContext, PartnerCenterClient, is_guid
 
 # RFC 6750 `b64token`; anything else is not a bearer token we would forward.
@@ -71,6 +72,7 @@ class RequestContext:
             correlation_id=self.correlation_id,
             locale=self.locale,
             budget=self.upstream_budget,
+            tracer=call_tracer(),
         )
 
     @property

@@ -45,6 +45,7 @@ from .context import RequestContext, build_request_context
 from .graphiql import GraphiQLPage
 from .logging_setup import correlation_id
 from .metrics import Metrics
+from .observability import Spans, operation_span
 from .observe import OperationRecord, record_operation
 from .partner_center import PartnerCenterClient
 
@@ -167,6 +168,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         metrics: Metrics,
         graphiql: GraphiQLPage | None,
         authenticator: Callable[[], Authenticator] | None = None,
+        spans: Spans | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -179,6 +181,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self._authenticator = authenticator
         self._metrics = metrics
         self._graphiql = graphiql
+        self._spans = spans
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one HTTP request: run it, fit the response to `Accept`, log and count it."""
@@ -189,6 +192,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         outcome = _Outcome()
         request.state.graphql_outcome = outcome
         correlation_token = correlation_id.set(None)
+        span = operation_span(self._spans, request.headers)
         try:
             with record_operation() as record:
                 request.state.graphql_record = record
@@ -219,6 +223,14 @@ class GraphQLView(GraphQL[RequestContext, None]):
         finally:
             if not getattr(request.state, "graphiql_page", False):
                 self._observe(request, record, outcome, time.perf_counter() - started)
+            span.end(
+                record,
+                outcome=outcome.label,
+                status=outcome.status,
+                error_codes=outcome.error_codes,
+                method=request.method,
+                correlation_id=getattr(request.state, "correlation_id", None),
+            )
             correlation_id.reset(correlation_token)
 
     # -- Strawberry hooks -------------------------------------------------------------------

@@ -22,6 +22,8 @@ class OperationRecord:
     """Facts about one GraphQL operation, filled in as it runs."""
 
     name: str | None = None
+    # "query", "mutation" or "subscription", once the operation is chosen (for traces).
+    operation_type: str | None = None
     parsed: bool = False
     executed: bool = False
 
@@ -58,6 +60,7 @@ class OperationObserver(SchemaExtension):
         record = _current.get()
         if record is not None:
             record.executed = True
+            record.operation_type = self.execution_context.operation_type.value
         yield
 
 

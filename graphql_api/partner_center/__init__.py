@@ -37,6 +37,7 @@ from .models import (
     NextLink,
     RelationshipToPartner,
 )
+from .tracing import AttemptTrace, CallTracer
 
 __all__ = [
     "MAX_CONTINUATION_TOKEN_LENGTH",
@@ -44,12 +45,14 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "MIN_PAGE_SIZE",
     "Address",
+    "AttemptTrace",
     "BadRequest",
     "BillingProfile",
     "BodyLimits",
     "CallBudget",
     "CallBudgetExhausted",
     "CallContext",
+    "CallTracer",
     "CompanyProfile",
     "ContinuationTokenRejected",
     "Customer",

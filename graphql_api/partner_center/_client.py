@@ -51,6 +51,7 @@ from .models import (
     CustomerPage,
     NextLink,
 )
+from .tracing import TracedCall
 
 logger = logging.getLogger("graphql_api.partner_center")
 
@@ -71,6 +72,8 @@ T = TypeVar("T")
 class _EndOfList(Exception):
     """A seek ran past the last page (HTTP 400, code 2000): not a failure."""
 
+    status = 400
+
 
 @dataclass(frozen=True, slots=True)
 class _Answer:
@@ -80,6 +83,11 @@ class _Answer:
     body: bytes
     correlation_id: str
     request_id: str
+
+    @property
+    def status(self) -> int:
+        """The HTTP status answered."""
+        return self.response.status
 
 
 class PartnerCenterClient:
@@ -239,10 +247,22 @@ class PartnerCenterClient:
         def remaining() -> float:
             return deadline - loop.time()
 
+        # Tracing follows each attempt (a span, a `traceparent` of its own); off, it costs
+        # this one test per call.
+        traced = None if call.tracer is None else TracedCall(call.tracer, path)
+
         async def attempt_once() -> _Answer:
-            answer = await self._attempt(
-                path, params, headers, call.correlation_id, request_id, seek
-            )
+            if traced is None:
+                answer = await self._attempt(
+                    path, params, headers, call.correlation_id, request_id, seek
+                )
+            else:
+                answer = await traced.attempt(
+                    headers,
+                    lambda sent: self._attempt(
+                        path, params, sent, call.correlation_id, request_id, seek
+                    ),
+                )
             if call.budget is not None:
                 call.budget.answered += 1
             return answer

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .budget import CallBudget
+from .tracing import CallTracer
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,12 +15,14 @@ class CallContext:
     `authorization` is the full `Authorization` header value sent upstream ("Bearer ...").
     `locale` becomes `X-Locale` when the caller sent `Accept-Language`. `budget`, when set,
     is spent by every logical call before it leaves (its retries are not counted again).
+    `tracer`, when set, follows every attempt and adds its headers (`traceparent`).
     """
 
     authorization: str
     correlation_id: str
     locale: str | None = None
     budget: CallBudget | None = None
+    tracer: CallTracer | None = None
 
     def __repr__(self) -> str:
         # Never let the bearer token reach a log line or a traceback through repr().
