@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from .graphql_view import CORRELATION_HEADER, GraphQLView
 from .limits import hardening_extensions
 from .metrics import MeteredWire, Metrics
 from .observability import Tracing
+from .observability.ftv1 import TrustedFederatedTracing
 from .observe import OperationObserver
 from .partner_center import PartnerCenterClient, Wire, default_transport
 from .readiness import probe_upstream
@@ -42,11 +44,19 @@ GRAPHQL_PATH = "/graphql"
 
 
 def http_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """The schema extensions the HTTP layer relies on: its observer, the limits, the caches.
+    """The schema extensions the HTTP layer relies on: its observer, the limits, the caches,
+    and ftv1 traces for trusted callers when `FTV1_SECRET` is set.
 
     Pass them to a schema built outside `create_app` (`create_app` does it for its own).
     """
-    return [OperationObserver, *hardening_extensions(settings.server)]
+    extensions: list[Callable[[], SchemaExtension]] = [
+        OperationObserver,
+        *hardening_extensions(settings.server),
+    ]
+    if settings.server.ftv1_secret is not None:
+        secret = settings.server.ftv1_secret.encode()
+        extensions.append(functools.partial(TrustedFederatedTracing, secret=secret))
+    return extensions
 
 
 @dataclass(slots=True)

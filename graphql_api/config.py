@@ -137,6 +137,8 @@ class ServerSettings:
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     max_connections: int = 1000
+    # Apollo federated traces (ftv1) only for requests that send it in `FTV1-Secret`.
+    ftv1_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ServerSettings:
@@ -167,7 +169,15 @@ class ServerSettings:
             header_timeout=_seconds(env, "HTTP_HEADER_TIMEOUT", 10.0),
             body_timeout=_seconds(env, "HTTP_BODY_TIMEOUT", 30.0),
             max_connections=_integer(env, "HTTP_MAX_CONNECTIONS", 1000, minimum=1),
+            ftv1_secret=_header_secret(env, "FTV1_SECRET"),
         )
+
+
+def _header_secret(env: Mapping[str, str], name: str) -> str | None:
+    raw = _text(env, name)
+    if raw is not None and (len(raw) < 16 or not raw.isascii() or not raw.isprintable()):
+        raise ConfigError(f"{name} must be at least 16 printable ASCII characters")
+    return raw
 
 
 AuthMode = Literal["passthrough", "client_credentials"]
