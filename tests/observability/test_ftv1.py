@@ -9,10 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import MiddlewareManager
+from strawberry.extensions import SchemaExtension
 
 from graphql_api.app import create_app
 from graphql_api.config import ConfigError, Settings
 from graphql_api.emulator import EmulatorConfig, create_emulator_app
+from graphql_api.schema import CustomersSchema
 from tests.live_server import live_server
 
 SECRET = "router-only-ftv1-secret-0123456789"
@@ -93,3 +96,22 @@ def test_a_trusted_caller_that_asks_gets_the_trace_of_every_field(
 def test_a_weak_or_unsendable_secret_stops_start_up(value: str) -> None:
     with pytest.raises(ConfigError, match="FTV1_SECRET"):
         Settings.from_env({"FTV1_SECRET": value})
+
+
+def test_only_a_trusted_request_pays_for_resolver_middleware(
+    trusting: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Field middleware turns the lean executor off: untrusted requests must run without it.
+    built: list[int] = []
+    original = CustomersSchema._get_middleware_manager
+
+    def counting(self: CustomersSchema, extensions: list[SchemaExtension]) -> MiddlewareManager:
+        manager = original(self, extensions)
+        built.append(len(manager.middlewares))
+        return manager
+
+    monkeypatch.setattr(CustomersSchema, "_get_middleware_manager", counting)
+    _post(trusting, ASKS)
+    _post(trusting, {**ASKS, "FTV1-Secret": SECRET})
+
+    assert built == [0, 1]
