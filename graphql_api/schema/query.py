@@ -14,6 +14,7 @@ from ._fields import described
 from .connection import CustomerConnection, CustomerEdge, PageInfo
 from .cursors import Cursor, CursorCodec
 from .customer import Customer
+from .demand import costs_an_upstream_call, customers_demand
 from .inputs import CustomerSearch, page_size, search_filter, start_position
 from .node import Node
 from .paging import FetchPage, Window, read_window
@@ -57,11 +58,10 @@ class Query:
     """The root query type."""
 
     @described(
-
-            "The partner's customers, in Partner Center's order, optionally narrowed by a "
-            "prefix search. Forward paging only: pass a page's `pageInfo.endCursor` as "
-            "`after` (with the same `search`) for the next page."
-
+        "The partner's customers, in Partner Center's order, optionally narrowed by a "
+        "prefix search. Forward paging only: pass a page's `pageInfo.endCursor` as "
+        "`after` (with the same `search`) for the next page.",
+        directives=customers_demand(),
     )
     async def customers(
         self,
@@ -124,7 +124,10 @@ class Query:
             await asyncio.sleep(0)
         return _connection(window, codec, loaders, full, after_given=after is not None)
 
-    @described("The customer with this Partner Center id; null if none.")
+    @described(
+        "The customer with this Partner Center id; null if none.",
+        directives=costs_an_upstream_call(),
+    )
     async def customer(
         self,
         info: Info,
@@ -135,7 +138,10 @@ class Query:
     ) -> Customer | None:
         return await _customer(info, id)
 
-    @described("The object with this id (Relay); customers are the only nodes.")
+    @described(
+        "The object with this id (Relay); customers are the only nodes.",
+        directives=costs_an_upstream_call(),
+    )
     async def node(
         self,
         info: Info,
