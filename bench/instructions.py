@@ -9,7 +9,12 @@ out. It needs valgrind (Debian: `apt-get install valgrind`); about a minute.
 
     python -m bench.instructions                  # customers(first: 50), the bench's page
     python -m bench.instructions --first 1
+    python -m bench.instructions --tracing        # tracing on, exporting to a local sink
     BENCH_SERVER_PYTHONPATH=<other checkout> python -m bench.instructions   # before/after
+
+Every request sends a sampled `traceparent`, as a router would: with tracing off the façade
+ignores it, with `--tracing` it continues the trace and exports its spans over OTLP/HTTP (the
+exporter's thread is in the count).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import httpx
 
 from .processes import BEARER, CURSOR_SECRET, emulator_process, free_port
 from .scenarios import PAGE_QUERY
+from .tracing import TRACEPARENT, span_sink, tracing_env
 
 _TOTAL = re.compile(r"I\s+refs:\s+([\d,]+)")
 _START_TIMEOUT_S = 300.0
@@ -35,10 +41,13 @@ _START_TIMEOUT_S = 300.0
 _REQUEST_TIMEOUT_S = 600.0
 
 
-def _served_instructions(upstream: str, first: int, requests: int) -> int:
+def _served_instructions(
+    upstream: str, first: int, requests: int, extra_env: dict[str, str] | None = None
+) -> int:
     """Total instructions of one façade process that started, answered, and stopped."""
     port = free_port()
     env = {**os.environ, "CURSOR_SECRET": CURSOR_SECRET, "LOG_LEVEL": "WARNING"}
+    env.update(extra_env or {})
     # Same hash seeds in both runs, so that dictionaries grow the same way.
     env["PYTHONHASHSEED"] = "0"
     server_path = os.environ.get("BENCH_SERVER_PYTHONPATH")
@@ -59,7 +68,11 @@ def _served_instructions(upstream: str, first: int, requests: int) -> int:
             _wait_healthy(client)
             body = {"query": PAGE_QUERY, "variables": {"first": first}}
             for _ in range(requests):
-                answer = client.post("/graphql", json=body, headers={"Authorization": BEARER})
+                answer = client.post(
+                    "/graphql",
+                    json=body,
+                    headers={"Authorization": BEARER, "traceparent": TRACEPARENT},
+                )
                 if answer.status_code != 200 or "errors" in answer.json():
                     raise RuntimeError(f"the façade answered {answer.status_code}: {answer.text}")
     finally:
@@ -90,16 +103,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first", type=int, default=50, help="customers per page (50)")
     parser.add_argument("--warm", type=int, default=10, help="requests before counting (10)")
     parser.add_argument("--count", type=int, default=50, help="requests counted (50)")
+    parser.add_argument("--tracing", action="store_true",
+                        help="tracing on (OTLP/HTTP to a sink in this process)")
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
         return 2
-    with emulator_process(customers=2000) as emulator:
-        base = _served_instructions(emulator.url, args.first, args.warm)
-        total = _served_instructions(emulator.url, args.first, args.warm + args.count)
+    with emulator_process(customers=2000) as emulator, span_sink() as (endpoint, sink):
+        env = tracing_env(endpoint) if args.tracing else {}
+        base = _served_instructions(emulator.url, args.first, args.warm, env)
+        total = _served_instructions(emulator.url, args.first, args.warm + args.count, env)
     tree = os.environ.get("BENCH_SERVER_PYTHONPATH", "this checkout")
+    tracing = f"tracing on ({sink.spans} spans exported by both runs)" if args.tracing else (
+        "tracing off"
+    )
     print(
-        f"customers(first: {args.first}), façade from {tree}: "
+        f"customers(first: {args.first}), façade from {tree}, {tracing}: "
         f"{(total - base) / args.count:,.0f} instructions per request"
     )
     return 0
