@@ -17,7 +17,7 @@ from .. import partner_center as pc
 from ..context import RequestContext
 from ..loaders import Loaders
 from ._fields import AwaitableOrValue, described, then
-from .demand import costs_an_upstream_call
+from .demand import costs_an_upstream_call, costs_one_call_for_the_list
 from .errors import upstream_error
 from .inputs import customer_id
 from .node import Node
@@ -157,7 +157,7 @@ class Customer(Node):
     @described(
         "The customer's domains; null without delegated access.",
         graphql_type=list[str] | None,
-        directives=costs_an_upstream_call(),
+        directives=costs_one_call_for_the_list(),
     )
     def custom_domains(self) -> AwaitableOrValue[list[str] | None]:
         return then(

@@ -28,6 +28,18 @@ def costs_an_upstream_call() -> list[object]:
     return [Cost(weight=UPSTREAM_CALL_WEIGHT)]
 
 
+def costs_one_call_for_the_list() -> list[object]:
+    """The directives of a list field that one Partner Center call answers whole.
+
+    The router multiplies a list field's weight by the list's size; an assumed size of 1
+    makes it weigh the one call, not one per item (a customer's domains come in one record).
+    """
+    return [
+        Cost(weight=UPSTREAM_CALL_WEIGHT),
+        ListSize(assumed_size=1, require_one_slicing_argument=False),
+    ]
+
+
 def customers_demand() -> list[object]:
     """The directives of `customers`: a list page, and lists as long as `first`."""
     return [
@@ -47,5 +59,6 @@ __all__ = [
     "ASSUMED_PAGE_SIZE",
     "UPSTREAM_CALL_WEIGHT",
     "costs_an_upstream_call",
+    "costs_one_call_for_the_list",
     "customers_demand",
 ]

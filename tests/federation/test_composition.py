@@ -115,7 +115,8 @@ _DEMAND_DIRECTIVES = (
     f"billingProfile: BillingProfile {_JOINED_CALL}",
     f"allowDelegatedAccess: Boolean {_JOINED_CALL}",
     f"associatedPartnerId: String {_JOINED_CALL}",
-    f"customDomains: [String!] {_JOINED_CALL}",
+    f"customDomains: [String!] {_JOINED_CALL} "
+    "@listSize(assumedSize: 1, requireOneSlicingArgument: false)",
     f"address: Address {_CALL}",
     f"email: String {_CALL}",
     f"organizationRegistrationNumber: String {_CALL}",
