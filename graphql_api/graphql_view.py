@@ -221,11 +221,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
             outcome.status = response.status_code
             await response(scope, receive, send)
         finally:
-            if not getattr(request.state, "graphiql_page", False):
+            page = getattr(request.state, "graphiql_page", False)
+            if not page:
                 self._observe(request, record, outcome, time.perf_counter() - started)
             span.end(
                 record,
-                outcome=outcome.label,
+                outcome="graphiql" if page else outcome.label,
                 status=outcome.status,
                 error_codes=outcome.error_codes,
                 method=request.method,

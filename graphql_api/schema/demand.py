@@ -36,7 +36,12 @@ def costs_one_call_for_the_list() -> list[object]:
     """
     return [
         Cost(weight=UPSTREAM_CALL_WEIGHT),
-        ListSize(assumed_size=1, require_one_slicing_argument=False),
+        ListSize(
+            assumed_size=1,
+            slicing_arguments=None,
+            sized_fields=None,
+            require_one_slicing_argument=False,
+        ),
     ]
 
 
