@@ -15,6 +15,7 @@ customer count several times where the service makes one call: its figure is a b
 
 from __future__ import annotations
 
+from strawberry import UNSET
 from strawberry.federation.schema_directives import Cost, ListSize
 
 # One Partner Center call, in the router's units (an object resolved from memory weighs 1).
@@ -38,8 +39,9 @@ def costs_one_call_for_the_list() -> list[object]:
         Cost(weight=UPSTREAM_CALL_WEIGHT),
         ListSize(
             assumed_size=1,
-            slicing_arguments=None,
-            sized_fields=None,
+            # UNSET, not None: left out of the SDL rather than printed as null.
+            slicing_arguments=UNSET,
+            sized_fields=UNSET,
             require_one_slicing_argument=False,
         ),
     ]
