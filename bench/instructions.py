@@ -13,8 +13,9 @@ out. It needs valgrind (Debian: `apt-get install valgrind`); about a minute.
     BENCH_SERVER_PYTHONPATH=<other checkout> python -m bench.instructions   # before/after
 
 Every request sends a sampled `traceparent`, as a router would: with tracing off the façade
-ignores it, with `--tracing` it continues the trace and exports its spans over OTLP/HTTP (the
-exporter's thread is in the count).
+ignores it, with `--tracing` it continues the trace and exports its spans over OTLP/HTTP with
+the SDK's default batching (the exporter's thread is in the count; the last batch is sent
+when the process stops, which both runs do, so it cancels out like start-up).
 """
 
 from __future__ import annotations
