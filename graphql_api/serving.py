@@ -33,6 +33,7 @@ from .config import ConfigError, Settings
 from .connection_guard import GuardedHttpProtocol
 from .http_protocol import CoalescingHttpToolsProtocol
 from .logging_setup import configure_logging, uvicorn_log_config
+from .observability import exporters_from_env
 
 # Not a credential: the embedded emulator accepts any bearer token; this one is only shown.
 DEMO_TOKEN = "demo-token-for-the-embedded-emulator"  # noqa: S105
@@ -131,6 +132,7 @@ def main(args: argparse.Namespace) -> int:
         env["PARTNER_CENTER_URL"] = args.upstream
     try:
         settings = Settings.from_env()
+        exporters_from_env(env)  # an exporter we lack: said here, not in each worker
     except ConfigError as exc:
         print(f"graphql-api serve: {exc}", file=sys.stderr)
         return 2

@@ -3,7 +3,7 @@
 Tracing is off unless the environment asks for it: `OTEL_EXPORTER_OTLP_ENDPOINT` (or
 `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) set, or `OTEL_TRACES_EXPORTER` naming an exporter
 (`otlp`, `console`). `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none` keeps it off
-whatever else is set. Off, `Tracing.from_env` returns None and nothing else of the SDK runs.
+whatever else is set. Off, `Tracing.from_env` returns None and the SDK is never imported.
 
 Everything else is read by the SDK itself, as every OpenTelemetry service reads it: the
 service name and resource attributes, the sampler (`parentbased_always_on` by default, so a
@@ -26,17 +26,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import (
-    BatchSpanProcessor,
-    ConsoleSpanExporter,
-    SpanExporter,
-)
+from typing import TYPE_CHECKING
 
 from ..config import ConfigError
 from .spans import Spans
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace.export import SpanExporter
+
+# The SDK is imported only when tracing is on: a service that never traces never loads it.
 
 DEFAULT_SERVICE_NAME = "graphql_api"
 _ENDPOINTS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
@@ -83,8 +82,9 @@ def exporters_from_env(env: Mapping[str, str]) -> tuple[str, ...]:
 
 def _exporter(name: str) -> SpanExporter:
     if name == "console":
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
         return ConsoleSpanExporter()
-    # Imported here: its HTTP stack (requests) has no business in a process that never exports.
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     return OTLPSpanExporter()
@@ -92,6 +92,8 @@ def _exporter(name: str) -> SpanExporter:
 
 def _resource() -> Resource:
     """The SDK's resource from the environment, named after this service unless told otherwise."""
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+
     resource = Resource.create()
     name = resource.attributes.get(SERVICE_NAME)
     if not isinstance(name, str) or name.startswith("unknown_service"):
@@ -103,6 +105,9 @@ class Tracing:
     """This app's tracer provider (batching to `exporters`) and the spans it makes."""
 
     def __init__(self, exporters: Sequence[SpanExporter], *, resource: Resource | None = None):
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
         # sampler=None: the SDK reads OTEL_TRACES_SAMPLER (parent-based by default).
         self._provider = TracerProvider(resource=resource if resource is not None else _resource())
         for exporter in exporters:

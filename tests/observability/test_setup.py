@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from graphql_api.config import ConfigError
@@ -52,3 +57,16 @@ def test_an_exporter_or_protocol_not_shipped_stops_start_up_naming_the_variable(
 
 def test_from_env_gives_no_tracing_when_nothing_asks() -> None:
     assert Tracing.from_env({}) is None
+
+
+def test_serve_stops_at_start_up_naming_a_tracing_variable_it_cannot_honour() -> None:
+    cli = str(Path(sys.executable).parent / "graphql-api")
+    env = {**os.environ, **ENDPOINT, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}
+
+    finished = subprocess.run(
+        [cli, "serve", "--port", "0"], env=env, capture_output=True, text=True, timeout=60,
+        check=False,
+    )
+
+    assert finished.returncode == 2
+    assert "OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf" in finished.stderr
