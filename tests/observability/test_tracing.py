@@ -3,6 +3,7 @@ OTLP/HTTP to a receiver that decodes the export with opentelemetry-proto's proto
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -51,9 +52,19 @@ class Traced:
         body: dict[str, Any] = self.post(query, headers).json()
         return body
 
-    def spans(self) -> list[Span]:
-        assert self.tracing.force_flush()
-        return self.received.spans
+    def spans(self, operations: int = 1) -> list[Span]:
+        """Every span exported once `operations` operation spans are in.
+
+        The operation's span ends after its response is sent, so the client may read the
+        answer a moment before that span is finished: flush until it is there.
+        """
+        for _ in range(200):
+            assert self.tracing.force_flush()
+            spans = self.received.spans
+            if sum(span.kind == Span.SPAN_KIND_SERVER for span in spans) >= operations:
+                return spans
+            threading.Event().wait(0.01)
+        raise AssertionError(f"fewer than {operations} operation spans were exported")
 
 
 @pytest.fixture(scope="module")
@@ -217,7 +228,7 @@ def test_an_unsampled_caller_is_followed_and_its_trace_id_still_reaches_partner_
 ) -> None:
     traced.graphql(BILLING, {"traceparent": f"00-{TRACE_ID}-{CALLER_SPAN_ID}-00"})
 
-    assert traced.spans() == []
+    assert traced.spans(operations=0) == []
     recorded = [call["traceparent"] for call in traced.emulator.state.stats.requests()]
     assert len(recorded) == 4
     assert {value.split("-")[1] for value in recorded} == {TRACE_ID}
