@@ -72,7 +72,7 @@ T = TypeVar("T")
 class _EndOfList(Exception):
     """A seek ran past the last page (HTTP 400, code 2000): not a failure."""
 
-    status = 400
+    status = 400  # what a tracer is told this attempt was answered with
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +248,7 @@ class PartnerCenterClient:
             return deadline - loop.time()
 
         # Tracing follows each attempt (a span, a `traceparent` of its own); off, it costs
-        # this one test per call.
+        # a None test.
         traced = None if call.tracer is None else TracedCall(call.tracer, path)
 
         async def attempt_once() -> _Answer:
