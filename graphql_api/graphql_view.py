@@ -45,7 +45,7 @@ from .context import RequestContext, build_request_context
 from .graphiql import GraphiQLPage
 from .logging_setup import correlation_id
 from .metrics import Metrics
-from .observability import Spans, operation_span
+from .observability import Spans
 from .observe import OperationRecord, record_operation
 from .partner_center import PartnerCenterClient
 
@@ -192,7 +192,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         outcome = _Outcome()
         request.state.graphql_outcome = outcome
         correlation_token = correlation_id.set(None)
-        span = operation_span(self._spans, request.headers)
+        span = None if self._spans is None else self._spans.operation(request.headers)
         try:
             with record_operation() as record:
                 request.state.graphql_record = record
@@ -224,14 +224,15 @@ class GraphQLView(GraphQL[RequestContext, None]):
             page = getattr(request.state, "graphiql_page", False)
             if not page:
                 self._observe(request, record, outcome, time.perf_counter() - started)
-            span.end(
-                record,
-                outcome="graphiql" if page else outcome.label,
-                status=outcome.status,
-                error_codes=outcome.error_codes,
-                method=request.method,
-                correlation_id=getattr(request.state, "correlation_id", None),
-            )
+            if span is not None:
+                span.end(
+                    record,
+                    outcome="graphiql" if page else outcome.label,
+                    status=outcome.status,
+                    error_codes=outcome.error_codes,
+                    method=request.method,
+                    correlation_id=getattr(request.state, "correlation_id", None),
+                )
             correlation_id.reset(correlation_token)
 
     # -- Strawberry hooks -------------------------------------------------------------------

@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 
 @dataclass(slots=True)
@@ -22,10 +23,18 @@ class OperationRecord:
     """Facts about one GraphQL operation, filled in as it runs."""
 
     name: str | None = None
-    # "query", "mutation" or "subscription", once the operation is chosen (for traces).
-    operation_type: str | None = None
     parsed: bool = False
     executed: bool = False
+    # Kept for what only tracing asks (the operation's type), so that it is worked out only
+    # when a trace is recorded.
+    execution: ExecutionContext | None = None
+
+    @property
+    def operation_type(self) -> str | None:
+        """"query", "mutation" or "subscription" once execution started, else None."""
+        if self.execution is None:
+            return None
+        return self.execution.operation_type.value
 
 
 _current: ContextVar[OperationRecord | None] = ContextVar("graphql_operation", default=None)
@@ -60,7 +69,7 @@ class OperationObserver(SchemaExtension):
         record = _current.get()
         if record is not None:
             record.executed = True
-            record.operation_type = self.execution_context.operation_type.value
+            record.execution = self.execution_context
         yield
 
 

@@ -7,7 +7,6 @@ from .spans import (
     OperationSpan,
     Spans,
     call_tracer,
-    operation_span,
     started_batch,
     traced_batch,
 )
@@ -20,7 +19,6 @@ __all__ = [
     "Tracing",
     "call_tracer",
     "exporters_from_env",
-    "operation_span",
     "started_batch",
     "traced_batch",
 ]

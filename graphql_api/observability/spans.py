@@ -211,34 +211,6 @@ class OperationSpan:
             otel_context.detach(self._context_token)
 
 
-class _NoOperationSpan:
-    """What `operation_span` returns with tracing off."""
-
-    __slots__ = ()
-
-    def end(
-        self,
-        record: OperationRecord,
-        *,
-        outcome: str,
-        status: int,
-        error_codes: Sequence[str],
-        method: str,
-        correlation_id: str | None,
-    ) -> None:
-        """Nothing to end."""
-
-
-_NO_OPERATION_SPAN = _NoOperationSpan()
-
-
-def operation_span(
-    spans: Spans | None, headers: Mapping[str, str]
-) -> OperationSpan | _NoOperationSpan:
-    """The span of one GraphQL HTTP request; a stand-in that records nothing when off."""
-    return _NO_OPERATION_SPAN if spans is None else spans.operation(headers)
-
-
 def call_tracer() -> CallTracer | None:
     """The tracer of the operation running now, for its `CallContext`; None when off."""
     return _active.get()
@@ -247,12 +219,15 @@ def call_tracer() -> CallTracer | None:
 def traced_batch(
     loader: str, load: Callable[[list[K]], Coroutine[Any, Any, list[V]]]
 ) -> Callable[[list[K]], Coroutine[Any, Any, list[V]]]:
-    """`load`, run inside a batch span of `loader` when the operation is traced."""
+    """`load`, run inside a batch span of `loader` when the operation is traced.
+
+    Decided when the loader is made, inside the operation: untraced, `load` itself.
+    """
+    spans = _active.get()
+    if spans is None:
+        return load
 
     async def batch(keys: list[K]) -> list[V]:
-        spans = _active.get()
-        if spans is None:
-            return await load(keys)
         with spans.batch(loader, len(keys)):
             return await load(keys)
 
@@ -274,7 +249,6 @@ __all__ = [
     "OperationSpan",
     "Spans",
     "call_tracer",
-    "operation_span",
     "started_batch",
     "traced_batch",
 ]
