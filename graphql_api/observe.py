@@ -34,7 +34,10 @@ class OperationRecord:
         """"query", "mutation" or "subscription" once execution started, else None."""
         if self.execution is None:
             return None
-        return self.execution.operation_type.value
+        try:
+            return self.execution.operation_type.value
+        except RuntimeError:  # no operation of that name: nothing ran
+            return None
 
 
 _current: ContextVar[OperationRecord | None] = ContextVar("graphql_operation", default=None)

@@ -197,10 +197,14 @@ class OperationSpan:
                 span.set_attribute("graphql.operation.type", kind)
             if name is not None:
                 span.set_attribute("graphql.operation.name", name)
-            span.set_attribute("http.request.method", method)
-            span.set_attribute("http.response.status_code", status)
-            span.set_attribute("graphql_api.outcome", outcome)
-            span.set_attribute("graphql_api.error_codes", sorted(set(error_codes)))
+            span.set_attributes(
+                {
+                    "http.request.method": method,
+                    "http.response.status_code": status,
+                    "graphql_api.outcome": outcome,
+                    "graphql_api.error_codes": sorted(set(error_codes)),
+                }
+            )
             if correlation_id is not None:
                 span.set_attribute("graphql_api.correlation_id", correlation_id)
             if outcome in _FAILED_OUTCOMES or status >= 500:
