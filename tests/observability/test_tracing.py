@@ -258,3 +258,19 @@ def test_with_tracing_off_no_traceparent_goes_upstream(emulator: LiveEmulator) -
     assert len(calls) == 4
     assert {(call["traceparent"], call["tracestate"]) for call in calls} == {(None, None)}
     emulator.reset()
+
+
+def test_a_refused_operation_is_one_span_with_its_outcome_and_code(traced: Traced) -> None:
+    answer = traced.client.post(
+        "/graphql",
+        json={"query": "query Bad { customers { noSuchField } }"},
+        headers={"Authorization": TOKEN, **CALLER},
+    )
+
+    assert answer.status_code == 200
+    [operation] = traced.spans()
+    assert operation.name == "GraphQL request"
+    assert operation.parent_span_id.hex() == CALLER_SPAN_ID
+    assert attributes(operation)["graphql_api.outcome"] == "rejected"
+    assert attributes(operation)["graphql_api.error_codes"] == ["GRAPHQL_VALIDATION_FAILED"]
+    assert traced.emulator.calls() == 0
