@@ -10,8 +10,14 @@ out. It needs valgrind (Debian: `apt-get install valgrind`); about a minute.
     python -m bench.instructions                  # customers(first: 50), the bench's page
     python -m bench.instructions --first 1
     python -m bench.instructions --query relay    # Relay's CustomerListPaginationQuery
-    SPEED_LAYER=off python -m bench.instructions  # any setting reaches the served façade
+    SPEED_LAYER_OFF=all python -m bench.instructions  # any setting reaches the served façade
+    python -m bench.instructions --tracing        # tracing on, exporting to a local sink
     BENCH_SERVER_PYTHONPATH=<other checkout> python -m bench.instructions   # before/after
+
+Every request sends a sampled `traceparent`, as a router would: with tracing off the façade
+ignores it, with `--tracing` it continues the trace and exports its spans over OTLP/HTTP with
+the SDK's default batching (the exporter's thread is in the count; the last batch is sent
+when the process stops, which both runs do, so it cancels out like start-up).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import httpx
 
 from bench.processes import BEARER, CURSOR_SECRET, emulator_process, free_port
 from bench.scenarios import APOLLO_QUERY, PAGE_QUERY, RELAY_QUERY
+from bench.tracing import TRACEPARENT, span_sink, tracing_env
 
 # Query name -> (text, variables for a page of `first`).
 QUERIES: dict[str, tuple[str, Callable[[int], dict[str, Any]]]] = {
@@ -51,10 +58,17 @@ _START_TIMEOUT_S = 300.0
 _REQUEST_TIMEOUT_S = 600.0
 
 
-def _served_instructions(upstream: str, query: str, first: int, requests: int) -> int:
+def _served_instructions(
+    upstream: str,
+    query: str,
+    first: int,
+    requests: int,
+    extra_env: dict[str, str] | None = None,
+) -> int:
     """Total instructions of one façade process that started, answered, and stopped."""
     port = free_port()
     env = {**os.environ, "CURSOR_SECRET": CURSOR_SECRET, "LOG_LEVEL": "WARNING"}
+    env.update(extra_env or {})
     # Same hash seeds in both runs, so that dictionaries grow the same way.
     env["PYTHONHASHSEED"] = "0"
     server_path = os.environ.get("BENCH_SERVER_PYTHONPATH")
@@ -76,7 +90,11 @@ def _served_instructions(upstream: str, query: str, first: int, requests: int) -
             text, variables = QUERIES[query]
             body = {"query": text, "variables": variables(first)}
             for _ in range(requests):
-                answer = client.post("/graphql", json=body, headers={"Authorization": BEARER})
+                answer = client.post(
+                    "/graphql",
+                    json=body,
+                    headers={"Authorization": BEARER, "traceparent": TRACEPARENT},
+                )
                 if answer.status_code != 200 or "errors" in answer.json():
                     raise RuntimeError(f"the façade answered {answer.status_code}: {answer.text}")
     finally:
@@ -109,18 +127,24 @@ def main(argv: list[str] | None = None) -> int:
                         help="which client's query (page: scenario 1's)")
     parser.add_argument("--warm", type=int, default=10, help="requests before counting (10)")
     parser.add_argument("--count", type=int, default=50, help="requests counted (50)")
+    parser.add_argument("--tracing", action="store_true",
+                        help="tracing on (OTLP/HTTP to a sink in this process)")
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
         return 2
-    with emulator_process(customers=2000) as emulator:
-        base = _served_instructions(emulator.url, args.query, args.first, args.warm)
+    with emulator_process(customers=2000) as emulator, span_sink() as (endpoint, sink):
+        env = tracing_env(endpoint) if args.tracing else {}
+        base = _served_instructions(emulator.url, args.query, args.first, args.warm, env)
         total = _served_instructions(
-            emulator.url, args.query, args.first, args.warm + args.count
+            emulator.url, args.query, args.first, args.warm + args.count, env
         )
     tree = os.environ.get("BENCH_SERVER_PYTHONPATH", "this checkout")
+    tracing = f"tracing on ({sink.spans} spans exported by both runs)" if args.tracing else (
+        "tracing off"
+    )
     print(
-        f"{args.query} query, customers(first: {args.first}), façade from {tree}: "
+        f"{args.query} query, customers(first: {args.first}), façade from {tree}, {tracing}: "
         f"{(total - base) / args.count:,.0f} instructions per request"
     )
     return 0

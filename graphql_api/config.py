@@ -57,6 +57,12 @@ def _origins(origins: tuple[str, ...]) -> tuple[str, ...]:
     return cleaned
 
 
+def _header_secret(raw: Any) -> Any:
+    if isinstance(raw, str) and (len(raw) < 16 or not raw.isascii() or not raw.isprintable()):
+        raise ValueError("must be at least 16 printable ASCII characters")
+    return raw
+
+
 def _upper(raw: Any) -> Any:
     return raw.upper() if isinstance(raw, str) else raw
 
@@ -119,6 +125,10 @@ class ServerSettings(_Section):
     header_timeout: float = Field(10.0, alias="HTTP_HEADER_TIMEOUT", gt=0)
     body_timeout: float = Field(30.0, alias="HTTP_BODY_TIMEOUT", gt=0)
     max_connections: int = Field(1000, alias="HTTP_MAX_CONNECTIONS", ge=1)
+    # Apollo federated traces (ftv1) only for requests that send this in `FTV1-Secret`.
+    ftv1_secret: Annotated[SecretStr | None, BeforeValidator(_header_secret)] = Field(
+        None, alias="FTV1_SECRET"
+    )
 
 
 AuthMode = Literal["passthrough", "client_credentials"]
@@ -282,7 +292,7 @@ class Settings:
 
 _Model = TypeVar("_Model", bound=BaseModel)
 # Never repeated in an error message.
-_SECRET_VARIABLES = frozenset({"AZURE_CLIENT_SECRET", "CURSOR_SECRET"})
+_SECRET_VARIABLES = frozenset({"AZURE_CLIENT_SECRET", "CURSOR_SECRET", "FTV1_SECRET"})
 
 
 def _section(model: type[_Model], values: Mapping[str, str]) -> _Model:

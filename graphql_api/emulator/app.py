@@ -99,6 +99,8 @@ def _record(request: Request, route: str, status: int | None) -> CallRecord:
         request_id=headers.get("ms-requestid"),
         correlation_id=headers.get("ms-correlationid"),
         locale=headers.get("x-locale"),
+        traceparent=headers.get("traceparent"),
+        tracestate=headers.get("tracestate"),
     )
 
 

@@ -21,6 +21,9 @@ class CallRecord:
     request_id: str | None
     correlation_id: str | None
     locale: str | None
+    # W3C trace context as received (a tracing client joins the caller's trace with it).
+    traceparent: str | None = None
+    tracestate: str | None = None
 
 
 @dataclass(slots=True)
@@ -81,6 +84,8 @@ class Stats:
                 "requestId": r.request_id,
                 "correlationId": r.correlation_id,
                 "locale": r.locale,
+                "traceparent": r.traceparent,
+                "tracestate": r.tracestate,
             }
             for r in self.log
         ]

@@ -1,1 +1,24 @@
-"""What the service tells its operators: structured logs, Prometheus metrics, operation records."""
+"""What the service tells its operators: structured logs, Prometheus metrics, the record of
+each operation, and traces (OpenTelemetry spans of operations, loader batches and upstream
+calls; Apollo federated traces for trusted callers only).
+"""
+
+from .spans import (
+    OperationSpan,
+    Spans,
+    call_tracer,
+    started_batch,
+    traced_batch,
+)
+from .tracing import DEFAULT_SERVICE_NAME, Tracing, exporters_from_env
+
+__all__ = [
+    "DEFAULT_SERVICE_NAME",
+    "OperationSpan",
+    "Spans",
+    "Tracing",
+    "call_tracer",
+    "exporters_from_env",
+    "started_batch",
+    "traced_batch",
+]

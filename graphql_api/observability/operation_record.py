@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 
 @dataclass(slots=True)
@@ -24,6 +25,19 @@ class OperationRecord:
     name: str | None = None
     parsed: bool = False
     executed: bool = False
+    # Kept for what only tracing asks (the operation's type), so that it is worked out only
+    # when a trace is recorded.
+    execution: ExecutionContext | None = None
+
+    @property
+    def operation_type(self) -> str | None:
+        """"query", "mutation" or "subscription" once execution started, else None."""
+        if self.execution is None:
+            return None
+        try:
+            return self.execution.operation_type.value
+        except RuntimeError:  # no operation of that name: nothing ran
+            return None
 
 
 _current: ContextVar[OperationRecord | None] = ContextVar("graphql_operation", default=None)
@@ -58,6 +72,7 @@ class OperationObserver(SchemaExtension):
         record = _current.get()
         if record is not None:
             record.executed = True
+            record.execution = self.execution_context
         yield
 
 

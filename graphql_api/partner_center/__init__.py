@@ -42,6 +42,7 @@ from .observer import CacheOutcome, NullObserver, Observer
 from .rate_limit import RateLimited
 from .settings import DEFAULT_UPSTREAM, UpstreamSettings
 from .sharing import Sharing
+from .tracing import AttemptTrace, CallTracer
 
 __all__ = [
     "DEFAULT_UPSTREAM",
@@ -51,6 +52,7 @@ __all__ = [
     "MIN_PAGE_SIZE",
     "Address",
     "AnswerReport",
+    "AttemptTrace",
     "BadRequest",
     "BillingProfile",
     "BodyLimits",
@@ -59,6 +61,7 @@ __all__ = [
     "CallBudget",
     "CallBudgetExhausted",
     "CallContext",
+    "CallTracer",
     "CompanyProfile",
     "ContinuationTokenRejected",
     "Customer",

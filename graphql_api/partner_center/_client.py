@@ -55,6 +55,7 @@ from .models import (
 )
 from .settings import UpstreamSettings
 from .sharing import Sharing
+from .tracing import TracedCall
 
 logger = logging.getLogger("graphql_api.partner_center")
 
@@ -75,6 +76,8 @@ T = TypeVar("T")
 
 class _EndOfList(Exception):
     """A seek ran past the last page (HTTP 400, code 2000): not a failure."""
+
+    status = 400  # what a tracer is told this attempt was answered with
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,11 @@ class _Answer:
         headers = {"Content-Type": entry.content_type} if entry.content_type else {}
         response = RawResponse(entry.status, "OK", headers, entry.body)
         return cls(response, entry.body, entry.correlation_id, entry.request_id)
+
+    @property
+    def status(self) -> int:
+        """The HTTP status answered."""
+        return self.response.status
 
 
 class PartnerCenterClient:
@@ -293,10 +301,22 @@ class PartnerCenterClient:
         def remaining() -> float:
             return deadline - loop.time()
 
+        # Tracing follows each attempt (a span, a `traceparent` of its own); off, it costs
+        # a None test.
+        traced = None if call.tracer is None else TracedCall(call.tracer, path)
+
         async def attempt_once() -> _Answer:
-            answer = await self._attempt(
-                path, params, headers, call.correlation_id, request_id, seek
-            )
+            if traced is None:
+                answer = await self._attempt(
+                    path, params, headers, call.correlation_id, request_id, seek
+                )
+            else:
+                answer = await traced.attempt(
+                    headers,
+                    lambda sent: self._attempt(
+                        path, params, sent, call.correlation_id, request_id, seek
+                    ),
+                )
             if call.budget is not None:
                 call.budget.answered += 1
             return answer

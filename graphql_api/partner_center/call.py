@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .budget import CallBudget
 from .cache import AnswerReport
+from .tracing import CallTracer
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,8 @@ class CallContext:
     computed above this package from the caller's credentials (never the token itself), or
     None to bypass the cache. `refresh` (the caller sent `Cache-Control: no-cache`) fetches
     anew instead of reading a fresh entry. `report` collects what the cache served.
+
+`tracer`, when set, follows every attempt and adds its headers (`traceparent`).
     """
 
     authorization: str
@@ -29,6 +32,7 @@ class CallContext:
     cache_scope: str | None = None
     refresh: bool = False
     report: AnswerReport | None = None
+    tracer: CallTracer | None = None
 
     def __repr__(self) -> str:
         # Never let the bearer token reach a log line or a traceback through repr().

@@ -7,7 +7,7 @@ decorator; the resolver itself stays fully typed behind this cast.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
 import strawberry
@@ -18,17 +18,25 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def described(description: str, *, graphql_type: Any = None) -> Callable[[F], F]:
-    """A Strawberry field resolver with its GraphQL description.
+def described(
+    description: str, *, graphql_type: Any = None, directives: Sequence[object] = ()
+) -> Callable[[F], F]:
+    """A Strawberry field resolver with its GraphQL description (and schema directives).
 
     `graphql_type` names the field's type when the resolver's annotation cannot: a sync
     resolver that returns a value, or an awaitable only when it must load something
     (`AwaitableOrValue[T]`), which spares graphql-core a coroutine and a task per field.
     """
     if graphql_type is None:
-        return cast("Callable[[F], F]", strawberry.field(description=description))
+        return cast(
+            "Callable[[F], F]",
+            strawberry.field(description=description, directives=directives),
+        )
     return cast(
-        "Callable[[F], F]", strawberry.field(description=description, graphql_type=graphql_type)
+        "Callable[[F], F]",
+        strawberry.field(
+            description=description, graphql_type=graphql_type, directives=directives
+        ),
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 
 from ..config import Settings
+from ..observability import call_tracer
 from ..partner_center import (
     AnswerReport,
     CallBudget,
@@ -87,6 +88,7 @@ class RequestContext:
             cache_scope=self.cache_scope,
             refresh=self.refresh,
             report=self.answers,
+            tracer=call_tracer(),
         )
 
     @property

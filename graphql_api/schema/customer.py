@@ -16,6 +16,7 @@ import strawberry
 from .. import partner_center as pc
 from ._fields import AwaitableOrValue, described, then
 from .context import RequestContext
+from .demand import costs_an_upstream_call, costs_one_call_for_the_list
 from .errors import upstream_error
 from .field_reads import type_check_without_info
 from .inputs import customer_id
@@ -150,6 +151,7 @@ class Customer(Node):
     @described(
         "Whether the partner has delegated admin access to the customer's tenant.",
         graphql_type=bool | None,
+        directives=costs_an_upstream_call(),
     )
     def allow_delegated_access(self) -> AwaitableOrValue[bool | None]:
         return then(self._full(), lambda r: r.allow_delegated_access)
@@ -158,12 +160,15 @@ class Customer(Node):
         "The indirect reseller associated with the customer, when an indirect "
         "provider set one.",
         graphql_type=str | None,
+        directives=costs_an_upstream_call(),
     )
     def associated_partner_id(self) -> AwaitableOrValue[str | None]:
         return then(self._full(), lambda r: r.associated_partner_id)
 
     @described(
-        "The customer's domains; null without delegated access.", graphql_type=list[str] | None
+        "The customer's domains; null without delegated access.",
+        graphql_type=list[str] | None,
+        directives=costs_one_call_for_the_list(),
     )
     def custom_domains(self) -> AwaitableOrValue[list[str] | None]:
         return then(
@@ -186,6 +191,7 @@ class Customer(Node):
         "The billing profile: one upstream call per customer, batched per "
         "request, and none when the full customer record is loaded already.",
         graphql_type=BillingProfile | None,
+        directives=costs_an_upstream_call(),
     )
     def billing_profile(self) -> AwaitableOrValue[BillingProfile | None]:
         if not self.record.is_summary and self.record.billing_profile is not None:

@@ -49,6 +49,7 @@ from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 
+from ..observability import started_batch, traced_batch
 from ..partner_center import (
     BillingProfile,
     CallContext,
@@ -150,14 +151,17 @@ class Loaders:
         # here: its dispatch (a scheduled task, a gather, a task per key) cost eight loop
         # turns around every list call (bench scenario 1).
         self._page_calls: dict[PageKey, asyncio.Future[CustomerPage]] = {}
+        # Each batch is a span of its own when the operation is traced.
         self.customer: _Loader[Customer] = _Loader(
-            self._load_customers, max_batch_size=max_batch_size
+            traced_batch("customer", self._load_customers), max_batch_size=max_batch_size
         )
         self.company_profile: _Loader[CompanyProfile | None] = _Loader(
-            self._load_company_profiles, max_batch_size=max_batch_size
+            traced_batch("company_profile", self._load_company_profiles),
+            max_batch_size=max_batch_size,
         )
         self.billing_profile: _Loader[BillingProfile] = _Loader(
-            self._load_billing_profiles, max_batch_size=max_batch_size
+            traced_batch("billing_profile", self._load_billing_profiles),
+            max_batch_size=max_batch_size,
         )
 
     async def page(
@@ -226,11 +230,19 @@ class Loaders:
         """
         if self._pages_in_flight or self._planners:
             return False
-        for customer_id in full:
-            self._start(self.customer, customer_id, self._fetch_customer)
-        for customer_id in billing:
-            if not self._full_record_serves(customer_id):
-                self._start(self.billing_profile, customer_id, self._fetch_billing_profile)
+        # Each group started is a batch (and a span when traced), as its loader's would be.
+        records = list(full)
+        if records:
+            with started_batch("customer") as batch:
+                for customer_id in records:
+                    self._start(self.customer, customer_id, self._fetch_customer, batch.hold)
+        profiles = [i for i in billing if not self._full_record_serves(i)]
+        if profiles:
+            with started_batch("billing_profile") as batch:
+                for customer_id in profiles:
+                    self._start(
+                        self.billing_profile, customer_id, self._fetch_billing_profile, batch.hold
+                    )
         return True
 
     def _full_record_serves(self, customer_id: str) -> bool:
@@ -238,7 +250,11 @@ class Loaders:
         return customer_key(customer_id) in self._full_expected or self.customer.has(customer_id)
 
     def _start(
-        self, loader: _Loader[V], customer_id: str, fetch: Callable[[str], Awaitable[V]]
+        self,
+        loader: _Loader[V],
+        customer_id: str,
+        fetch: Callable[[str], Awaitable[V]],
+        started: Callable[[asyncio.Future[Any]], None],
     ) -> None:
         if loader.has(customer_id):
             return
@@ -247,6 +263,7 @@ class Loaders:
         # reading it here keeps asyncio from logging it as lost.
         call.add_done_callback(_read_outcome)
         loader.hold(customer_id, call)
+        started(call)
 
     @contextmanager
     def planning(self) -> Iterator[None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from .. import partner_center as pc
+from .demand import costs_an_upstream_call
 
 
 @strawberry.type(description="A postal address, as Partner Center records it.")
@@ -75,14 +76,19 @@ class CompanyProfile:
         description="The customer's default domain, e.g. contoso.onmicrosoft.com."
     )
     company_name: str | None = strawberry.field(description="The company's name.")
+    # These three are not in list summaries: asked of a listed customer, they take its full
+    # record (demand.py).
     address: Address | None = strawberry.field(
-        description="The company's address; null without delegated access."
+        description="The company's address; null without delegated access.",
+        directives=costs_an_upstream_call(),
     )
     email: str | None = strawberry.field(
-        description="The company's email address; null without delegated access."
+        description="The company's email address; null without delegated access.",
+        directives=costs_an_upstream_call(),
     )
     organization_registration_number: str | None = strawberry.field(
-        description="The company's registration number, where one is recorded."
+        description="The company's registration number, where one is recorded.",
+        directives=costs_an_upstream_call(),
     )
 
     @classmethod

@@ -13,6 +13,7 @@ from .connection import UNSIGNED, CustomerConnection, CustomerEdge, PageInfo, si
 from .context import RequestContext
 from .cursors import Cursor, CursorCodec
 from .customer import Customer
+from .demand import costs_an_upstream_call, customers_demand
 from .inputs import CustomerSearch, page_size, search_filter, start_position
 from .loaders import Loaders
 from .node import Node
@@ -67,11 +68,10 @@ class Query:
     """The root query type."""
 
     @described(
-
-            "The partner's customers, in Partner Center's order, optionally narrowed by a "
-            "prefix search. Forward paging only: pass a page's `pageInfo.endCursor` as "
-            "`after` (with the same `search`) for the next page."
-
+        "The partner's customers, in Partner Center's order, optionally narrowed by a "
+        "prefix search. Forward paging only: pass a page's `pageInfo.endCursor` as "
+        "`after` (with the same `search`) for the next page.",
+        directives=customers_demand(),
     )
     async def customers(
         self,
@@ -141,7 +141,10 @@ class Query:
             edge_cursors=needs.edge_cursors,
         )
 
-    @described("The customer with this Partner Center id; null if none.")
+    @described(
+        "The customer with this Partner Center id; null if none.",
+        directives=costs_an_upstream_call(),
+    )
     async def customer(
         self,
         info: Info,
@@ -152,7 +155,10 @@ class Query:
     ) -> Customer | None:
         return await _customer(info, id)
 
-    @described("The object with this id (Relay); customers are the only nodes.")
+    @described(
+        "The object with this id (Relay); customers are the only nodes.",
+        directives=costs_an_upstream_call(),
+    )
     async def node(
         self,
         info: Info,

@@ -10,6 +10,8 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,6 +28,8 @@ from strawberry.extensions import SchemaExtension
 from ..auth.authentication import Authenticator
 from ..config import Settings
 from ..graphiql import STATIC_PATH, AssetDirectory, GraphiQLPage
+from ..observability import Tracing
+from ..observability.ftv1 import TrustedFederatedTracing
 from ..observability.metrics import MeteredWire, Metrics
 from ..observability.operation_record import OperationObserver
 from ..partner_center import (
@@ -48,11 +52,19 @@ GRAPHQL_PATH = "/graphql"
 
 
 def http_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """The schema extensions the HTTP layer relies on: its observer, the limits, the caches.
+    """The schema extensions the HTTP layer relies on: its observer, the limits, the caches,
+    and ftv1 traces for trusted callers when `FTV1_SECRET` is set.
 
     Pass them to a schema built outside `create_app` (`create_app` does it for its own).
     """
-    return [OperationObserver, *hardening_extensions(settings.server)]
+    extensions: list[Callable[[], SchemaExtension]] = [
+        OperationObserver,
+        *hardening_extensions(settings.server),
+    ]
+    if settings.server.ftv1_secret is not None:
+        secret = settings.server.ftv1_secret.get_secret_value().encode()
+        extensions.append(functools.partial(TrustedFederatedTracing, secret=secret))
+    return extensions
 
 
 @dataclass(slots=True)
@@ -87,10 +99,16 @@ def _upstream_wire(settings: Settings, metrics: Metrics) -> Wire:
     return MeteredWire(_plain_wire(settings), metrics)
 
 
-def create_app(settings: Settings | None = None, *, schema: Schema | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    schema: Schema | None = None,
+    tracing: Tracing | None = None,
+) -> Starlette:
     """The service as an ASGI app.
 
     `schema` defaults to the service's own; one given here should carry `http_extensions`.
+    `tracing` (None: off) is shut down, its last spans exported, when the app stops.
     """
     settings = settings if settings is not None else Settings.from_env()
     server = settings.server
@@ -121,6 +139,8 @@ def create_app(settings: Settings | None = None, *, schema: Schema | None = None
             await resources.client.aclose()
             await resources.probe.aclose()
             await resources.authenticator.aclose()
+            if tracing is not None:
+                await asyncio.to_thread(tracing.shutdown)
             resources.client = resources.probe = resources.authenticator = None
 
     graphiql = (
@@ -139,6 +159,7 @@ def create_app(settings: Settings | None = None, *, schema: Schema | None = None
         authenticator=resources.require_authenticator,
         metrics=metrics,
         graphiql=graphiql,
+        spans=None if tracing is None else tracing.spans,
     )
 
     async def healthz(_: Request) -> Response:
@@ -208,7 +229,7 @@ def app_from_env() -> Starlette:
     It is what `graphql-api serve` runs in each worker, so it also sets the process's
     garbage collector for serving (collector.py).
     """
-    app = create_app(Settings.from_env())
+    app = create_app(Settings.from_env(), tracing=Tracing.from_env())
     tune_for_serving()
     return app
 

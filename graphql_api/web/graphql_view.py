@@ -45,6 +45,7 @@ from strawberry.types import ExecutionResult
 from ..auth.authentication import Authenticator
 from ..config import Settings
 from ..graphiql import GraphiQLPage
+from ..observability import Spans
 from ..observability.logging_setup import correlation_id
 from ..observability.metrics import Metrics
 from ..observability.operation_record import OperationRecord, record_operation
@@ -173,6 +174,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         metrics: Metrics,
         graphiql: GraphiQLPage | None,
         authenticator: Callable[[], Authenticator] | None = None,
+        spans: Spans | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -185,6 +187,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self._authenticator = authenticator
         self._metrics = metrics
         self._graphiql = graphiql
+        self._spans = spans
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one HTTP request: run it, fit the response to `Accept`, log and count it."""
@@ -195,6 +198,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         outcome = _Outcome()
         request.state.graphql_outcome = outcome
         correlation_token = correlation_id.set(None)
+        span = None if self._spans is None else self._spans.operation(request.headers)
         try:
             with record_operation() as record:
                 request.state.graphql_record = record
@@ -226,8 +230,18 @@ class GraphQLView(GraphQL[RequestContext, None]):
             outcome.status = response.status_code
             await response(scope, receive, send)
         finally:
-            if not getattr(request.state, "graphiql_page", False):
+            page = getattr(request.state, "graphiql_page", False)
+            if not page:
                 self._observe(request, record, outcome, time.perf_counter() - started)
+            if span is not None:
+                span.end(
+                    record,
+                    outcome="graphiql" if page else outcome.label,
+                    status=outcome.status,
+                    error_codes=outcome.error_codes,
+                    method=request.method,
+                    correlation_id=getattr(request.state, "correlation_id", None),
+                )
             correlation_id.reset(correlation_token)
 
     # -- Strawberry hooks -------------------------------------------------------------------

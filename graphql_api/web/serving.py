@@ -31,6 +31,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from ..config import ConfigError, Settings
+from ..observability import exporters_from_env
 from ..observability.logging_setup import configure_logging, uvicorn_log_config
 from .connection_guard import GuardedHttpProtocol
 
@@ -146,6 +147,7 @@ def main(args: argparse.Namespace) -> int:
         env["PARTNER_CENTER_URL"] = args.upstream
     try:
         settings = Settings.from_env()
+        exporters_from_env(env)  # an exporter we lack: said here, not in each worker
     except ConfigError as exc:
         print(f"graphql-api serve: {exc}", file=sys.stderr)
         return 2

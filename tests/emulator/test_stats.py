@@ -74,8 +74,19 @@ def test_request_log_keeps_ids_and_locale_but_not_the_token(
     log = served.client.get("/_emulator/requests")
     assert log.json() == [{"route": "list", "method": "GET", "path": "/v1/customers",
                            "status": 200, "requestId": "r-1", "correlationId": "c-1",
-                           "locale": "de-DE"}]
+                           "locale": "de-DE", "traceparent": None, "tracestate": None}]
     assert BEARER["Authorization"].split()[1] not in log.text
+
+
+def test_request_log_keeps_the_w3c_trace_context_as_received(
+    serve: Callable[..., Served],
+) -> None:
+    served = serve(EmulatorConfig(customers=10))
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    served.client.get("/v1/customers", headers={"traceparent": traceparent,
+                                                "tracestate": "congo=t61rcWkgMzE"})
+    [logged] = served.client.get("/_emulator/requests").json()
+    assert (logged["traceparent"], logged["tracestate"]) == (traceparent, "congo=t61rcWkgMzE")
 
 
 async def test_max_in_flight_counts_concurrent_calls(serve: Callable[..., Served]) -> None:

@@ -100,3 +100,42 @@ def test_composition_fails_with_the_error_when_subgraphs_disagree(tmp_path: Path
     assert result.returncode == 1
     assert any("Customer.id" in error for error in result.errors), result.messages
     assert result.supergraph == ""
+
+
+# What a router's demand control reads: the weight of each field that takes a Partner Center
+# call, and the list sizes of `customers` (docs/demand-control.md explains the numbers).
+_CALL = "@cost(weight: 10)"
+_JOINED_CALL = f"@join__field(graph: CUSTOMERS) {_CALL}"
+_DEMAND_DIRECTIVES = (
+    "): CustomerConnection! @join__field(graph: CUSTOMERS) @cost(weight: 10) "
+    '@listSize(assumedSize: 50, slicingArguments: ["first"], sizedFields: ["edges", "nodes"], '
+    "requireOneSlicingArgument: false)",
+    f"): Customer {_JOINED_CALL}",
+    f"): Node {_JOINED_CALL}",
+    f"billingProfile: BillingProfile {_JOINED_CALL}",
+    f"allowDelegatedAccess: Boolean {_JOINED_CALL}",
+    f"associatedPartnerId: String {_JOINED_CALL}",
+    f"customDomains: [String!] {_JOINED_CALL} "
+    "@listSize(assumedSize: 1, requireOneSlicingArgument: false)",
+    f"address: Address {_CALL}",
+    f"email: String {_CALL}",
+    f"organizationRegistrationNumber: String {_CALL}",
+)
+
+
+def test_demand_control_directives_survive_into_the_supergraph() -> None:
+    result = compose({"customers": str(SCHEMA_FILE), "orders": str(ORDERS_SDL)})
+
+    assert result.returncode == 0, "\n".join(result.messages)
+    supergraph = _compact(result.supergraph)
+    assert '@link(url: "https://specs.apollo.dev/cost/v0.1", import: ["@listSize"])' in supergraph
+    for directives in _DEMAND_DIRECTIVES:
+        assert directives in supergraph, directives
+    # Exactly those fields: nothing else is weighed as an upstream call.
+    assert supergraph.count(_CALL) == len(_DEMAND_DIRECTIVES)
+
+
+def test_the_printed_sdl_imports_the_demand_control_directives() -> None:
+    sdl = _compact(print_sdl(create_schema(Settings())))
+
+    assert re.search(r'import: \[[^\]]*"@cost"[^\]]*"@listSize"[^\]]*\]', sdl)

@@ -1,0 +1,75 @@
+"""Apollo federated tracing (ftv1), for trusted callers only.
+
+A router collecting field-level traces asks each subgraph with the header
+`apollo-federation-include-trace: ftv1`, and gets back, under `extensions.ftv1`, every
+field's timing and the message of every error it raised. That is for the operator's router,
+not for whoever can reach the port: it shows how the service works inside and quotes
+unmasked errors. So a request gets a trace only when it also carries
+`FTV1-Secret: <FTV1_SECRET>`, which the router is configured to add to its subgraph requests.
+Without `FTV1_SECRET` the extension is not installed at all and the header is ignored, as it
+always was.
+
+Timing every field takes graphql-core's resolver middleware, which turns the lean executor
+off (schema/execution.py). The extension therefore joins field resolution only for a trusted
+request: Strawberry asks each extension instance whether it resolves, once per request, and
+this one says yes only then. Everyone else's request runs as if it were not there.
+
+Example:
+    extensions = [functools.partial(TrustedFederatedTracing, secret=b"...")]
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from strawberry.extensions.tracing.apollo_federation import (
+    FTV1_HEADER,
+    FTV1_HEADER_VALUE,
+    ApolloFederationTracingExtension,
+)
+from strawberry.types import ExecutionContext
+
+# A header name, not a credential.
+SECRET_HEADER = "FTV1-Secret"  # noqa: S105
+
+
+class TrustedFederatedTracing(ApolloFederationTracingExtension):
+    """Strawberry's ftv1 extension, answering only requests that prove they are trusted."""
+
+    def __init__(
+        self, *, secret: bytes, execution_context: ExecutionContext | None = None
+    ) -> None:
+        super().__init__(execution_context=execution_context)
+        self._secret = secret
+        self._trusted: bool | None = None
+
+    def _implements_resolve(self) -> bool:  # type: ignore[override]
+        # Strawberry builds the request's resolver middleware from the extensions that answer
+        # True here (after the execution context is set): only a trusted request pays for it.
+        return self._is_trusted()
+
+    def _check_should_trace(self) -> bool:
+        return self._is_trusted()
+
+    def _is_trusted(self) -> bool:
+        if self._trusted is None:
+            self._trusted = self._asks_and_proves()
+        return self._trusted
+
+    def _asks_and_proves(self) -> bool:
+        context: Any = getattr(self, "execution_context", None)
+        request = getattr(getattr(context, "context", None), "request", None)
+        headers = getattr(request, "headers", None)
+        if headers is None:
+            return False
+        if str(headers.get(FTV1_HEADER, "")).strip().lower() != FTV1_HEADER_VALUE:
+            return False
+        offered = headers.get(SECRET_HEADER)
+        if not isinstance(offered, str):
+            return False
+        # In constant time: a timing difference must not spell the secret out byte by byte.
+        return hmac.compare_digest(offered.encode("utf-8", "surrogateescape"), self._secret)
+
+
+__all__ = ["SECRET_HEADER", "TrustedFederatedTracing"]
