@@ -370,12 +370,15 @@ class PartnerCenterClient:
         gate = self._sharing.gate
         if gate is not None:
             await gate.acquire()
-        async with self._slots.slot(correlation_id):
-            self._in_flight += 1
-            try:
-                response = await self._exchange(path, params, headers, correlation_id, request_id)
-            finally:
-                self._in_flight -= 1
+        slots = self._slots
+        if not slots.try_acquire(correlation_id):
+            await slots.wait_for_slot(correlation_id)
+        self._in_flight += 1
+        try:
+            response = await self._exchange(path, params, headers, correlation_id, request_id)
+        finally:
+            self._in_flight -= 1
+            slots.release(correlation_id)
         echoed_correlation, echoed_request = response_ids(
             response, sent_request_id=request_id, sent_correlation_id=correlation_id
         )

@@ -45,34 +45,45 @@ class FairSlots:
     @asynccontextmanager
     async def slot(self, owner: Hashable) -> AsyncIterator[None]:
         """Hold one slot for the block."""
-        await self._acquire(owner)
+        if not self.try_acquire(owner):
+            await self.wait_for_slot(owner)
         try:
             yield
         finally:
-            self._release(owner)
+            self.release(owner)
 
-    async def _acquire(self, owner: Hashable) -> None:
+    def try_acquire(self, owner: Hashable) -> bool:
+        """Take a slot now if one is free and `owner` holds less than its share.
+
+        The hot path: no coroutine and no context manager when a slot is free. Pair a True
+        with `release`; on False, `wait_for_slot`.
+        """
         # After every release no waiter that may take a slot is left waiting while one is
         # free, so a newcomer that may take one jumps no queue.
-        if self._free > 0 and self.held_by(owner) < self.per_owner:
+        if self._free > 0 and self._held.get(owner, 0) < self.per_owner:
             self._take(owner)
-            return
+            return True
+        return False
+
+    async def wait_for_slot(self, owner: Hashable) -> None:
+        """Wait in turn for a slot (after `try_acquire` said no); pair with `release`."""
         granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.setdefault(owner, deque()).append(granted)
         try:
             await granted
         except asyncio.CancelledError:
             if granted.done() and not granted.cancelled():
-                self._release(owner)  # granted as it was cancelled: hand the slot on
+                self.release(owner)  # granted as it was cancelled: hand the slot on
             else:
                 self._forget(owner, granted)
             raise
 
     def _take(self, owner: Hashable) -> None:
         self._free -= 1
-        self._held[owner] = self.held_by(owner) + 1
+        self._held[owner] = self._held.get(owner, 0) + 1
 
-    def _release(self, owner: Hashable) -> None:
+    def release(self, owner: Hashable) -> None:
+        """Give back a slot `owner` holds; the next waiting owner in turn gets it."""
         self._free += 1
         left = self.held_by(owner) - 1
         if left:
