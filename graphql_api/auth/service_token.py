@@ -36,7 +36,7 @@ import httpx
 import msal  # type: ignore[import-untyped]
 
 from graphql_api.config import AuthSettings
-from graphql_api.partner_center._transport import environment_proxy
+from graphql_api.partner_center import environment_proxy
 from graphql_api.partner_center.errors import PartnerCenterError, UpstreamUnavailable
 
 PARTNER_CENTER_SCOPE = "https://api.partnercenter.microsoft.com/.default"

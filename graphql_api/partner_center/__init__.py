@@ -6,7 +6,7 @@ Implementation lives in private modules; this package exports the public interfa
 from ._client import PartnerCenterClient
 from ._filters import MAX_FILTER_VALUE_LENGTH
 from ._responses import RawResponse
-from ._transport import PooledTransport, default_transport, stock_transport
+from ._transport import PooledTransport, default_transport, environment_proxy, stock_transport
 from ._validation import MAX_CONTINUATION_TOKEN_LENGTH, MAX_PAGE_SIZE, MIN_PAGE_SIZE, is_guid
 from ._wire import BodyLimits, HttpxWire, Timeouts, Wire, user_agent
 from .budget import CallBudget, CallBudgetExhausted
@@ -93,6 +93,7 @@ __all__ = [
     "UpstreamUnavailable",
     "Wire",
     "default_transport",
+    "environment_proxy",
     "is_guid",
     "stock_transport",
     "user_agent",
