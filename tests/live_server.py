@@ -12,6 +12,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from graphql_api.config import ServerSettings
 from graphql_api.web.connection_guard import ConnectionLimits, guarded_protocol_class
 
 
@@ -32,7 +33,7 @@ def live_server(app: ASGIApp, *, port: int | None = None, **uvicorn_options: Any
     port = port or free_port()
     # The HTTP protocol `graphql-api serve` runs (default limits), unless a test names another.
     if "http" not in uvicorn_options:
-        uvicorn_options["http"] = guarded_protocol_class(ConnectionLimits())
+        uvicorn_options["http"] = guarded_protocol_class(ConnectionLimits.of(ServerSettings()))
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="auto", **uvicorn_options
     )

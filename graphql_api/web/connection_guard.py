@@ -21,7 +21,8 @@ no more than the bound allows, and hands every byte on unchanged to the wrapped 
 the wrapped protocol's own behaviour (keep-alive, flow control, errors) is left as it is.
 
 Example:
-    uvicorn.run(app, http=guarded_protocol_class(ConnectionLimits(max_header_bytes=16384)))
+    limits = ConnectionLimits.of(ServerSettings(max_header_bytes=16384))
+    uvicorn.run(app, http=guarded_protocol_class(limits))
 """
 
 from __future__ import annotations
@@ -41,12 +42,15 @@ logger = logging.getLogger("graphql_api.connections")
 
 @dataclass(frozen=True, slots=True)
 class ConnectionLimits:
-    """Per-connection bounds; see the module docstring for what each protects."""
+    """Per-connection bounds; see the module docstring for what each protects.
 
-    max_header_bytes: int = 32 * 1024
-    header_timeout: float = 10.0
-    body_timeout: float = 30.0
-    max_connections: int = 1000
+    Built from `ServerSettings`, which holds the defaults.
+    """
+
+    max_header_bytes: int
+    header_timeout: float
+    body_timeout: float
+    max_connections: int
 
     @classmethod
     def of(cls, server: ServerSettings) -> ConnectionLimits:

@@ -10,7 +10,7 @@ from contextlib import ExitStack, contextmanager
 
 import pytest
 
-from graphql_api.config import Settings
+from graphql_api.config import ServerSettings, Settings
 from graphql_api.web.app import create_app
 from graphql_api.web.connection_guard import ConnectionLimits, guarded_protocol_class
 from tests.live_server import live_server
@@ -22,7 +22,7 @@ HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n"
 def _serve(**limits: float) -> Iterator[tuple[str, int]]:
     # /healthz and a body-reading POST need no upstream: nothing listens on port 9.
     app = create_app(Settings.from_env({"PARTNER_CENTER_URL": "http://127.0.0.1:9"}))
-    protocol = guarded_protocol_class(ConnectionLimits(**limits))  # type: ignore[arg-type]
+    protocol = guarded_protocol_class(ConnectionLimits.of(ServerSettings(**limits)))
     with live_server(app, http=protocol) as base:
         host, port = base.removeprefix("http://").split(":")
         yield host, int(port)
