@@ -44,9 +44,8 @@ _current: ContextVar[OperationRecord | None] = ContextVar("graphql_operation", d
 
 
 @contextmanager
-def record_operation() -> Iterator[OperationRecord]:
-    """Open the record that `OperationObserver` fills in for operations run inside the block."""
-    record = OperationRecord()
+def record_operation(record: OperationRecord) -> Iterator[OperationRecord]:
+    """Make `record` the one `OperationObserver` fills in for operations run inside the block."""
     token = _current.set(record)
     try:
         yield record

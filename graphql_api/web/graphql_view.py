@@ -25,7 +25,6 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -53,6 +52,7 @@ from ..partner_center import PartnerCenterClient
 from ..schema.context import RequestContext, build_request_context
 from .body_limit import CODE as BODY_TOO_LARGE_CODE
 from .body_limit import BodyTooLarge
+from .exchange import Exchange, exchange_of
 
 logger = logging.getLogger("graphql_api.http")
 
@@ -84,15 +84,6 @@ class _MethodNotAllowed(HTTPException):
 # Logged and counted for a client that closed its connection before its request was read
 # (nginx's convention; never sent, as nobody is left to receive it).
 CLIENT_CLOSED_STATUS = 499
-
-
-@dataclass(slots=True)
-class _Outcome:
-    """What one request came to, for the log line and the metrics."""
-
-    label: str = "rejected"
-    status: int = 200
-    error_codes: tuple[str, ...] = ()
 
 
 # Header texts seen per process: a client sends the same `Accept` and `Content-Type` on every
@@ -195,52 +186,46 @@ class GraphQLView(GraphQL[RequestContext, None]):
             return
         request = Request(scope, receive)
         started = time.perf_counter()
-        outcome = _Outcome()
-        request.state.graphql_outcome = outcome
+        exchange = Exchange()
+        request.state.exchange = exchange
         correlation_token = correlation_id.set(None)
         span = None if self._spans is None else self._spans.operation(request.headers)
         try:
-            with record_operation() as record:
-                request.state.graphql_record = record
+            with record_operation(exchange.record):
                 try:
                     response = await self.run(request)
                 except HTTPException as exc:
                     response = self._refusal(request, exc)
-                    outcome.error_codes = (_http_error_code(exc.status_code),)
+                    exchange.error_codes = (_http_error_code(exc.status_code),)
                 except BodyTooLarge:
                     # The body-size middleware answers 413 when this reaches it.
-                    outcome.label, outcome.status = "rejected", 413
-                    outcome.error_codes = (BODY_TOO_LARGE_CODE,)
+                    exchange.ended("rejected", 413, (BODY_TOO_LARGE_CODE,))
                     raise
                 except ClientDisconnect:
                     # Gone mid-body: nobody to answer, and no fault of ours.
-                    outcome.label, outcome.status = "disconnected", CLIENT_CLOSED_STATUS
+                    exchange.ended("disconnected", CLIENT_CLOSED_STATUS)
                     return
                 except Exception:
                     # A bug outside the schema's error handling: Starlette answers 500.
-                    outcome.label, outcome.status = "failed", 500
-                    outcome.error_codes = ("INTERNAL_SERVER_ERROR",)
+                    exchange.ended("failed", 500, ("INTERNAL_SERVER_ERROR",))
                     raise
                 else:
-                    if not getattr(request.state, "graphiql_page", False):
-                        self._negotiate(request, response, outcome)
-                        response.headers["Cache-Control"] = self._cache_control(
-                            request, outcome
-                        )
-            outcome.status = response.status_code
+                    if not exchange.graphiql_page:
+                        self._negotiate(request, response, exchange)
+                        response.headers["Cache-Control"] = self._cache_control(exchange)
+            exchange.status = response.status_code
             await response(scope, receive, send)
         finally:
-            page = getattr(request.state, "graphiql_page", False)
-            if not page:
-                self._observe(request, record, outcome, time.perf_counter() - started)
+            if not exchange.graphiql_page:
+                self._observe(request, exchange, time.perf_counter() - started)
             if span is not None:
                 span.end(
-                    record,
-                    outcome="graphiql" if page else outcome.label,
-                    status=outcome.status,
-                    error_codes=outcome.error_codes,
+                    exchange.record,
+                    outcome="graphiql" if exchange.graphiql_page else exchange.label,
+                    status=exchange.status,
+                    error_codes=exchange.error_codes,
                     method=request.method,
-                    correlation_id=getattr(request.state, "correlation_id", None),
+                    correlation_id=exchange.correlation_id,
                 )
             correlation_id.reset(correlation_token)
 
@@ -263,9 +248,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
             caller_verified=verified,
             caller_identity=identity,
         )
-        request.state.graphql_context = context
+        exchange_of(request).context = context
         correlation_id.set(context.correlation_id)
-        request.state.correlation_id = context.correlation_id
         response.headers[CORRELATION_HEADER] = context.correlation_id
         return context
 
@@ -281,7 +265,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own offline GraphiQL page."""
         assert self._graphiql is not None
-        request.state.graphiql_page = True
+        exchange_of(request).graphiql_page = True
         return self._graphiql.render()
 
     def encode_json(self, data: object) -> bytes:
@@ -340,22 +324,22 @@ class GraphQLView(GraphQL[RequestContext, None]):
     ) -> GraphQLHTTPResponse:
         """Strawberry's response dict, with request errors coded and without `data`."""
         response = strawberry_process_result(result)
-        outcome: _Outcome = request.state.graphql_outcome
+        exchange = exchange_of(request)
         if result.errors and _is_request_error(result):
             response.pop("data", None)
-            code = _request_error_code(_current_record(request))
+            code = _request_error_code(exchange.record)
             for error in response.get("errors") or ():
                 if isinstance(error, dict):
                     extensions = error.setdefault("extensions", {})
                     if isinstance(extensions, dict):
                         extensions.setdefault("code", code)
-            outcome.label = "rejected"
+            exchange.label = "rejected"
         elif result.errors:
-            outcome.label = "failed" if result.data is None else "partial"
+            exchange.label = "failed" if result.data is None else "partial"
         else:
-            outcome.label = "ok"
-        outcome.error_codes = _codes(response)
-        context: RequestContext | None = getattr(request.state, "graphql_context", None)
+            exchange.label = "ok"
+        exchange.error_codes = _codes(response)
+        context = exchange.context
         if context is not None and context.answers.stale and "data" in response:
             # The caller should know the data may be behind Partner Center, and by how much.
             response["extensions"] = {
@@ -370,10 +354,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _cache_control(self, request: Request, outcome: _Outcome) -> str:
+    def _cache_control(self, exchange: Exchange) -> str:
         """The answer's `Cache-Control` (see the module docstring)."""
-        context: RequestContext | None = getattr(request.state, "graphql_context", None)
-        if outcome.label != "ok" or context is None:
+        context = exchange.context
+        if exchange.label != "ok" or context is None:
             return NO_STORE
         budget = self._settings.budget
         report = context.answers
@@ -383,18 +367,18 @@ class GraphQLView(GraphQL[RequestContext, None]):
         return f"private, max-age={left}"
 
     @staticmethod
-    def _negotiate(request: Request, response: Response, outcome: _Outcome) -> None:
+    def _negotiate(request: Request, response: Response, exchange: Exchange) -> None:
         """Set the negotiated media type; request errors are 400 with graphql-response+json."""
         media_type = response_media_type(request.headers.get("accept"))
         response.headers["content-type"] = f"{media_type}; charset=utf-8"
-        if media_type == GRAPHQL_RESPONSE_JSON and outcome.label == "rejected":
+        if media_type == GRAPHQL_RESPONSE_JSON and exchange.label == "rejected":
             response.status_code = 400
 
     def _refusal(self, request: Request, exc: HTTPException) -> Response:
         """A JSON GraphQL error body for a request refused before execution."""
         code = _http_error_code(exc.status_code)
         headers = {"Cache-Control": NO_STORE}
-        cid = getattr(request.state, "correlation_id", None)
+        cid = exchange_of(request).correlation_id
         if cid:
             headers[CORRELATION_HEADER] = cid
         if isinstance(exc, _MethodNotAllowed):
@@ -409,34 +393,26 @@ class GraphQLView(GraphQL[RequestContext, None]):
             media_type=f"{media_type}; charset=utf-8",
         )
 
-    def _observe(
-        self, request: Request, record: OperationRecord, outcome: _Outcome, seconds: float
-    ) -> None:
+    def _observe(self, request: Request, exchange: Exchange, seconds: float) -> None:
         """One log line and the metrics for a GraphQL request."""
-        codes = list(outcome.error_codes)
+        record, codes = exchange.record, list(exchange.error_codes)
         # Anyone may send a name with a made-up token; only a caller someone vouched for may
         # give an operation name a metric series of its own.
-        context: RequestContext | None = getattr(request.state, "graphql_context", None)
-        proven = context is not None and context.caller_proven
+        proven = exchange.context is not None and exchange.context.caller_proven
         self._metrics.observe_request(
-            record.name, outcome.label, seconds, codes, caller_proven=proven
+            record.name, exchange.label, seconds, codes, caller_proven=proven
         )
         logger.info(
             "graphql request",
             extra={
                 "method": request.method,
                 "operation": (record.name or "")[:100] or None,
-                "outcome": outcome.label,
-                "status": outcome.status,
+                "outcome": exchange.label,
+                "status": exchange.status,
                 "duration_ms": round(seconds * 1000, 2),
-                "error_codes": sorted(set(outcome.error_codes)),
+                "error_codes": sorted(set(exchange.error_codes)),
             },
         )
-
-
-def _current_record(request: Request) -> OperationRecord:
-    record: OperationRecord | None = getattr(request.state, "graphql_record", None)
-    return record if record is not None else OperationRecord()
 
 
 __all__ = [
