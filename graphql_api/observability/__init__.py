@@ -1,12 +1,11 @@
-"""What the service tells its operators: structured logs, Prometheus metrics, the record of
-each operation, and traces (OpenTelemetry spans of operations, loader batches and upstream
-calls; Apollo federated traces for trusted callers only).
+"""What the service tells its operators: structured logs, Prometheus metrics, and traces
+(OpenTelemetry spans of operations, loader batches and upstream calls; Apollo federated
+traces for trusted callers only).
 """
 
 from .spans import (
     OperationSpan,
     Spans,
-    call_tracer,
     started_batch,
     traced_batch,
 )
@@ -17,7 +16,6 @@ __all__ = [
     "OperationSpan",
     "Spans",
     "Tracing",
-    "call_tracer",
     "exporters_from_env",
     "started_batch",
     "traced_batch",

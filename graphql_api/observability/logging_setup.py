@@ -1,4 +1,4 @@
-"""Logs as one JSON object per line, tagged with the operation's correlation id, secrets redacted.
+"""Logs as one JSON object per line, secrets redacted.
 
 Redaction happens in the formatter, the last step before a record becomes bytes, so that no
 handler, logger or `extra=` field can route around it: keys that name credentials have their
@@ -6,10 +6,13 @@ values replaced, and bearer tokens, JWTs and `secret=...`-style pairs inside tex
 Tracebacks are never written (the rules say no stack trace reaches a log line): an exception
 is logged as its type and its redacted message.
 
+A line about one GraphQL operation names it by its correlation id: whoever logs it holds the
+operation's context and passes `extra={"correlation_id": ...}`, which becomes the line's
+`correlation_id` like any other extra field.
+
 Example:
     configure_logging("INFO")
-    with correlation_scope("3f2c..."):
-        logging.getLogger("graphql_api").info("listed", extra={"customers": 3})
+    logging.getLogger("graphql_api").info("listed", extra={"customers": 3})
 """
 
 from __future__ import annotations
@@ -18,16 +21,11 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 REDACTED = "[REDACTED]"
-
-# The correlation id of the GraphQL operation being served by this task, if any.
-correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
 # Key names whose values are credentials wherever they appear (extra fields, nested dicts).
 _SENSITIVE_KEY = re.compile(
@@ -98,7 +96,7 @@ def redact(value: object, *, depth: int = 0) -> object:
 
 
 class JsonFormatter(logging.Formatter):
-    """One line of JSON per record: time, level, logger, message, correlation id, extras."""
+    """One line of JSON per record: time, level, logger, message, pid, extras."""
 
     def format(self, record: logging.LogRecord) -> str:
         """Render `record` as a single redacted JSON object."""
@@ -110,9 +108,6 @@ class JsonFormatter(logging.Formatter):
             # Several workers write to one stream: the pid tells their lines apart.
             "pid": record.process,
         }
-        current = getattr(record, "correlation_id", None) or correlation_id.get()
-        if current:
-            entry["correlation_id"] = current
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRIBUTES and key not in entry and not key.startswith("_"):
                 entry[key] = value
@@ -167,22 +162,10 @@ def uvicorn_log_config(level: str = "INFO") -> dict[str, Any]:
     }
 
 
-@contextmanager
-def correlation_scope(value: str) -> Iterator[None]:
-    """Tag log records emitted inside the block (and tasks it starts) with `value`."""
-    token = correlation_id.set(value)
-    try:
-        yield
-    finally:
-        correlation_id.reset(token)
-
-
 __all__ = [
     "REDACTED",
     "JsonFormatter",
     "configure_logging",
-    "correlation_id",
-    "correlation_scope",
     "redact",
     "redact_text",
     "uvicorn_log_config",

@@ -12,9 +12,9 @@ request log) joins the same trace. Attributes hold route templates, names, count
 ids this service made up (the correlation id): never a token, a header value, a customer id,
 a search value or anything Partner Center answered about a customer.
 
-While an operation runs, its `Spans` is in a context variable, which is how loaders and the
-upstream client find it without being handed it; with tracing off that variable is empty and
-each hook costs one lookup.
+The view hands the `Spans` to the operation's context, from which its loaders and its
+upstream calls (`CallContext.tracer`) get it; with tracing off they are handed None and each
+hook costs one test.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import asyncio
 import re
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar, Token
 from typing import Any, TypeVar
 
 from opentelemetry import context as otel_context
@@ -33,7 +32,6 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from ..partner_center import AttemptTrace, CallTracer
 from .metrics import upstream_route
-from .operation_record import OperationRecord
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -43,8 +41,6 @@ _PROPAGATOR = TraceContextTextMapPropagator()
 _OPERATION_NAME = re.compile(r"\A[_A-Za-z][_0-9A-Za-z]{0,99}\Z")
 # Outcomes (observe/graphql_view's labels) that mean the operation failed on our side.
 _FAILED_OUTCOMES = frozenset({"failed"})
-
-_active: ContextVar[Spans | None] = ContextVar("graphql_api_spans", default=None)
 
 
 class _Attempt:
@@ -120,7 +116,7 @@ class Spans(CallTracer):
 
     def operation(self, headers: Mapping[str, str]) -> OperationSpan:
         """Start the span of one GraphQL HTTP request, continuing the caller's trace context."""
-        return OperationSpan(self, self._tracer, headers)
+        return OperationSpan(self._tracer, headers)
 
     def attempt(self, path: str, number: int, retry_wait: float) -> AttemptTrace:
         """A span for one upstream attempt, child of the current batch or operation."""
@@ -162,11 +158,11 @@ class Spans(CallTracer):
 
 
 class OperationSpan:
-    """The span of one GraphQL HTTP request, current (with its `Spans`) until `end`."""
+    """The span of one GraphQL HTTP request, OpenTelemetry's current span until `end`."""
 
-    __slots__ = ("_active_token", "_context_token", "_span")
+    __slots__ = ("_context_token", "_span")
 
-    def __init__(self, spans: Spans, tracer: Tracer, headers: Mapping[str, str]) -> None:
+    def __init__(self, tracer: Tracer, headers: Mapping[str, str]) -> None:
         parent = _PROPAGATOR.extract(headers)
         self._span = tracer.start_span(
             "GraphQL request",
@@ -175,12 +171,12 @@ class OperationSpan:
             attributes={"http.route": "/graphql"},
         )
         self._context_token = otel_context.attach(trace.set_span_in_context(self._span, parent))
-        self._active_token: Token[Spans | None] = _active.set(spans)
 
     def end(
         self,
-        record: OperationRecord,
         *,
+        operation_name: str | None,
+        operation_type: str | None,
         outcome: str,
         status: int,
         error_codes: Sequence[str],
@@ -190,8 +186,10 @@ class OperationSpan:
         """Name the span after the operation, record how it ended, and leave its context."""
         span = self._span
         try:
-            name = record.name if record.name and _OPERATION_NAME.match(record.name) else None
-            kind = record.operation_type
+            name = operation_name
+            if name is not None and _OPERATION_NAME.match(name) is None:
+                name = None
+            kind = operation_type
             if kind is not None:
                 span.update_name(f"{kind} {name}" if name else kind)
                 span.set_attribute("graphql.operation.type", kind)
@@ -211,23 +209,16 @@ class OperationSpan:
                 span.set_status(Status(StatusCode.ERROR))
             span.end()
         finally:
-            _active.reset(self._active_token)
             otel_context.detach(self._context_token)
 
 
-def call_tracer() -> CallTracer | None:
-    """The tracer of the operation running now, for its `CallContext`; None when off."""
-    return _active.get()
-
-
 def traced_batch(
-    loader: str, load: Callable[[list[K]], Coroutine[Any, Any, list[V]]]
+    spans: Spans | None, loader: str, load: Callable[[list[K]], Coroutine[Any, Any, list[V]]]
 ) -> Callable[[list[K]], Coroutine[Any, Any, list[V]]]:
-    """`load`, run inside a batch span of `loader` when the operation is traced.
+    """`load`, run inside a batch span of `loader` when the operation is traced (`spans`).
 
-    Decided when the loader is made, inside the operation: untraced, `load` itself.
+    Decided when the loader is made: untraced, `load` itself.
     """
-    spans = _active.get()
     if spans is None:
         return load
 
@@ -239,9 +230,8 @@ def traced_batch(
 
 
 @contextmanager
-def started_batch(loader: str) -> Iterator[_Batch | _NoBatch]:
+def started_batch(spans: Spans | None, loader: str) -> Iterator[_Batch | _NoBatch]:
     """A batch span for calls started in the block and `hold`-ed; nothing when untraced."""
-    spans = _active.get()
     if spans is None:
         yield _NO_BATCH
         return
@@ -252,7 +242,6 @@ def started_batch(loader: str) -> Iterator[_Batch | _NoBatch]:
 __all__ = [
     "OperationSpan",
     "Spans",
-    "call_tracer",
     "started_batch",
     "traced_batch",
 ]

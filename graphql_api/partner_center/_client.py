@@ -382,7 +382,14 @@ class PartnerCenterClient:
         echoed_correlation, echoed_request = response_ids(
             response, sent_request_id=request_id, sent_correlation_id=correlation_id
         )
-        logger.debug("GET %s -> %d (MS-RequestId %s)", path, response.status, request_id)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "GET %s -> %d (MS-RequestId %s)",
+                path,
+                response.status,
+                request_id,
+                extra={"correlation_id": correlation_id},
+            )
         if not 200 <= response.status < 300:
             if seek and is_end_of_list(response):
                 raise _EndOfList

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 
 from ..config import Settings
-from ..observability import call_tracer
+from ..observability import Spans
 from ..partner_center import (
     AnswerReport,
     CallBudget,
@@ -23,6 +23,7 @@ from ..partner_center import (
     is_guid,
 )
 from .loaders import Loaders, create_loaders
+from .operation_record import OperationRecord
 
 # RFC 6750 `b64token`; anything else is not a bearer token we would forward.
 _BEARER = re.compile(r"\A[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)\Z")
@@ -65,6 +66,10 @@ class RequestContext:
     refresh: bool = False
     # What the cache served this request: the response's freshness is read from it.
     answers: AnswerReport = field(default_factory=AnswerReport)
+    # What the schema's OperationObserver learns of the operation (its name, how far it got).
+    operation: OperationRecord = field(default_factory=OperationRecord, repr=False)
+    # The tracer of this operation's spans; None when tracing is off.
+    spans: Spans | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
 
     @property
@@ -88,7 +93,7 @@ class RequestContext:
             cache_scope=self.cache_scope,
             refresh=self.refresh,
             report=self.answers,
-            tracer=call_tracer(),
+            tracer=self.spans,
         )
 
     @property
@@ -99,6 +104,7 @@ class RequestContext:
                 self.client,
                 self.call,
                 max_batch_size=self.settings.schema.loader_max_batch_size,
+                spans=self.spans,
             )
         return self._loaders
 
@@ -168,12 +174,15 @@ def build_request_context(
     auth_failure: Exception | None = None,
     caller_verified: bool = False,
     caller_identity: str | None = None,
+    operation: OperationRecord | None = None,
+    spans: Spans | None = None,
 ) -> RequestContext:
     """The context of one GraphQL request.
 
     `authorization` and `auth_failure` are what `authentication.Authenticator` decided (the
     value to send upstream, or why there is none); when both are None, the caller's own
-    bearer token is passed through unchecked.
+    bearer token is passed through unchecked. `operation` is the record the HTTP layer reads
+    once the operation is over; `spans`, the tracer when the operation is traced.
     """
     headers = request.headers
     upstream = authorization
@@ -191,6 +200,8 @@ def build_request_context(
         upstream_budget=CallBudget(settings.server.max_upstream_calls),
         cache_scope=cache_scope(settings, upstream, caller_identity),
         refresh=wants_refresh(headers.get("cache-control"), headers.get("pragma")),
+        operation=operation if operation is not None else OperationRecord(),
+        spans=spans,
     )
 
 

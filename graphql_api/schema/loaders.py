@@ -49,7 +49,7 @@ from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 
-from ..observability import started_batch, traced_batch
+from ..observability import Spans, started_batch, traced_batch
 from ..partner_center import (
     BillingProfile,
     CallContext,
@@ -132,10 +132,16 @@ class Loaders:
     """The loaders of one request, bound to its client and call context."""
 
     def __init__(
-        self, client: PartnerCenterClient, call: CallContext, *, max_batch_size: int
+        self,
+        client: PartnerCenterClient,
+        call: CallContext,
+        *,
+        max_batch_size: int,
+        spans: Spans | None = None,
     ) -> None:
         self._client = client
         self._call = call
+        self._spans = spans
         # The pages read in this request, indexed by customer only when a customer is looked
         # up (most requests never do, and a page would pay a key per item for nothing).
         self._pages_read: list[CustomerPage] = []
@@ -153,14 +159,14 @@ class Loaders:
         self._page_calls: dict[PageKey, asyncio.Future[CustomerPage]] = {}
         # Each batch is a span of its own when the operation is traced.
         self.customer: _Loader[Customer] = _Loader(
-            traced_batch("customer", self._load_customers), max_batch_size=max_batch_size
+            traced_batch(spans, "customer", self._load_customers), max_batch_size=max_batch_size
         )
         self.company_profile: _Loader[CompanyProfile | None] = _Loader(
-            traced_batch("company_profile", self._load_company_profiles),
+            traced_batch(spans, "company_profile", self._load_company_profiles),
             max_batch_size=max_batch_size,
         )
         self.billing_profile: _Loader[BillingProfile] = _Loader(
-            traced_batch("billing_profile", self._load_billing_profiles),
+            traced_batch(spans, "billing_profile", self._load_billing_profiles),
             max_batch_size=max_batch_size,
         )
 
@@ -233,12 +239,12 @@ class Loaders:
         # Each group started is a batch (and a span when traced), as its loader's would be.
         records = list(full)
         if records:
-            with started_batch("customer") as batch:
+            with started_batch(self._spans, "customer") as batch:
                 for customer_id in records:
                     self._start(self.customer, customer_id, self._fetch_customer, batch.hold)
         profiles = [i for i in billing if not self._full_record_serves(i)]
         if profiles:
-            with started_batch("billing_profile") as batch:
+            with started_batch(self._spans, "billing_profile") as batch:
                 for customer_id in profiles:
                     self._start(
                         self.billing_profile, customer_id, self._fetch_billing_profile, batch.hold
@@ -350,10 +356,17 @@ class Loaders:
 
 
 def create_loaders(
-    client: PartnerCenterClient, call: CallContext, *, max_batch_size: int
+    client: PartnerCenterClient,
+    call: CallContext,
+    *,
+    max_batch_size: int,
+    spans: Spans | None = None,
 ) -> Loaders:
-    """Fresh loaders for one request; call from inside the request's event loop."""
-    return Loaders(client, call, max_batch_size=max_batch_size)
+    """Fresh loaders for one request; call from inside the request's event loop.
+
+    With `spans` (the operation is traced), each batch is a span of its own.
+    """
+    return Loaders(client, call, max_batch_size=max_batch_size, spans=spans)
 
 
 __all__ = ["Loaders", "NeedsFull", "PageKey", "create_loaders", "customer_key"]

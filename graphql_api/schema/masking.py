@@ -73,6 +73,7 @@ def _log_typed(error: GraphQLError, correlation_id: str | None) -> None:
         correlation_id,
         upstream.get("status"),
         upstream.get("requestId"),
+        extra=_tagged(correlation_id),
     )
 
 
@@ -85,7 +86,13 @@ def _log_bug(exc: BaseException, error: GraphQLError, correlation_id: str | None
         where,
         _path(error),
         correlation_id,
+        extra=_tagged(correlation_id),
     )
+
+
+def _tagged(correlation_id: str | None) -> dict[str, str]:
+    """The `extra` that gives a log line the operation's `correlation_id` field."""
+    return {} if correlation_id is None else {"correlation_id": correlation_id}
 
 
 def _path(error: GraphQLError) -> str:

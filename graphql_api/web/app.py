@@ -31,7 +31,6 @@ from ..graphiql import STATIC_PATH, AssetDirectory, GraphiQLPage
 from ..observability import Tracing
 from ..observability.ftv1 import TrustedFederatedTracing
 from ..observability.metrics import MeteredWire, Metrics
-from ..observability.operation_record import OperationObserver
 from ..partner_center import (
     HttpxWire,
     PartnerCenterClient,
@@ -41,6 +40,7 @@ from ..partner_center import (
     stock_transport,
     user_agent,
 )
+from ..schema.operation_record import OperationObserver
 from ..speed_layer import Piece, is_on
 from .body_limit import BodySizeLimitMiddleware
 from .collector import tune_for_serving

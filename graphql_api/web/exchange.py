@@ -1,8 +1,9 @@
 """`Exchange`: one GraphQL HTTP request as the view sees it, created once and read where needed.
 
 The view makes it when a request arrives and keeps it as the request's one piece of state
-(`request.state.exchange`); Strawberry's hooks (context, GraphiQL, the result) fill it in,
-and the log line, the metrics and the trace span read it when the answer has left.
+(`request.state.exchange`). Strawberry's hooks fill it in (the context, the GraphiQL page,
+the result's verdict), the view settles its `Outcome` once, when the answer is ready or the
+request failed, and the log line, the metrics and the trace span read that outcome.
 """
 
 from __future__ import annotations
@@ -11,33 +12,57 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from ..observability.operation_record import OperationRecord
 from ..schema.context import RequestContext
+from ..schema.operation_record import OperationRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a GraphQL result came to, before it is an HTTP answer."""
+
+    # ok, partial (data and errors), failed (errors, no data) or rejected (a request error:
+    # the operation never ran).
+    label: str
+    # Every error's `extensions.code`, in the order of the response's errors.
+    error_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a request ended: what the log line, the metrics and the span report."""
+
+    # A verdict's label, or graphiql (the page was served), disconnected (the caller left
+    # before its request was read).
+    label: str
+    status: int
+    error_codes: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
 class Exchange:
     """What one request carried and came to."""
 
-    # Filled in by the schema's OperationObserver: the operation's name and how far it got.
+    # Filled in by the schema's OperationObserver through the context, which carries it too.
     record: OperationRecord = field(default_factory=OperationRecord)
     # The GraphQL context, once Strawberry asked for it (never for a refused request).
     context: RequestContext | None = None
-    # The answer was the GraphiQL page, not a GraphQL response: neither logged nor counted.
+    # The answer is the GraphiQL page, not a GraphQL response.
     graphiql_page: bool = False
-    # How it ended: ok, partial, failed, rejected or disconnected; the HTTP status; the codes.
-    label: str = "rejected"
-    status: int = 200
-    error_codes: tuple[str, ...] = ()
+    # The GraphQL result's verdict, once there is a result.
+    verdict: Verdict | None = None
+    # Settled once by the view; None while the request is on its way.
+    outcome: Outcome | None = None
 
     @property
     def correlation_id(self) -> str | None:
         """The id sent back in `MS-CorrelationId`, once the context has one."""
         return None if self.context is None else self.context.correlation_id
 
-    def ended(self, label: str, status: int, error_codes: tuple[str, ...] = ()) -> None:
-        """Record how the request ended, when it ended before a GraphQL result."""
-        self.label, self.status, self.error_codes = label, status, error_codes
+    def settle(self, outcome: Outcome) -> None:
+        """Record how the request ended; a request ends once."""
+        if self.outcome is not None:
+            raise RuntimeError(f"the request ended already ({self.outcome.label})")
+        self.outcome = outcome
 
 
 def exchange_of(request: Request) -> Exchange:
@@ -46,4 +71,4 @@ def exchange_of(request: Request) -> Exchange:
     return exchange
 
 
-__all__ = ["Exchange", "exchange_of"]
+__all__ = ["Exchange", "Outcome", "Verdict", "exchange_of"]

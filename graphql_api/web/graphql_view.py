@@ -29,6 +29,7 @@ from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -45,14 +46,13 @@ from ..auth.authentication import Authenticator
 from ..config import Settings
 from ..graphiql import GraphiQLPage
 from ..observability import Spans
-from ..observability.logging_setup import correlation_id
 from ..observability.metrics import Metrics
-from ..observability.operation_record import OperationRecord, record_operation
 from ..partner_center import PartnerCenterClient
 from ..schema.context import RequestContext, build_request_context
+from ..schema.operation_record import OperationRecord
 from .body_limit import CODE as BODY_TOO_LARGE_CODE
 from .body_limit import BodyTooLarge
-from .exchange import Exchange, exchange_of
+from .exchange import Exchange, Outcome, Verdict, exchange_of
 
 logger = logging.getLogger("graphql_api.http")
 
@@ -60,6 +60,10 @@ CORRELATION_HEADER = "MS-CorrelationId"
 NO_STORE = "no-store"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
+# Outcome labels the view itself tests for.
+OK = "ok"
+REJECTED = "rejected"
+GRAPHIQL = "graphiql"
 
 _HTTP_ERROR_CODES = {
     400: "BAD_REQUEST",
@@ -139,13 +143,40 @@ def _request_error_code(record: OperationRecord) -> str:
     return "BAD_USER_INPUT"
 
 
-def _codes(response: GraphQLHTTPResponse) -> tuple[str, ...]:
-    codes: list[str] = []
-    for error in response.get("errors") or ():
-        extensions = error.get("extensions") if isinstance(error, dict) else None
-        code = extensions.get("code") if isinstance(extensions, dict) else None
-        codes.append(code if isinstance(code, str) else "UNKNOWN")
-    return tuple(codes)
+def _code_of(error: GraphQLError, default: str) -> str:
+    code = (error.extensions or {}).get("code")
+    return code if isinstance(code, str) else default
+
+
+def _verdict(result: ExecutionResult, record: OperationRecord) -> Verdict:
+    """What `result` came to, and each of its errors' code (a request error's, when it has none)."""
+    errors = result.errors or ()
+    if errors and _is_request_error(result):
+        code = _request_error_code(record)
+        return Verdict(REJECTED, tuple(_code_of(error, code) for error in errors))
+    codes = tuple(_code_of(error, "UNKNOWN") for error in errors)
+    if not errors:
+        return Verdict(OK, codes)
+    return Verdict("failed" if result.data is None else "partial", codes)
+
+
+def _outcome(exchange: Exchange, response: Response | None, failure: Exception | None) -> Outcome:
+    """How the request ended: the one place its outcome is decided."""
+    if isinstance(failure, HTTPException):
+        return Outcome(REJECTED, failure.status_code, (_http_error_code(failure.status_code),))
+    if isinstance(failure, BodyTooLarge):
+        return Outcome(REJECTED, 413, (BODY_TOO_LARGE_CODE,))
+    if isinstance(failure, ClientDisconnect):
+        # Gone mid-body: nobody to answer, and no fault of ours.
+        return Outcome("disconnected", CLIENT_CLOSED_STATUS)
+    if failure is not None or response is None:
+        return Outcome("failed", 500, ("INTERNAL_SERVER_ERROR",))
+    if exchange.graphiql_page:
+        return Outcome(GRAPHIQL, response.status_code)
+    verdict = exchange.verdict
+    if verdict is None:  # answered by Strawberry before any execution
+        return Outcome(REJECTED, response.status_code)
+    return Outcome(verdict.label, response.status_code, verdict.error_codes)
 
 
 def error_body(message: str, code: str) -> dict[str, Any]:
@@ -188,51 +219,56 @@ class GraphQLView(GraphQL[RequestContext, None]):
         started = time.perf_counter()
         exchange = Exchange()
         request.state.exchange = exchange
-        correlation_token = correlation_id.set(None)
         span = None if self._spans is None else self._spans.operation(request.headers)
         try:
-            with record_operation(exchange.record):
-                try:
-                    response = await self.run(request)
-                except HTTPException as exc:
-                    response = self._refusal(request, exc)
-                    exchange.error_codes = (_http_error_code(exc.status_code),)
-                except BodyTooLarge:
-                    # The body-size middleware answers 413 when this reaches it.
-                    exchange.ended("rejected", 413, (BODY_TOO_LARGE_CODE,))
-                    raise
-                except ClientDisconnect:
-                    # Gone mid-body: nobody to answer, and no fault of ours.
-                    exchange.ended("disconnected", CLIENT_CLOSED_STATUS)
-                    return
-                except Exception:
-                    # A bug outside the schema's error handling: Starlette answers 500.
-                    exchange.ended("failed", 500, ("INTERNAL_SERVER_ERROR",))
-                    raise
-                else:
-                    if not exchange.graphiql_page:
-                        self._negotiate(request, response, exchange)
-                        response.headers["Cache-Control"] = self._cache_control(exchange)
-            exchange.status = response.status_code
-            await response(scope, receive, send)
+            response, failure = await self._answer(request, exchange)
+            exchange.settle(_outcome(exchange, response, failure))
+            if response is not None:
+                await response(scope, receive, send)
+            elif not isinstance(failure, ClientDisconnect):
+                # The body-size middleware answers a BodyTooLarge with 413; anything else is
+                # a bug outside the schema's error handling, which Starlette answers with 500.
+                assert failure is not None
+                raise failure
         finally:
-            if not exchange.graphiql_page:
-                self._observe(request, exchange, time.perf_counter() - started)
+            # Cancelled before it ended (the server is stopping): nobody is left to answer.
+            outcome = exchange.outcome or Outcome("disconnected", CLIENT_CLOSED_STATUS)
+            if outcome.label != GRAPHIQL:
+                self._observe(request, exchange, outcome, time.perf_counter() - started)
             if span is not None:
                 span.end(
-                    exchange.record,
-                    outcome="graphiql" if exchange.graphiql_page else exchange.label,
-                    status=exchange.status,
-                    error_codes=exchange.error_codes,
+                    operation_name=exchange.record.name,
+                    operation_type=exchange.record.operation_type,
+                    outcome=outcome.label,
+                    status=outcome.status,
+                    error_codes=outcome.error_codes,
                     method=request.method,
                     correlation_id=exchange.correlation_id,
                 )
-            correlation_id.reset(correlation_token)
+
+    async def _answer(
+        self, request: Request, exchange: Exchange
+    ) -> tuple[Response | None, Exception | None]:
+        """The response to send, or why there is none (a client gone, a body too large, a bug).
+
+        A refusal (`HTTPException`) comes back as both: its error body and the exception.
+        """
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            return self._refusal(request, exc), exc
+        except Exception as exc:
+            return None, exc
+        if not exchange.graphiql_page:
+            self._negotiate(request, response, exchange)
+            response.headers["Cache-Control"] = self._cache_control(exchange)
+        return response, None
 
     # -- Strawberry hooks -------------------------------------------------------------------
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         """The request context; its correlation id goes back in a header and on log lines."""
+        exchange = exchange_of(request)
         authorization = failure = identity = None
         verified = False
         if self._authenticator is not None:
@@ -247,9 +283,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
             auth_failure=failure,
             caller_verified=verified,
             caller_identity=identity,
+            operation=exchange.record,
+            spans=self._spans,
         )
-        exchange_of(request).context = context
-        correlation_id.set(context.correlation_id)
+        exchange.context = context
         response.headers[CORRELATION_HEADER] = context.correlation_id
         return context
 
@@ -325,20 +362,14 @@ class GraphQLView(GraphQL[RequestContext, None]):
         """Strawberry's response dict, with request errors coded and without `data`."""
         response = strawberry_process_result(result)
         exchange = exchange_of(request)
-        if result.errors and _is_request_error(result):
+        exchange.verdict = verdict = _verdict(result, exchange.record)
+        if verdict.label == REJECTED:
             response.pop("data", None)
-            code = _request_error_code(exchange.record)
-            for error in response.get("errors") or ():
+            for error, code in zip(response.get("errors") or (), verdict.error_codes, strict=True):
                 if isinstance(error, dict):
                     extensions = error.setdefault("extensions", {})
                     if isinstance(extensions, dict):
                         extensions.setdefault("code", code)
-            exchange.label = "rejected"
-        elif result.errors:
-            exchange.label = "failed" if result.data is None else "partial"
-        else:
-            exchange.label = "ok"
-        exchange.error_codes = _codes(response)
         context = exchange.context
         if context is not None and context.answers.stale and "data" in response:
             # The caller should know the data may be behind Partner Center, and by how much.
@@ -356,8 +387,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     def _cache_control(self, exchange: Exchange) -> str:
         """The answer's `Cache-Control` (see the module docstring)."""
-        context = exchange.context
-        if exchange.label != "ok" or context is None:
+        context, verdict = exchange.context, exchange.verdict
+        if verdict is None or verdict.label != OK or context is None:
             return NO_STORE
         budget = self._settings.budget
         report = context.answers
@@ -371,7 +402,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
         """Set the negotiated media type; request errors are 400 with graphql-response+json."""
         media_type = response_media_type(request.headers.get("accept"))
         response.headers["content-type"] = f"{media_type}; charset=utf-8"
-        if media_type == GRAPHQL_RESPONSE_JSON and exchange.label == "rejected":
+        rejected = exchange.verdict is not None and exchange.verdict.label == REJECTED
+        if media_type == GRAPHQL_RESPONSE_JSON and rejected:
             response.status_code = 400
 
     def _refusal(self, request: Request, exc: HTTPException) -> Response:
@@ -393,26 +425,28 @@ class GraphQLView(GraphQL[RequestContext, None]):
             media_type=f"{media_type}; charset=utf-8",
         )
 
-    def _observe(self, request: Request, exchange: Exchange, seconds: float) -> None:
+    def _observe(
+        self, request: Request, exchange: Exchange, outcome: Outcome, seconds: float
+    ) -> None:
         """One log line and the metrics for a GraphQL request."""
-        record, codes = exchange.record, list(exchange.error_codes)
+        record = exchange.record
         # Anyone may send a name with a made-up token; only a caller someone vouched for may
         # give an operation name a metric series of its own.
         proven = exchange.context is not None and exchange.context.caller_proven
         self._metrics.observe_request(
-            record.name, exchange.label, seconds, codes, caller_proven=proven
+            record.name, outcome.label, seconds, list(outcome.error_codes), caller_proven=proven
         )
-        logger.info(
-            "graphql request",
-            extra={
-                "method": request.method,
-                "operation": (record.name or "")[:100] or None,
-                "outcome": exchange.label,
-                "status": exchange.status,
-                "duration_ms": round(seconds * 1000, 2),
-                "error_codes": sorted(set(exchange.error_codes)),
-            },
-        )
+        line: dict[str, object] = {
+            "method": request.method,
+            "operation": (record.name or "")[:100] or None,
+            "outcome": outcome.label,
+            "status": outcome.status,
+            "duration_ms": round(seconds * 1000, 2),
+            "error_codes": sorted(set(outcome.error_codes)),
+        }
+        if exchange.correlation_id is not None:
+            line["correlation_id"] = exchange.correlation_id
+        logger.info("graphql request", extra=line)
 
 
 __all__ = [

@@ -12,7 +12,6 @@ import pytest
 from graphql_api.observability.logging_setup import (
     REDACTED,
     configure_logging,
-    correlation_scope,
     redact_text,
 )
 from tests.app.conftest import ServiceFactory, graphql
@@ -137,10 +136,19 @@ def test_exceptions_are_logged_without_a_stack_trace(log_stream: io.StringIO) ->
     assert "fail()" not in log_stream.getvalue()
 
 
-def test_records_inside_a_correlation_scope_carry_its_id(log_stream: io.StringIO) -> None:
-    with correlation_scope("7f1c0e0a-5d7e-4d3f-9a43-0b6f1c2d3e4f"):
-        logging.getLogger("graphql_api.test").info("inside")
-    logging.getLogger("graphql_api.test").info("outside")
-    inside, outside = _lines(log_stream)
-    assert inside["correlation_id"] == "7f1c0e0a-5d7e-4d3f-9a43-0b6f1c2d3e4f"
-    assert "correlation_id" not in outside
+def test_lines_logged_while_serving_an_operation_carry_its_correlation_id(
+    make_service: ServiceFactory, log_stream: io.StringIO
+) -> None:
+    logging.getLogger().setLevel("DEBUG")  # the client's line per upstream call is DEBUG
+    missing = "00000000-0000-0000-0000-000000000000"
+    with make_service() as client:
+        response = graphql(client, f'query Missing {{ customer(id: "{missing}") {{ id }} }}')
+    correlation_id = response.headers["MS-CorrelationId"]
+    lines = _lines(log_stream)
+    upstream = [entry for entry in lines if entry["logger"] == "graphql_api.partner_center"]
+    typed = [entry for entry in lines if entry["logger"] == "graphql_api.schema"]
+    request = [entry for entry in lines if entry.get("operation") == "Missing"]
+    assert (len(upstream), len(typed), len(request)) == (1, 1, 1)
+    assert {entry["correlation_id"] for entry in upstream + typed + request} == {correlation_id}
+    logging.getLogger("graphql_api.test").info("outside any operation")
+    assert "correlation_id" not in _lines(log_stream)[-1]

@@ -1,17 +1,15 @@
-"""What the HTTP layer learns about a GraphQL operation from inside Strawberry's execution.
+"""What the layers above the schema learn about an operation from inside Strawberry's execution.
 
-The HTTP view opens an `OperationRecord` per request (`record_operation`); the
-`OperationObserver` extension fills it in: the operation's name (from the document when the
-caller sent no `operationName`) and how far the document got (parsed, executed). The view uses
-it to tell request errors (parse, validation, variable coercion) apart, for status codes,
-error codes, metrics and the log line.
+Each request's context carries one `OperationRecord` (the HTTP view makes it and hands it to
+the context); the `OperationObserver` extension fills it in: the operation's name (from the
+document when the caller sent no `operationName`) and how far the document got (parsed,
+executed). The view uses it to tell request errors (parse, validation, variable coercion)
+apart, for status codes, error codes, metrics, the log line and the trace span.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from strawberry.extensions import SchemaExtension
@@ -40,26 +38,19 @@ class OperationRecord:
             return None
 
 
-_current: ContextVar[OperationRecord | None] = ContextVar("graphql_operation", default=None)
-
-
-@contextmanager
-def record_operation(record: OperationRecord) -> Iterator[OperationRecord]:
-    """Make `record` the one `OperationObserver` fills in for operations run inside the block."""
-    token = _current.set(record)
-    try:
-        yield record
-    finally:
-        _current.reset(token)
+def _record_of(execution: ExecutionContext) -> OperationRecord | None:
+    """The record the request's context carries (a schema run without one records nothing)."""
+    record = getattr(execution.context, "operation", None)
+    return record if isinstance(record, OperationRecord) else None
 
 
 class OperationObserver(SchemaExtension):
-    """Copies the operation's name and progress into the current `OperationRecord`."""
+    """Copies the operation's name and progress into its context's `OperationRecord`."""
 
     def on_parse(self) -> Iterator[None]:
         """Note whether the document parsed."""
         yield
-        record = _current.get()
+        record = _record_of(self.execution_context)
         if record is not None:
             record.parsed = self.execution_context.graphql_document is not None
             name = self.execution_context.operation_name if record.parsed else None
@@ -68,11 +59,11 @@ class OperationObserver(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         """Note that execution started (so parse and validation passed)."""
-        record = _current.get()
+        record = _record_of(self.execution_context)
         if record is not None:
             record.executed = True
             record.execution = self.execution_context
         yield
 
 
-__all__ = ["OperationObserver", "OperationRecord", "record_operation"]
+__all__ = ["OperationObserver", "OperationRecord"]
