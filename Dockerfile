@@ -2,7 +2,7 @@
 # The GraphQL service as a container: `docker build -t graphql-api .`, then
 # `docker run -p 8000:8000 -e PARTNER_CENTER_URL=https://api.partnercenter.microsoft.com graphql-api`.
 # Without PARTNER_CENTER_URL it serves the embedded emulator (a demo, no credentials needed).
-# README.md, "Docker", lists the same build steps; tests/app/test_dockerfile.py runs them in a venv.
+# README.md, "Docker", lists the same build steps; tests/packaging/test_dockerfile.py runs them in a venv.
 
 # --- builder: GraphiQL's assets from npm, then the wheel (which carries them) in a venv ------------
 FROM python:3.11-slim AS builder

@@ -11,7 +11,7 @@ out. It needs valgrind (Debian: `apt-get install valgrind`); about a minute.
     python -m bench.instructions --first 1
     python -m bench.instructions --query relay    # Relay's CustomerListPaginationQuery
     SPEED_LAYER_OFF=all python -m bench.instructions  # any setting reaches the served façade
-    python -m bench.instructions --tracing        # tracing on, exporting to a local sink
+    python -m bench.instructions --tracing        # tracing on, exporting to a local OTLP receiver
     BENCH_SERVER_PYTHONPATH=<other checkout> python -m bench.instructions   # before/after
 
 Every request sends a sampled `traceparent`, as a router would: with tracing off the façade
@@ -36,9 +36,10 @@ from typing import Any
 
 import httpx
 
+from bench.otlp_receiver import otlp_receiver
 from bench.processes import BEARER, CURSOR_SECRET, emulator_process, free_port
 from bench.scenarios import APOLLO_QUERY, PAGE_QUERY, RELAY_QUERY
-from bench.tracing import TRACEPARENT, span_sink, tracing_env
+from bench.tracing import TRACEPARENT, tracing_env
 
 # Query name -> (text, variables for a page of `first`).
 QUERIES: dict[str, tuple[str, Callable[[int], dict[str, Any]]]] = {
@@ -128,21 +129,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm", type=int, default=10, help="requests before counting (10)")
     parser.add_argument("--count", type=int, default=50, help="requests counted (50)")
     parser.add_argument("--tracing", action="store_true",
-                        help="tracing on (OTLP/HTTP to a sink in this process)")
+                        help="tracing on (OTLP/HTTP to a receiver in this process)")
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
         return 2
-    with emulator_process(customers=2000) as emulator, span_sink() as (endpoint, sink):
+    with emulator_process(customers=2000) as emulator, otlp_receiver() as (endpoint, received):
         env = tracing_env(endpoint) if args.tracing else {}
         base = _served_instructions(emulator.url, args.query, args.first, args.warm, env)
         total = _served_instructions(
             emulator.url, args.query, args.first, args.warm + args.count, env
         )
     tree = os.environ.get("BENCH_SERVER_PYTHONPATH", "this checkout")
-    tracing = f"tracing on ({sink.spans} spans exported by both runs)" if args.tracing else (
-        "tracing off"
-    )
+    spans = len(received.spans)
+    tracing = f"tracing on ({spans} spans exported by both runs)" if args.tracing else "tracing off"
     print(
         f"{args.query} query, customers(first: {args.first}), façade from {tree}, {tracing}: "
         f"{(total - base) / args.count:,.0f} instructions per request"

@@ -1,12 +1,13 @@
 """`python -m bench.tracing`: CPU per request of the served façade with tracing off and on.
 
 The emulator and the façade run as processes on loopback (as in `python -m bench`); with
-tracing on, the façade exports over OTLP/HTTP to a sink in this process, which decodes each
-export and counts its spans (a check that tracing was really on, and how much it made). The
-façade's CPU time (user + system, from /proc, so the exporter's thread is included) over
-`--count` sequential requests, after `--warm` ones, gives CPU per request; the modes alternate
-for `--rounds` rounds and the medians are printed. Every request sends a sampled
-`traceparent`, as a router would: off, it is ignored; on, it is continued.
+tracing on, the façade exports over OTLP/HTTP to a receiver in this process
+(`bench.otlp_receiver`), which decodes each export; its spans are counted (a check that
+tracing was really on, and how much it made). The façade's CPU time (user + system, from
+/proc, so the exporter's thread is included) over `--count` sequential requests, after
+`--warm` ones, gives CPU per request; the modes alternate for `--rounds` rounds and the
+medians are printed. Every request sends a sampled `traceparent`, as a router would: off, it
+is ignored; on, it is continued.
 
 CPU times move by ±10-20% between runs on a shared machine; for a steadier figure count
 instructions instead: `python -m bench.instructions --tracing` (needs valgrind).
@@ -18,21 +19,14 @@ instructions instead: `python -m bench.instructions --tracing` (needs valgrind).
 from __future__ import annotations
 
 import argparse
-import gzip
 import statistics
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
 
+from .otlp_receiver import otlp_receiver
 from .processes import BEARER, cpu_seconds, emulator_process, service_process
 from .scenarios import BILLING_QUERY, PAGE_QUERY
 
@@ -43,56 +37,6 @@ QUERIES = {
     "page (first: 50)": (PAGE_QUERY, {"first": 50}),
     "billing (first: 20)": (BILLING_QUERY, {"first": 20}),
 }
-
-
-class SpanSink:
-    """Counts the spans OTLP/HTTP exports bring; answers each export with success."""
-
-    def __init__(self) -> None:
-        self.spans = 0
-        self._lock = threading.Lock()
-
-    def add(self, body: bytes) -> None:
-        request = ExportTraceServiceRequest()
-        request.ParseFromString(body)
-        count = sum(
-            len(scope.spans)
-            for resource in request.resource_spans
-            for scope in resource.scope_spans
-        )
-        with self._lock:
-            self.spans += count
-
-
-@contextmanager
-def span_sink() -> Iterator[tuple[str, SpanSink]]:
-    """An OTLP/HTTP sink on a loopback port; yields its URL (for OTEL_EXPORTER_OTLP_ENDPOINT)."""
-    sink = SpanSink()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            if self.headers.get("Content-Encoding") == "gzip":
-                body = gzip.decompress(body)
-            sink.add(body)
-            answer = ExportTraceServiceResponse().SerializeToString()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/x-protobuf")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, name="otlp-sink", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", sink
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def tracing_env(endpoint: str, *, export_delay_ms: int | None = None) -> dict[str, str]:
@@ -139,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=300, help="requests counted (300)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per mode (3)")
     args = parser.parse_args(argv)
-    with emulator_process(customers=2000) as emulator, span_sink() as (endpoint, sink):
+    with emulator_process(customers=2000) as emulator, otlp_receiver() as (endpoint, received):
         print(f"{'query':<22}{'tracing off':>14}{'tracing on':>14}{'on/off':>9}{'spans/req':>11}")
         for label, (query, variables) in QUERIES.items():
             off: list[float] = []
@@ -148,11 +92,11 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.rounds):
                 off.append(_cpu_ms_per_request(
                     emulator.url, {}, query, variables, args.warm, args.count))
-                before = sink.spans
+                before = len(received.spans)
                 env = tracing_env(endpoint, export_delay_ms=_EXPORT_DELAY_MS)
                 on.append(_cpu_ms_per_request(
                     emulator.url, env, query, variables, args.warm, args.count))
-                spans = sink.spans - before
+                spans = len(received.spans) - before
             off_ms, on_ms = statistics.median(off), statistics.median(on)
             print(
                 f"{label:<22}{off_ms:>11.2f} ms{on_ms:>11.2f} ms{on_ms / off_ms:>8.2f}x"

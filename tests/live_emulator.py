@@ -54,3 +54,10 @@ def serve_emulator(customers: int, seed: int) -> Iterator[LiveEmulator]:
     state: Emulator = app.state.emulator
     with live_server(app) as url:
         yield LiveEmulator(url, state, clock, state.config.knobs())
+
+
+def reset_around(emulator: LiveEmulator) -> Iterator[LiveEmulator]:
+    """`emulator` reset before and after a test, for a function fixture over a module one."""
+    emulator.reset()
+    yield emulator
+    emulator.reset()

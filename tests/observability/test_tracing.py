@@ -12,13 +12,12 @@ import httpx
 import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
+from bench.otlp_receiver import TRACES_PATH, Received, attributes, otlp_receiver
 from graphql_api.config import Settings
 from graphql_api.observability import DEFAULT_SERVICE_NAME, Tracing
 from graphql_api.web.app import create_app
 from tests.live_emulator import LiveEmulator, serve_emulator
 from tests.live_server import live_server
-
-from .otlp_receiver import TRACES_PATH, Received, attributes, otlp_receiver
 
 TOKEN = "Bearer tracing-tests-secret-token"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -16,10 +16,8 @@ import httpx
 import pytest
 
 from bench.processes import BEARER, emulator_process, service_process
-from graphql_api.config import Settings
-from graphql_api.web.app import create_app
-from tests.live_emulator import LiveEmulator, serve_emulator
-from tests.live_server import live_server
+from tests.live_emulator import LiveEmulator, reset_around, serve_emulator
+from tests.live_service import live_service
 from tests.redis_server import RedisServer, redis_server
 
 PAGE = (
@@ -41,9 +39,7 @@ def module_emulator() -> Iterator[LiveEmulator]:
 
 @pytest.fixture
 def emulator(module_emulator: LiveEmulator) -> Iterator[LiveEmulator]:
-    module_emulator.reset()
-    yield module_emulator
-    module_emulator.reset()
+    yield from reset_around(module_emulator)
 
 
 @pytest.fixture
@@ -54,10 +50,8 @@ def redis() -> Iterator[RedisServer]:
 
 @contextmanager
 def service(emulator: LiveEmulator, redis: RedisServer, **env: str) -> Iterator[httpx.Client]:
-    settings = Settings.from_env(
-        {"PARTNER_CENTER_URL": emulator.url, "REDIS_URL": redis.url, **env}
-    )
-    with live_server(create_app(settings)) as base, httpx.Client(base_url=base) as client:
+    env = {"PARTNER_CENTER_URL": emulator.url, "REDIS_URL": redis.url, **env}
+    with live_service(env) as client:
         yield client
 
 

@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from graphql_api.web.serving import DEMO_TOKEN, shared_worker_state
-from tests.app.conftest import AUTH
 from tests.live_server import free_port
+from tests.web.conftest import AUTH
 
 CLI = str(Path(sys.executable).parent / "graphql-api")
 BROWSER = {"Accept": "text/html"}

@@ -14,7 +14,7 @@ from graphql_api.observability.logging_setup import (
     configure_logging,
     redact_text,
 )
-from tests.app.conftest import ServiceFactory, graphql
+from tests.web.conftest import ServiceFactory, graphql
 
 SECRET_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtdXNlciJ9.c2lnbmF0dXJlLXNlY3JldA"
 

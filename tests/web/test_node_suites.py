@@ -11,9 +11,9 @@ import pytest
 
 from graphql_api.config import Settings
 from graphql_api.web.app import create_app
-from tests.app.conftest import AUTH
 from tests.live_server import live_server
 from tests.node_tools import ROOT, chromium, run_node
+from tests.web.conftest import AUTH
 
 DEMO_TOKEN = "demo-token-for-the-browser-test"
 JS = ROOT / "tests" / "js"

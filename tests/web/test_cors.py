@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.app.conftest import AUTH, ServiceFactory
+from tests.web.conftest import AUTH, ServiceFactory
 
 FRONTEND = "https://app.example.com"
 PREFLIGHT = {

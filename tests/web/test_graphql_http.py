@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from graphql_api.web.graphql_view import GRAPHQL_RESPONSE_JSON, JSON, response_media_type
-from tests.app.conftest import AUTH, JSON_POST, graphql
+from tests.web.conftest import AUTH, JSON_POST, graphql
 
 FIRST_CUSTOMERS = "{ customers(first: 2) { nodes { id } } }"
 

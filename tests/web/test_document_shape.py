@@ -16,7 +16,7 @@ from graphql_api.schema import create_schema
 from graphql_api.web import limits
 from graphql_api.web.document_shape import measure_document
 from graphql_api.web.graphql_view import GRAPHQL_RESPONSE_JSON
-from tests.app.conftest import ServiceFactory, graphql
+from tests.web.conftest import ServiceFactory, graphql
 
 RELAY_PAGE_QUERY = """
 query CustomerListPaginationQuery($count: Int = 50, $cursor: String, $search: CustomerSearch) {

@@ -8,8 +8,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from graphql_api.config import Settings
 from graphql_api.observability.metrics import MAX_OPERATION_NAMES, OTHER, Metrics, upstream_route
 from graphql_api.web.app import create_app
-from tests.app.conftest import ServiceFactory, graphql
 from tests.live_server import free_port, live_server
+from tests.web.conftest import ServiceFactory, graphql
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -11,7 +11,7 @@ import pytest
 
 from graphql_api.graphiql import STATIC_PATH, default_headers, example_query
 from graphql_api.graphiql.assets import ASSET_FILES, PROJECT_NODE_MODULES
-from tests.app.conftest import AUTH, ServiceFactory, graphql
+from tests.web.conftest import AUTH, ServiceFactory, graphql
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 

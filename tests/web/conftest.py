@@ -8,10 +8,9 @@ from contextlib import AbstractContextManager, contextmanager
 import httpx
 import pytest
 
-from graphql_api.config import Settings
 from graphql_api.emulator import EmulatorConfig, create_emulator_app
-from graphql_api.web.app import create_app
 from tests.live_server import live_server
+from tests.live_service import live_service
 
 # The emulator accepts any bearer token unless told to check them.
 AUTH = {"Authorization": "Bearer test-token"}
@@ -33,8 +32,7 @@ def make_service(emulator_url: str) -> ServiceFactory:
 
     @contextmanager
     def start(env: Mapping[str, str] | None = None) -> Iterator[httpx.Client]:
-        settings = Settings.from_env({"PARTNER_CENTER_URL": emulator_url, **(env or {})})
-        with live_server(create_app(settings)) as base, httpx.Client(base_url=base) as client:
+        with live_service({"PARTNER_CENTER_URL": emulator_url, **(env or {})}) as client:
             yield client
 
     return start
@@ -43,8 +41,7 @@ def make_service(emulator_url: str) -> ServiceFactory:
 @pytest.fixture(scope="module")
 def service(emulator_url: str) -> Iterator[httpx.Client]:
     """The service with default settings, shared by a module's tests."""
-    settings = Settings.from_env({"PARTNER_CENTER_URL": emulator_url})
-    with live_server(create_app(settings)) as base, httpx.Client(base_url=base) as client:
+    with live_service({"PARTNER_CENTER_URL": emulator_url}) as client:
         yield client
 
 

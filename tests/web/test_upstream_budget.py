@@ -17,9 +17,8 @@ from graphql_api.partner_center import (
     PartnerCenterClient,
 )
 from graphql_api.schema.errors import upstream_error
-from graphql_api.web.app import create_app
-from tests.live_emulator import LiveEmulator, serve_emulator
-from tests.live_server import live_server
+from tests.live_emulator import LiveEmulator, reset_around, serve_emulator
+from tests.live_service import live_service
 
 AUTH = {"Authorization": "Bearer budget-tests"}
 DASHBOARD = """
@@ -39,17 +38,14 @@ def module_emulator() -> Iterator[LiveEmulator]:
 
 @pytest.fixture
 def emulator(module_emulator: LiveEmulator) -> Iterator[LiveEmulator]:
-    module_emulator.reset()
-    yield module_emulator
-    module_emulator.reset()
+    yield from reset_around(module_emulator)
 
 
 @contextmanager
 def service(emulator: LiveEmulator, env: Mapping[str, str] | None = None) -> Iterator[httpx.Client]:
     # Each operation's own calls are counted: no answers shared between operations.
     unshared = {"CACHE_TTL_SECONDS": "0", "UPSTREAM_RATE_PER_MINUTE": "0"}
-    settings = Settings.from_env({"PARTNER_CENTER_URL": emulator.url, **unshared, **(env or {})})
-    with live_server(create_app(settings)) as base, httpx.Client(base_url=base) as client:
+    with live_service({"PARTNER_CENTER_URL": emulator.url, **unshared, **(env or {})}) as client:
         yield client
 
 

@@ -20,7 +20,7 @@ from strawberry.schema.schema import validate_document
 from graphql_api.web import limits
 from graphql_api.web.graphql_view import GRAPHQL_RESPONSE_JSON
 from graphql_api.web.limits import CACHE_SIZE
-from tests.app.conftest import AUTH, JSON_POST, ServiceFactory, graphql
+from tests.web.conftest import AUTH, JSON_POST, ServiceFactory, graphql
 
 
 def _error(response: httpx.Response) -> dict[str, object]:

@@ -14,10 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from graphql_api.config import Settings
-from graphql_api.web.app import create_app
-from tests.live_emulator import LiveEmulator, serve_emulator
-from tests.live_server import live_server
+from tests.live_emulator import LiveEmulator, reset_around, serve_emulator
+from tests.live_service import live_service
 
 PAGE = (
     "{ customers(first: 5) { nodes { id companyProfile { companyName } "
@@ -35,15 +33,12 @@ def module_emulator() -> Iterator[LiveEmulator]:
 
 @pytest.fixture
 def emulator(module_emulator: LiveEmulator) -> Iterator[LiveEmulator]:
-    module_emulator.reset()
-    yield module_emulator
-    module_emulator.reset()
+    yield from reset_around(module_emulator)
 
 
 @contextmanager
 def service(emulator: LiveEmulator, **env: str) -> Iterator[httpx.Client]:
-    settings = Settings.from_env({"PARTNER_CENTER_URL": emulator.url, **env})
-    with live_server(create_app(settings)) as base, httpx.Client(base_url=base) as client:
+    with live_service({"PARTNER_CENTER_URL": emulator.url, **env}) as client:
         yield client
 
 

@@ -14,9 +14,9 @@ from graphql_api.config import Settings
 from graphql_api.emulator import EmulatorConfig, create_emulator_app
 from graphql_api.speed_layer import Piece, is_on
 from graphql_api.web.app import create_app
-from tests.app.conftest import AUTH
 from tests.auth import conftest as auth_fixtures
 from tests.live_server import live_server
+from tests.web.conftest import AUTH
 
 tls_files = auth_fixtures.tls_files
 
