@@ -21,6 +21,7 @@ from operator import attrgetter
 from typing import Any
 
 import strawberry
+from graphql.pyutils import Path
 from strawberry.types.nodes import SelectedField, Selection
 
 from .. import partner_center as pc
@@ -132,30 +133,42 @@ def _customer_needs(info: strawberry.Info[Any, Any]) -> CustomerNeeds:
 # Needs per field of a parsed document. Strawberry's `selected_fields` rebuilds the selection
 # tree on every call (a tenth of a one-customer request); the parser cache (limits.py) hands
 # every request of the same query the same document, so the needs are worked out once.
-# Key: the field's first AST node (identity; the entry keeps it alive so that its id is not
-# reused), the number of nodes, and the Boolean variables, the only input that can change
-# the answer (`@skip(if: $v)`, `@include(if: $v)`). Bounded: cleared when full.
-_NeedsKey = tuple[int, int, tuple[tuple[str, bool], ...], Callable[..., CustomerNeeds]]
+# Key: the operation's AST node (identity; the entry keeps it alive so that its id is not
+# reused), the field's position in the response (response keys and parent types, list
+# indices left out: the same position gathers the same field nodes), and the Boolean
+# variables, the only input that can change the answer (`@skip(if: $v)`,
+# `@include(if: $v)`). Bounded: cleared when full.
+_Position = tuple[tuple[str, str | None], ...]
+_NeedsKey = tuple[int, _Position, tuple[tuple[str, bool], ...], Callable[..., CustomerNeeds]]
 _needs_memo: dict[_NeedsKey, tuple[object, CustomerNeeds]] = {}
 _MAX_MEMOIZED_NEEDS = 1024
+
+
+def _position(path: Path | None) -> _Position:
+    """The field's response keys with their parent types, innermost first, without indices."""
+    keys: list[tuple[str, str | None]] = []
+    while path is not None:
+        if isinstance(path.key, str):
+            keys.append((path.key, path.typename))
+        path = path.prev
+    return tuple(keys)
 
 
 def _memoized(
     info: strawberry.Info[Any, Any], work_out: Callable[[strawberry.Info[Any, Any]], CustomerNeeds]
 ) -> CustomerNeeds:
-    field_nodes = info._raw_info.field_nodes
-    first = field_nodes[0]
+    operation = info.operation
     flags = tuple(
         sorted((name, value) for name, value in info.variable_values.items() if type(value) is bool)
     )
-    key = (id(first), len(field_nodes), flags, work_out)
+    key = (id(operation), _position(info.path), flags, work_out)
     entry = _needs_memo.get(key)
-    if entry is not None and entry[0] is first:
+    if entry is not None and entry[0] is operation:
         return entry[1]
     needs = work_out(info)
     if len(_needs_memo) >= _MAX_MEMOIZED_NEEDS:
         _needs_memo.clear()
-    _needs_memo[key] = (first, needs)
+    _needs_memo[key] = (operation, needs)
     return needs
 
 

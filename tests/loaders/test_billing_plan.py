@@ -179,3 +179,22 @@ def test_one_document_run_with_each_include_value_plans_each_run_anew(
             (after["customer"] - before["customer"], after["billing"] - before["billing"])
         )
     assert seen == [(100, 0), (0, 100), (100, 0)]
+
+
+def test_two_connection_fields_of_one_document_each_have_their_own_plan(
+    emulator: LiveEmulator, service: Service
+) -> None:
+    # The memoized plan is per field position: the plain page must not take the full one's
+    # plan (a full record for each customer), nor the other way round.
+    query = (
+        "{ full: customers(first: 3) { nodes { id allowDelegatedAccess billingProfile { email } } }"
+        " plain: customers(first: 5) { nodes { id billingProfile { email } } } }"
+    )
+    for _ in range(2):  # the second run reads the memoized plans
+        before = calls(emulator)
+        answer = service.run(query)
+        assert "errors" not in answer
+        after = calls(emulator)
+        spent = {route: after[route] - before[route] for route in ("customer", "billing")}
+        # Customers 1-3: full records (they carry billing); 4-5: a billing call each.
+        assert spent == {"customer": 3, "billing": 2}
