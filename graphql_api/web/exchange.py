@@ -9,20 +9,29 @@ request failed, and the log line, the metrics and the trace span read that outco
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final, Literal
 
 from starlette.requests import Request
 
 from ..schema.context import RequestContext
 from ..schema.operation_record import OperationRecord
 
+# How a request can end.
+Label = Literal["ok", "partial", "failed", "rejected", "disconnected", "graphiql"]
+OK: Final = "ok"  # data, no errors
+PARTIAL: Final = "partial"  # data and errors
+FAILED: Final = "failed"  # errors and no data, or a failure on our side (500)
+REJECTED: Final = "rejected"  # a request error or a refusal: the operation never ran
+DISCONNECTED: Final = "disconnected"  # nobody left to answer: the caller went, or we stopped
+GRAPHIQL: Final = "graphiql"  # the GraphiQL page, not a GraphQL response
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """What a GraphQL result came to, before it is an HTTP answer."""
 
-    # ok, partial (data and errors), failed (errors, no data) or rejected (a request error:
-    # the operation never ran).
-    label: str
+    # ok, partial, failed or rejected.
+    label: Label
     # Every error's `extensions.code`, in the order of the response's errors.
     error_codes: tuple[str, ...]
 
@@ -31,9 +40,9 @@ class Verdict:
 class Outcome:
     """How a request ended: what the log line, the metrics and the span report."""
 
-    # A verdict's label, or graphiql (the page was served), disconnected (the caller left
-    # before its request was read).
-    label: str
+    # A verdict's label, or failed, rejected, disconnected or graphiql for a request that
+    # came to no GraphQL result.
+    label: Label
     status: int
     error_codes: tuple[str, ...] = ()
 
@@ -43,7 +52,7 @@ class Exchange:
     """What one request carried and came to."""
 
     # Filled in by the schema's OperationObserver through the context, which carries it too.
-    record: OperationRecord = field(default_factory=OperationRecord)
+    operation: OperationRecord = field(default_factory=OperationRecord)
     # The GraphQL context, once Strawberry asked for it (never for a refused request).
     context: RequestContext | None = None
     # The answer is the GraphiQL page, not a GraphQL response.
@@ -71,4 +80,16 @@ def exchange_of(request: Request) -> Exchange:
     return exchange
 
 
-__all__ = ["Exchange", "Outcome", "Verdict", "exchange_of"]
+__all__ = [
+    "DISCONNECTED",
+    "FAILED",
+    "GRAPHIQL",
+    "OK",
+    "PARTIAL",
+    "REJECTED",
+    "Exchange",
+    "Label",
+    "Outcome",
+    "Verdict",
+    "exchange_of",
+]

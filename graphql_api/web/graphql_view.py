@@ -52,7 +52,18 @@ from ..schema.context import RequestContext, build_request_context
 from ..schema.operation_record import OperationRecord
 from .body_limit import CODE as BODY_TOO_LARGE_CODE
 from .body_limit import BodyTooLarge
-from .exchange import Exchange, Outcome, Verdict, exchange_of
+from .exchange import (
+    DISCONNECTED,
+    FAILED,
+    GRAPHIQL,
+    OK,
+    PARTIAL,
+    REJECTED,
+    Exchange,
+    Outcome,
+    Verdict,
+    exchange_of,
+)
 
 logger = logging.getLogger("graphql_api.http")
 
@@ -60,10 +71,6 @@ CORRELATION_HEADER = "MS-CorrelationId"
 NO_STORE = "no-store"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
-# Outcome labels the view itself tests for.
-OK = "ok"
-REJECTED = "rejected"
-GRAPHIQL = "graphiql"
 
 _HTTP_ERROR_CODES = {
     400: "BAD_REQUEST",
@@ -157,7 +164,7 @@ def _verdict(result: ExecutionResult, record: OperationRecord) -> Verdict:
     codes = tuple(_code_of(error, "UNKNOWN") for error in errors)
     if not errors:
         return Verdict(OK, codes)
-    return Verdict("failed" if result.data is None else "partial", codes)
+    return Verdict(FAILED if result.data is None else PARTIAL, codes)
 
 
 def _outcome(exchange: Exchange, response: Response | None, failure: Exception | None) -> Outcome:
@@ -168,13 +175,13 @@ def _outcome(exchange: Exchange, response: Response | None, failure: Exception |
         return Outcome(REJECTED, 413, (BODY_TOO_LARGE_CODE,))
     if isinstance(failure, ClientDisconnect):
         # Gone mid-body: nobody to answer, and no fault of ours.
-        return Outcome("disconnected", CLIENT_CLOSED_STATUS)
+        return Outcome(DISCONNECTED, CLIENT_CLOSED_STATUS)
     if failure is not None or response is None:
-        return Outcome("failed", 500, ("INTERNAL_SERVER_ERROR",))
+        return Outcome(FAILED, 500, ("INTERNAL_SERVER_ERROR",))
     if exchange.graphiql_page:
         return Outcome(GRAPHIQL, response.status_code)
     verdict = exchange.verdict
-    if verdict is None:  # answered by Strawberry before any execution
+    if verdict is None:  # a response Strawberry made without running a document
         return Outcome(REJECTED, response.status_code)
     return Outcome(verdict.label, response.status_code, verdict.error_codes)
 
@@ -231,14 +238,14 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 assert failure is not None
                 raise failure
         finally:
-            # Cancelled before it ended (the server is stopping): nobody is left to answer.
-            outcome = exchange.outcome or Outcome("disconnected", CLIENT_CLOSED_STATUS)
+            # No outcome: the task was cancelled (the server stopping), nobody is left to answer.
+            outcome = exchange.outcome or Outcome(DISCONNECTED, CLIENT_CLOSED_STATUS)
             if outcome.label != GRAPHIQL:
                 self._observe(request, exchange, outcome, time.perf_counter() - started)
             if span is not None:
                 span.end(
-                    operation_name=exchange.record.name,
-                    operation_type=exchange.record.operation_type,
+                    operation_name=exchange.operation.name,
+                    operation_type=exchange.operation.operation_type,
                     outcome=outcome.label,
                     status=outcome.status,
                     error_codes=outcome.error_codes,
@@ -249,19 +256,28 @@ class GraphQLView(GraphQL[RequestContext, None]):
     async def _answer(
         self, request: Request, exchange: Exchange
     ) -> tuple[Response | None, Exception | None]:
-        """The response to send, or why there is none (a client gone, a body too large, a bug).
+        """`(response, None)` to send; `(None, failure)` when nothing can be sent from here.
 
-        A refusal (`HTTPException`) comes back as both: its error body and the exception.
+        The failures: the client gone mid-body, a body too large (the body-size middleware
+        answers 413), or a bug, in the schema's surroundings or in shaping the answer
+        (Starlette answers 500). A refusal (`HTTPException`) is `(its error body, itself)`.
         """
         try:
             response = await self.run(request)
         except HTTPException as exc:
-            return self._refusal(request, exc), exc
+            try:
+                return self._refusal(request, exc), exc
+            except Exception as bug:
+                return None, bug
         except Exception as exc:
             return None, exc
-        if not exchange.graphiql_page:
+        if exchange.graphiql_page:
+            return response, None
+        try:
             self._negotiate(request, response, exchange)
             response.headers["Cache-Control"] = self._cache_control(exchange)
+        except Exception as bug:
+            return None, bug
         return response, None
 
     # -- Strawberry hooks -------------------------------------------------------------------
@@ -283,7 +299,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             auth_failure=failure,
             caller_verified=verified,
             caller_identity=identity,
-            operation=exchange.record,
+            operation=exchange.operation,
             spans=self._spans,
         )
         exchange.context = context
@@ -362,7 +378,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         """Strawberry's response dict, with request errors coded and without `data`."""
         response = strawberry_process_result(result)
         exchange = exchange_of(request)
-        exchange.verdict = verdict = _verdict(result, exchange.record)
+        exchange.verdict = verdict = _verdict(result, exchange.operation)
         if verdict.label == REJECTED:
             response.pop("data", None)
             for error, code in zip(response.get("errors") or (), verdict.error_codes, strict=True):
@@ -429,16 +445,16 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self, request: Request, exchange: Exchange, outcome: Outcome, seconds: float
     ) -> None:
         """One log line and the metrics for a GraphQL request."""
-        record = exchange.record
+        operation = exchange.operation
         # Anyone may send a name with a made-up token; only a caller someone vouched for may
         # give an operation name a metric series of its own.
         proven = exchange.context is not None and exchange.context.caller_proven
         self._metrics.observe_request(
-            record.name, outcome.label, seconds, list(outcome.error_codes), caller_proven=proven
+            operation.name, outcome.label, seconds, list(outcome.error_codes), caller_proven=proven
         )
         line: dict[str, object] = {
             "method": request.method,
-            "operation": (record.name or "")[:100] or None,
+            "operation": (operation.name or "")[:100] or None,
             "outcome": outcome.label,
             "status": outcome.status,
             "duration_ms": round(seconds * 1000, 2),

@@ -14,6 +14,7 @@ from graphql_api.observability.logging_setup import (
     configure_logging,
     redact_text,
 )
+from graphql_api.web.graphql_view import GraphQLView
 from tests.web.conftest import ServiceFactory, graphql
 
 SECRET_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtdXNlciJ9.c2lnbmF0dXJlLXNlY3JldA"
@@ -152,3 +153,27 @@ def test_lines_logged_while_serving_an_operation_carry_its_correlation_id(
     assert {entry["correlation_id"] for entry in upstream + typed + request} == {correlation_id}
     logging.getLogger("graphql_api.test").info("outside any operation")
     assert "correlation_id" not in _lines(log_stream)[-1]
+
+
+@pytest.mark.parametrize("where", ["run", "_cache_control"])
+def test_a_bug_around_the_schema_is_a_500_logged_as_failed(
+    make_service: ServiceFactory,
+    log_stream: io.StringIO,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+) -> None:
+    # A bug while running the request, or while shaping its answer: either way the caller
+    # gets Starlette's 500 and the line says failed, never ok nor disconnected.
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(GraphQLView, where, broken)
+    with make_service() as client:
+        response = graphql(client, "query Broken { customers(first: 1) { nodes { id } } }")
+    assert response.status_code == 500
+    (line,) = [entry for entry in _lines(log_stream) if entry.get("logger") == "graphql_api.http"]
+    assert (line["outcome"], line["status"], line["error_codes"]) == (
+        "failed",
+        500,
+        ["INTERNAL_SERVER_ERROR"],
+    )
