@@ -105,6 +105,8 @@ class FairSlots:
 
     def _serve(self) -> None:
         """Hand free slots to waiting owners in turn, each owner then going to the back."""
+        if not self._waiting:
+            return  # the usual case: nobody queued, and no generator to build
         while self._free > 0:
             owner = next(
                 (owner for owner in self._waiting if self.held_by(owner) < self.per_owner), None

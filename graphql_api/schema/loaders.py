@@ -325,8 +325,9 @@ class Loaders:
             self.billing_profile.prime(record.id, record.billing_profile)
         return record
 
-    async def _fetch_billing_profile(self, customer_id: str) -> BillingProfile:
-        return await self._client.get_billing_profile(self._call, customer_id)
+    def _fetch_billing_profile(self, customer_id: str) -> Awaitable[BillingProfile]:
+        # The client's coroutine itself, not one awaiting it: a hundred of these per page.
+        return self._client.get_billing_profile(self._call, customer_id)
 
     async def _load_company_profiles(self, ids: list[str]) -> list[CompanyProfile | None]:
         async def one(customer_id: str) -> CompanyProfile | None:
