@@ -209,6 +209,12 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if type(result) not in _PLAIN_TYPES and self._awaitable(result):
                 if info is None:
                     info = self._info(read, field_details_list, parent_type, path)
+                if not read.is_list and self.abort_signal is None:
+                    # A loader's future for one object (a page's billing profiles): the
+                    # completion below, after the await, in one coroutine.
+                    return self._complete_awaited_object(
+                        step, read, parent_type, path, result, info, position_context
+                    )
                 return self.complete_awaitable_value(
                     return_type, field_details_list, info, path, result, position_context
                 )
@@ -243,6 +249,42 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return completed
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+
+    async def _complete_awaited_object(
+        self,
+        step: _Step,
+        read: ObjectRead,
+        parent_type: GraphQLObjectType,
+        path: Path,
+        awaitable: Awaitable[Any],
+        info: GraphQLResolveInfo[Any],
+        position_context: Any,
+    ) -> Any:
+        """`complete_awaitable_value` for an object field: await, then complete as the
+        synchronous branch of `_execute_object_field` does.
+
+        Only without an abort signal: graphql-core's version then awaits through
+        `with_abort_signal` and `complete_value` with nothing more to decide.
+        """
+        try:
+            result = await awaitable
+            if isinstance(result, Exception):
+                raise result
+            if result is None or result is Undefined:
+                if read.non_null:
+                    raise _null_error(parent_type, step.field_details_list)
+                return None
+            completed = self._complete_object(
+                step, read.object_type, path, result, info, position_context
+            )
+            if type(completed) is not dict and self._awaitable(completed):
+                completed = await completed
+            return completed
+        except Exception as raw_error:
+            self.handle_field_error(
+                raw_error, read.field_def.type, step.field_details_list, path
+            )
             return None
 
     def _complete_items(
