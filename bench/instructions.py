@@ -10,6 +10,8 @@ out. It needs valgrind (Debian: `apt-get install valgrind`); about a minute.
     python -m bench.instructions                  # customers(first: 50), the bench's page
     python -m bench.instructions --first 1
     python -m bench.instructions --query relay    # Relay's CustomerListPaginationQuery
+    python -m bench.instructions --query billing  # 100 billing profiles: 101 upstream calls
+                                                  # (cache and budget off, as in bench.peers)
     SPEED_LAYER_OFF=all python -m bench.instructions  # any setting reaches the served façade
     python -m bench.instructions --tracing        # tracing on, exporting to a local OTLP receiver
     BENCH_SERVER_PYTHONPATH=<other checkout> python -m bench.instructions   # before/after
@@ -37,8 +39,22 @@ from typing import Any
 import httpx
 
 from bench.otlp_receiver import otlp_receiver
-from bench.processes import BEARER, CURSOR_SECRET, emulator_process, free_port
-from bench.scenarios import APOLLO_QUERY, PAGE_QUERY, RELAY_QUERY
+from bench.processes import (
+    BEARER,
+    CURSOR_SECRET,
+    UNSHARED_ENV,
+    EmulatorControl,
+    emulator_process,
+    free_port,
+)
+from bench.scenarios import (
+    APOLLO_QUERY,
+    BILLING_LATENCY_MS,
+    BILLING_PAGE,
+    BILLING_QUERY,
+    PAGE_QUERY,
+    RELAY_QUERY,
+)
 from bench.tracing import TRACEPARENT, tracing_env
 
 # Query name -> (text, variables for a page of `first`).
@@ -46,6 +62,8 @@ QUERIES: dict[str, tuple[str, Callable[[int], dict[str, Any]]]] = {
     "page": (PAGE_QUERY, lambda first: {"first": first}),
     "relay": (RELAY_QUERY, lambda first: {"count": first, "cursor": None, "search": None}),
     "apollo": (APOLLO_QUERY, lambda first: {"first": first, "after": None}),
+    # bench.peers' billing query: a page, then one billing profile call per customer.
+    "billing": (BILLING_QUERY, lambda first: {"first": first}),
     # Relay's text without the edge cursors: what the cursors cost is the difference.
     "relay-no-cursors": (
         RELAY_QUERY.replace("      cursor\n", ""),
@@ -123,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     """Print the façade's instructions per request; 2 when valgrind is missing."""
     parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--first", type=int, default=50, help="customers per page (50)")
+    parser.add_argument("--first", type=int, default=None,
+                        help=f"customers per page (50; {BILLING_PAGE} for billing)")
     parser.add_argument("--query", choices=sorted(QUERIES), default="page",
                         help="which client's query (page: scenario 1's)")
     parser.add_argument("--warm", type=int, default=10, help="requests before counting (10)")
@@ -131,11 +150,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tracing", action="store_true",
                         help="tracing on (OTLP/HTTP to a receiver in this process)")
     args = parser.parse_args(argv)
+    if args.first is None:
+        args.first = BILLING_PAGE if args.query == "billing" else 50
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
         return 2
     with emulator_process(customers=2000) as emulator, otlp_receiver() as (endpoint, received):
         env = tracing_env(endpoint) if args.tracing else {}
+        if args.query == "billing":
+            # As bench.peers runs it: the cache and the call budget off, so that every
+            # request makes its 101 calls (with the cache on, repeats are answered from it),
+            # and the upstream latency it gives this query, so that the calls of a request
+            # overlap and wait as they do there.
+            env = {**UNSHARED_ENV, **env}
+            control = EmulatorControl(emulator.url)
+            control.configure(latency_ms=BILLING_LATENCY_MS)
+            control.close()
         base = _served_instructions(emulator.url, args.query, args.first, args.warm, env)
         total = _served_instructions(
             emulator.url, args.query, args.first, args.warm + args.count, env

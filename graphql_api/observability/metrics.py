@@ -17,6 +17,7 @@ does) and every worker's `/metrics` reports the sum over all workers.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -56,6 +57,13 @@ def upstream_route(path: str) -> str:
         if match:
             return route or f"/v1/customers/{{id}}/profiles/{match.group(1)}"
     return OTHER
+
+
+# A client calls the same few hundred URLs over and over (a page's customers); their routes
+# are worked out once each, and the bound keeps a long walk over many customers in check.
+@functools.lru_cache(maxsize=4096)
+def _route_of_url(url: str) -> str:
+    return upstream_route(urlsplit(url).path)
 
 
 class Metrics:
@@ -181,8 +189,15 @@ class Metrics:
 
     def observe_upstream(self, path: str, status: int | None) -> None:
         """Count one HTTP request to Partner Center; `status` None when no response came."""
+        self._count_upstream(upstream_route(path), status)
+
+    def observe_upstream_url(self, url: str, status: int | None) -> None:
+        """`observe_upstream` for the request's whole URL."""
+        self._count_upstream(_route_of_url(url), status)
+
+    def _count_upstream(self, route: str, status: int | None) -> None:
         status_label = "error" if status is None else str(status)
-        self._labelled(self.upstream, upstream_route(path), status_label).inc()
+        self._labelled(self.upstream, route, status_label).inc()
 
     # -- the Partner Center client's Observer -----------------------------------------------
 
@@ -248,9 +263,9 @@ class MeteredWire:
         try:
             response = await self._inner.get(url, headers, timeouts=timeouts, limits=limits)
         except BaseException:
-            self._metrics.observe_upstream(urlsplit(url).path, None)
+            self._metrics.observe_upstream_url(url, None)
             raise
-        self._metrics.observe_upstream(urlsplit(url).path, response.status)
+        self._metrics.observe_upstream_url(url, response.status)
         return response
 
     async def aclose(self) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
-import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TypeVar
@@ -54,6 +54,7 @@ from .models import (
     NextLink,
 )
 from .settings import UpstreamSettings
+from .shared_answers import SharedAnswers
 from .sharing import Sharing
 from .tracing import TracedCall
 
@@ -70,8 +71,46 @@ _CUSTOMER_ROUTE = f"{CUSTOMERS_PATH}/{{id}}"
 _DEFAULT_THROTTLE_PAUSE = 1.0
 _APPLICATION = "graphql_api"
 _ACCEPT_ENCODING = ("Accept-Encoding", "gzip, deflate")
+_VARIANT_DIGITS = "89ab"
+
+
+def new_request_id() -> str:
+    """A random (version 4) UUID in its canonical text form, for `MS-RequestId`.
+
+    What `str(uuid.uuid4())` gives, from the same 16 random bytes, without building a UUID
+    object and an int on the way: every call sends one.
+    """
+    digits = os.urandom(16).hex()
+    # Version 4 in the 13th digit; RFC 4122's variant (binary 10xx) in the 17th.
+    variant = _VARIANT_DIGITS[int(digits[16], 16) & 3]
+    return (
+        f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
+    )
 
 T = TypeVar("T")
+
+
+def _transport_failure(
+    exc: httpx.TransportError | httpx.DecodingError, correlation_id: str, request_id: str
+) -> PartnerCenterError:
+    """The typed error for the wire's failure `exc`."""
+    if isinstance(exc, httpx.TimeoutException):
+        return UpstreamTimeout(
+            f"Partner Center did not answer in time ({type(exc).__name__})",
+            correlation_id=correlation_id,
+            request_id=request_id,
+        )
+    if isinstance(exc, httpx.TransportError):
+        return UpstreamUnavailable(
+            f"Partner Center could not be reached ({type(exc).__name__})",
+            correlation_id=correlation_id,
+            request_id=request_id,
+        )
+    return UpstreamMalformedResponse(
+        "Partner Center sent a body that could not be decoded",
+        correlation_id=correlation_id,
+        request_id=request_id,
+    )
 
 
 class _EndOfList(Exception):
@@ -158,6 +197,11 @@ class PartnerCenterClient:
             pool=settings.connect_timeout,
         )
         self._limits = BodyLimits(success=settings.max_response_bytes, other=ERROR_BODY_LIMIT)
+        # The headers every call of the last operation seen starts with, checked once: an
+        # operation's calls come in runs (a batch starts them together), and the checks of
+        # the bearer token would otherwise run again on every call.
+        self._last_call: CallContext | None = None
+        self._last_call_headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def calls_in_flight(self) -> int:
@@ -260,7 +304,7 @@ class PartnerCenterClient:
         response = await self._get(call, path, f"{_CUSTOMER_ROUTE}/profiles/billing")
         return self._parse(response, parse_billing_profile)
 
-    async def _get(
+    def _get(
         self,
         call: CallContext,
         path: str,
@@ -269,11 +313,28 @@ class PartnerCenterClient:
         params: Mapping[str, str] | None = None,
         extra_headers: Sequence[tuple[str, str]] = (),
         seek: bool = False,
-    ) -> _Answer:
-        """One logical GET, answered by the cache or a call in flight when it can be."""
+    ) -> Awaitable[_Answer]:
+        """One logical GET, answered by the cache or a call in flight when it can be.
+
+        Not a coroutine itself: without the cache the call's own coroutine is returned, one
+        level less for every resumption of the call to pass through.
+        """
         answers = self._sharing.answers
         if answers is None or call.cache_scope is None:
-            return await self._call(call, path, params, extra_headers, seek)
+            return self._call(call, path, params, extra_headers, seek)
+        return self._shared_get(answers, call, path, route, params, extra_headers, seek)
+
+    async def _shared_get(
+        self,
+        answers: SharedAnswers,
+        call: CallContext,
+        path: str,
+        route: str,
+        params: Mapping[str, str] | None,
+        extra_headers: Sequence[tuple[str, str]],
+        seek: bool,
+    ) -> _Answer:
+        """`_get` through the cache and the calls in flight."""
 
         async def fetch() -> CachedAnswer:
             return (await self._call(call, path, params, extra_headers, seek)).entry()
@@ -293,7 +354,7 @@ class PartnerCenterClient:
         if call.budget is not None:
             call.budget.spend()  # raises before anything is sent when the budget is spent
         # One MS-RequestId per logical call, reused by its retries: that is what it is for.
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         headers = self._headers(call, request_id, extra_headers)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._settings.call_timeout
@@ -330,7 +391,15 @@ class PartnerCenterClient:
                 # once. A failure is replayed as stamina's first attempt, so the policy,
                 # waits and retry hooks are exactly those of a call made under stamina.
                 try:
-                    return await attempt_once()
+                    if traced is not None:
+                        return await attempt_once()
+                    # attempt_once's work, without a coroutine of its own for the usual case.
+                    answer = await self._attempt(
+                        path, params, headers, call.correlation_id, request_id, seek
+                    )
+                    if call.budget is not None:
+                        call.budget.answered += 1
+                    return answer
                 except PartnerCenterError as failure:
                     last_failure = first_failure = failure
                 replayed = False
@@ -374,8 +443,17 @@ class PartnerCenterClient:
         if not slots.try_acquire(correlation_id):
             await slots.wait_for_slot(correlation_id)
         self._in_flight += 1
+        # The wire's failures become ours here rather than in a coroutine of its own: one
+        # level less for every resumption of the call to pass through.
         try:
-            response = await self._exchange(path, params, headers, correlation_id, request_id)
+            response = await self._wire.get(
+                self._url(path, params),
+                [*self._fixed_headers, *headers],
+                timeouts=self._timeouts,
+                limits=self._limits,
+            )
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise _transport_failure(exc, correlation_id, request_id) from exc
         finally:
             self._in_flight -= 1
             slots.release(correlation_id)
@@ -413,41 +491,6 @@ class PartnerCenterClient:
             )
         return _Answer(response, response.body, echoed_correlation, echoed_request)
 
-    async def _exchange(
-        self,
-        path: str,
-        params: Mapping[str, str] | None,
-        headers: Sequence[tuple[str, str]],
-        correlation_id: str,
-        request_id: str,
-    ) -> RawResponse:
-        """Send, then read the body within its bound; httpx failures become ours."""
-        try:
-            return await self._wire.get(
-                self._url(path, params),
-                [*self._fixed_headers, *headers],
-                timeouts=self._timeouts,
-                limits=self._limits,
-            )
-        except httpx.TimeoutException as exc:
-            raise UpstreamTimeout(
-                f"Partner Center did not answer in time ({type(exc).__name__})",
-                correlation_id=correlation_id,
-                request_id=request_id,
-            ) from exc
-        except httpx.TransportError as exc:
-            raise UpstreamUnavailable(
-                f"Partner Center could not be reached ({type(exc).__name__})",
-                correlation_id=correlation_id,
-                request_id=request_id,
-            ) from exc
-        except httpx.DecodingError as exc:
-            raise UpstreamMalformedResponse(
-                "Partner Center sent a body that could not be decoded",
-                correlation_id=correlation_id,
-                request_id=request_id,
-            ) from exc
-
     def _url(self, path: str, params: Mapping[str, str] | None) -> str:
         """`path` (which may carry its query) under the base URL, with `params` appended."""
         url = f"{self._base}{path.lstrip('/')}"
@@ -459,22 +502,35 @@ class PartnerCenterClient:
         self, call: CallContext, request_id: str, extra: Sequence[tuple[str, str]]
     ) -> list[tuple[str, str]]:
         """Headers for every call; raises ValueError (never echoing the value) when unsafe."""
-        if not is_header_value_safe(call.authorization, max_length=_MAX_AUTHORIZATION_LENGTH):
-            raise ValueError("authorization must be a single-line printable ASCII header value")
-        if not is_header_value_safe(call.correlation_id, max_length=_MAX_CORRELATION_ID_LENGTH):
-            raise ValueError("correlation id must be a short printable ASCII header value")
+        if call is self._last_call:
+            common = self._last_call_headers
+        else:
+            common = self._call_headers(call)
+            self._last_call, self._last_call_headers = call, common
         headers = [
             ("Authorization", call.authorization),
             ("Accept", "application/json"),
             ("MS-RequestId", request_id),
-            ("MS-CorrelationId", call.correlation_id),
-            ("MS-PartnerCenter-Application", _APPLICATION),
+            *common,
         ]
-        # Localised messages are a nicety: an unusable locale is left out, not an error.
-        if call.locale and is_header_value_safe(call.locale, max_length=_MAX_LOCALE_LENGTH):
-            headers.append(("X-Locale", call.locale))
         headers.extend(extra)
         return headers
+
+    @staticmethod
+    def _call_headers(call: CallContext) -> tuple[tuple[str, str], ...]:
+        """The checked headers `call` gives all of its requests, after `MS-RequestId`."""
+        if not is_header_value_safe(call.authorization, max_length=_MAX_AUTHORIZATION_LENGTH):
+            raise ValueError("authorization must be a single-line printable ASCII header value")
+        if not is_header_value_safe(call.correlation_id, max_length=_MAX_CORRELATION_ID_LENGTH):
+            raise ValueError("correlation id must be a short printable ASCII header value")
+        common: tuple[tuple[str, str], ...] = (
+            ("MS-CorrelationId", call.correlation_id),
+            ("MS-PartnerCenter-Application", _APPLICATION),
+        )
+        # Localised messages are a nicety: an unusable locale is left out, not an error.
+        if call.locale and is_header_value_safe(call.locale, max_length=_MAX_LOCALE_LENGTH):
+            common += (("X-Locale", call.locale),)
+        return common
 
     def _parse(self, answer: _Answer, parse: Callable[[bytes, str | None], T]) -> T:
         """Read a success body with `parse`; unreadable becomes UpstreamMalformedResponse."""

@@ -46,15 +46,18 @@ def response_ids(
     response: RawResponse, *, sent_request_id: str, sent_correlation_id: str
 ) -> tuple[str, str]:
     """The (correlation id, request id) the upstream echoed, else the ones we sent."""
+    headers = response.headers
     return (
-        _header_id(response, "MS-CorrelationId") or sent_correlation_id,
-        _header_id(response, "MS-RequestId") or sent_request_id,
+        _echoed_id(headers.get("MS-CorrelationId"), sent_correlation_id),
+        _echoed_id(headers.get("MS-RequestId"), sent_request_id),
     )
 
 
-def _header_id(response: RawResponse, name: str) -> str | None:
-    value = response.headers.get(name)
-    return value if is_header_value_safe(value, max_length=_MAX_ID_LENGTH) else None
+def _echoed_id(value: str | None, sent: str) -> str:
+    # An echo of what was sent (the usual answer) is the sent value: no check to run again.
+    if value == sent:
+        return sent
+    return value if is_header_value_safe(value, max_length=_MAX_ID_LENGTH) else sent
 
 
 def error_details(body: bytes | None) -> tuple[str | None, str | None]:

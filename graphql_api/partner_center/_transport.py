@@ -174,11 +174,22 @@ class PooledTransport:
                 timeout=_client_timeout(timeouts.pool, timeouts.connect, timeouts.read),
             )
             try:
-                body = await read_within(
-                    response.content.iter_chunked(_CHUNK_BYTES),
-                    response.headers.get("Content-Length"),
-                    limits.for_status(response.status),
-                )
+                answered = response.headers
+                declared = answered.get("Content-Length")
+                limit = limits.for_status(response.status)
+                if (
+                    declared is not None
+                    and declared.isdigit()
+                    and int(declared) <= limit
+                    and "Content-Encoding" not in answered
+                ):
+                    # The parser ends the body at its declared length, within the bound:
+                    # read at once, without a chunk iterator (the usual small JSON answer).
+                    body: bytes | None = await response.content.read()
+                else:
+                    body = await read_within(
+                        response.content.iter_chunked(_CHUNK_BYTES), declared, limit
+                    )
             except BaseException:
                 response.close()
                 raise

@@ -85,7 +85,7 @@ class FairSlots:
     def release(self, owner: Hashable) -> None:
         """Give back a slot `owner` holds; the next waiting owner in turn gets it."""
         self._free += 1
-        left = self.held_by(owner) - 1
+        left = self._held.get(owner, 0) - 1
         if left:
             self._held[owner] = left
         else:
@@ -105,17 +105,22 @@ class FairSlots:
 
     def _serve(self) -> None:
         """Hand free slots to waiting owners in turn, each owner then going to the back."""
+        if not self._waiting:
+            return  # the usual case: nobody queued, and no generator to build
+        waiting, held, per_owner = self._waiting, self._held, self.per_owner
         while self._free > 0:
-            owner = next(
-                (owner for owner in self._waiting if self.held_by(owner) < self.per_owner), None
-            )
-            if owner is None:
+            # The first owner in turn that may take one more (the loop ends before the dict
+            # changes).
+            for owner in waiting:
+                if held.get(owner, 0) < per_owner:
+                    break
+            else:
                 return  # every waiting owner holds its share already
-            queue = self._waiting[owner]
+            queue = waiting[owner]
             waiter = queue.popleft()
-            del self._waiting[owner]
+            del waiting[owner]
             if queue:
-                self._waiting[owner] = queue  # back of the line
+                waiting[owner] = queue  # back of the line
             if waiter.done():  # cancelled while queued
                 continue
             self._take(owner)

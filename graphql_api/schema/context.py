@@ -109,6 +109,15 @@ class RequestContext:
         return self._loaders
 
 
+    def release(self) -> None:
+        """Free what the request's loaders hold, once the response is sent (see
+        `Loaders.release`), and its execution; a later use of `loaders` finds them empty."""
+        if self._loaders is not None:
+            self._loaders.release()
+        # The record's execution context refers back to this context.
+        self.operation.execution = None
+
+
 def bearer_authorization(value: str | None) -> str | None:
     """`Bearer <token>` normalised from an Authorization header, or None if it is not one."""
     if value is None or len(value) > _MAX_AUTHORIZATION_LENGTH:

@@ -28,10 +28,12 @@ long path does all.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Sequence
+from inspect import isawaitable
 from types import GeneratorType
 from typing import Any, TypeGuard, TypeVar
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, ref
 
 from graphql import (
     GraphQLObjectType,
@@ -42,6 +44,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import invalid_return_type_error, to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
+from graphql.type import GraphQLResolveInfoHelpers
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from .field_reads import (
@@ -105,6 +108,14 @@ _StepsBySet = dict[int, tuple[GroupedFieldSet, list[_Step] | None]]
 
 class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context, completing plain fields without the long walk."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # graphql-core keeps the resolvers' helpers on the context as methods bound to it: a
+        # cycle, which leaves all the operation built (field sets, variables, steps) to the
+        # cyclic collector, whose passes cost more than the operation's own frees. The same
+        # helpers, reaching the context through a weak reference.
+        self.async_helpers = _weak_helpers(self)
 
     def execute_fields(
         self,
@@ -209,6 +220,12 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if type(result) not in _PLAIN_TYPES and self._awaitable(result):
                 if info is None:
                     info = self._info(read, field_details_list, parent_type, path)
+                if not read.is_list and self.abort_signal is None:
+                    # A loader's future for one object (a page's billing profiles): the
+                    # completion below, after the await, in one coroutine.
+                    return self._complete_awaited_object(
+                        step, read, parent_type, path, result, info, position_context
+                    )
                 return self.complete_awaitable_value(
                     return_type, field_details_list, info, path, result, position_context
                 )
@@ -243,6 +260,42 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return completed
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+
+    async def _complete_awaited_object(
+        self,
+        step: _Step,
+        read: ObjectRead,
+        parent_type: GraphQLObjectType,
+        path: Path,
+        awaitable: Awaitable[Any],
+        info: GraphQLResolveInfo[Any],
+        position_context: Any,
+    ) -> Any:
+        """`complete_awaitable_value` for an object field: await, then complete as the
+        synchronous branch of `_execute_object_field` does.
+
+        Only without an abort signal: graphql-core's version then awaits through
+        `with_abort_signal` and `complete_value` with nothing more to decide.
+        """
+        try:
+            result = await awaitable
+            if isinstance(result, Exception):
+                raise result
+            if result is None or result is Undefined:
+                if read.non_null:
+                    raise _null_error(parent_type, step.field_details_list)
+                return None
+            completed = self._complete_object(
+                step, read.object_type, path, result, info, position_context
+            )
+            if type(completed) is not dict and self._awaitable(completed):
+                completed = await completed
+            return completed
+        except Exception as raw_error:
+            self.handle_field_error(
+                raw_error, read.field_def.type, step.field_details_list, path
+            )
             return None
 
     def _complete_items(
@@ -448,6 +501,38 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             field_def = self.schema.get_field(parent_type, field_name)
             plans[key] = read = None if field_def is None else field_read(field_def)
             return read
+
+
+def _weak_helpers(context: LeanExecutionContext) -> GraphQLResolveInfoHelpers:
+    """`context`'s `gather_async_work` and `track_async_work`, not keeping it alive.
+
+    Used after the context is gone (a resolver kept its info past the operation), they do
+    what graphql-core's would: gather with cancellation; settle awaitables in the background.
+    """
+    context_ref = ref(context)
+
+    def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        alive = context_ref()
+        if alive is not None:
+            return alive.gather_async_work(values)
+        return gather_with_cancel(*values)
+
+    def track(values: Sequence[Any]) -> None:
+        alive = context_ref()
+        if alive is not None:
+            alive.track_async_work(values)
+            return
+        awaitables = [value for value in values if isawaitable(value)]
+        if awaitables:
+            settled = asyncio.gather(*awaitables, return_exceptions=True)
+            _UNOWNED_WORK.add(settled)
+            settled.add_done_callback(_UNOWNED_WORK.discard)
+
+    return GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+
+# Work tracked after its operation's context was gone: held until settled.
+_UNOWNED_WORK: set[asyncio.Future[Any]] = set()
 
 
 def _coerced_leaf(read: LeafRead, value: Any) -> Any:

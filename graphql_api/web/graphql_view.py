@@ -252,6 +252,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
                     method=request.method,
                     correlation_id=exchange.correlation_id,
                 )
+            # The request refers to its exchange, which refers to the context, which refers
+            # to the request: without these two steps, everything the request built (its
+            # loaders' calls, its result) would wait for the cyclic collector.
+            if exchange.context is not None:
+                exchange.context.release()
+            del request.state.exchange
 
     async def _answer(
         self, request: Request, exchange: Exchange

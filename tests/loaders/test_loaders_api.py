@@ -175,3 +175,22 @@ async def test_a_first_asker_cancelled_lets_a_later_asker_call_again(
 
     assert len(page.items) == 20
     assert calls(emulator)["list"] == 2
+
+
+async def test_released_loaders_hold_nothing_and_load_again(
+    emulator: LiveEmulator, loaders: Loaders
+) -> None:
+    source = emulator.customers[11]
+    await loaders.page(token=None, size=5, search=None)
+    await loaders.billing_profile.load(source.id)
+    await loaders.customer.load(source.id)
+
+    loaders.release()
+
+    assert not loaders.billing_profile.has(source.id)
+    assert not loaders.customer.has(source.id)
+    assert loaders.summary(emulator.customers[0].id) is None
+    # Used again (nothing does once the request is answered), they fetch anew.
+    billing = await loaders.billing_profile.load(source.id)
+    assert billing.email == source.billing.email
+    assert calls(emulator)["billing"] == 2
