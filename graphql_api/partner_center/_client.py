@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -199,8 +200,9 @@ class PartnerCenterClient:
         self._limits = BodyLimits(success=settings.max_response_bytes, other=ERROR_BODY_LIMIT)
         # The headers every call of the last operation seen starts with, checked once: an
         # operation's calls come in runs (a batch starts them together), and the checks of
-        # the bearer token would otherwise run again on every call.
-        self._last_call: CallContext | None = None
+        # the bearer token would otherwise run again on every call. Held weakly, so that a
+        # finished operation's credentials are not kept alive by the client.
+        self._last_call: weakref.ref[CallContext] | None = None
         self._last_call_headers: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -502,11 +504,12 @@ class PartnerCenterClient:
         self, call: CallContext, request_id: str, extra: Sequence[tuple[str, str]]
     ) -> list[tuple[str, str]]:
         """Headers for every call; raises ValueError (never echoing the value) when unsafe."""
-        if call is self._last_call:
+        last = self._last_call
+        if last is not None and last() is call:
             common = self._last_call_headers
         else:
             common = self._call_headers(call)
-            self._last_call, self._last_call_headers = call, common
+            self._last_call, self._last_call_headers = weakref.ref(call), common
         headers = [
             ("Authorization", call.authorization),
             ("Accept", "application/json"),

@@ -9,7 +9,7 @@ from .cache import AnswerReport
 from .tracing import CallTracer
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class CallContext:
     """Per-operation call settings: one correlation id ties all of an operation's calls together.
 
@@ -22,7 +22,7 @@ class CallContext:
     None to bypass the cache. `refresh` (the caller sent `Cache-Control: no-cache`) fetches
     anew instead of reading a fresh entry. `report` collects what the cache served.
 
-`tracer`, when set, follows every attempt and adds its headers (`traceparent`).
+    `tracer`, when set, follows every attempt and adds its headers (`traceparent`).
     """
 
     authorization: str

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import uuid
+import weakref
 from collections.abc import Callable
 
 import httpx
@@ -16,6 +18,7 @@ from graphql_api.partner_center import (
     CustomerSearchField,
     PartnerCenterClient,
 )
+from tests.live_emulator import LiveEmulator
 from tests.partner_center.conftest import (
     CORRELATION_ID,
     CUSTOMER_ID,
@@ -183,3 +186,20 @@ async def test_unsafe_authorization_is_refused_without_echoing_it(
     assert "abc" not in str(caught.value)
     assert seen == []
 
+
+
+async def test_the_client_keeps_no_reference_to_a_finished_operations_credentials(
+    live_client: MakeClient, live: LiveEmulator
+) -> None:
+    client = live_client()
+    first = CallContext(authorization="Bearer first-caller", correlation_id=CORRELATION_ID)
+    await client.list_customers(first, size=1)
+    await client.list_customers(first, size=2)
+    held = weakref.ref(first)
+    del first
+    assert held() is None
+    # The next operation's calls carry its own headers, not the ones checked for the last.
+    other = str(uuid.uuid4())
+    await client.list_customers(CallContext(authorization="Bearer second", correlation_id=other))
+    sent = [record["correlationId"] for record in live.state.stats.requests()]
+    assert sent == [CORRELATION_ID, CORRELATION_ID, other]
