@@ -317,7 +317,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         awaitable_indices: list[int] = []
         try:
             for index, item in enumerate(items):
-                item_path = path.add_key(index, None)
+                item_path = Path(path, index, None)  # `add_key` without its call
                 if type(item) not in _PLAIN_TYPES and self._awaitable(item):
                     append(
                         self.complete_awaitable_list_item_value(
@@ -367,7 +367,8 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         is_type_of = object_type.is_type_of
         if is_type_of is not None:
             verdict = is_type_of(value, info)  # type: ignore[arg-type]
-            if self._awaitable(verdict):
+            # A plain bool, almost always: no awaitable check for it.
+            if type(verdict) is not bool and self._awaitable(verdict):
                 return self._complete_after_async_check(
                     verdict, object_type, step.field_details_list, path, value,
                     position_context,
