@@ -10,7 +10,7 @@ Without `FTV1_SECRET` the extension is not installed at all and the header is ig
 always was.
 
 Timing every field takes graphql-core's resolver middleware, which turns the lean executor
-off (schema/execution.py). The extension therefore joins field resolution only for a trusted
+off (speed/executor.py). The extension therefore joins field resolution only for a trusted
 request: Strawberry asks each extension instance whether it resolves, once per request, and
 this one says yes only then. Everyone else's request runs as if it were not there.
 

@@ -5,12 +5,13 @@ Implementation lives in private modules; this package exports the public interfa
 
 from ._client import PartnerCenterClient
 from ._filters import MAX_FILTER_VALUE_LENGTH
+from ._httpx_wire import BodyLimits, HttpxWire, Timeouts, Wire, user_agent
 from ._responses import RawResponse
 from ._transport import PooledTransport, default_transport, environment_proxy, stock_transport
 from ._validation import MAX_CONTINUATION_TOKEN_LENGTH, MAX_PAGE_SIZE, MIN_PAGE_SIZE, is_guid
-from ._wire import BodyLimits, HttpxWire, Timeouts, Wire, user_agent
-from .budget import CallBudget, CallBudgetExhausted
-from .cache import AnswerReport, CachedAnswer
+from .allowance import CallBudget, CallBudgetExhausted
+from .answer_cache import AnswerReport, CachedAnswer
+from .bucket import RateLimited
 from .call import CallContext
 from .errors import (
     BadRequest,
@@ -39,9 +40,8 @@ from .models import (
     RelationshipToPartner,
 )
 from .observer import CacheOutcome, NullObserver, Observer
-from .rate_limit import RateLimited
 from .settings import DEFAULT_UPSTREAM, UpstreamSettings
-from .sharing import Sharing
+from .shared_state import Sharing
 from .tracing import AttemptTrace, CallTracer
 
 __all__ = [

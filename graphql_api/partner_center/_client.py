@@ -17,6 +17,7 @@ import httpx
 
 from ._failures import http_error, is_end_of_list, response_ids
 from ._filters import encode_filter
+from ._httpx_wire import BodyLimits, Timeouts, Wire, as_wire, user_agent
 from ._parsing import (
     MalformedBody,
     is_safe_link_header,
@@ -35,8 +36,8 @@ from ._validation import (
     check_page_size,
     is_header_value_safe,
 )
-from ._wire import BodyLimits, Timeouts, Wire, as_wire, user_agent
-from .cache import CachedAnswer
+from .answer_cache import CachedAnswer
+from .cached_get import SharedAnswers
 from .call import CallContext
 from .errors import (
     PartnerCenterError,
@@ -55,8 +56,7 @@ from .models import (
     NextLink,
 )
 from .settings import UpstreamSettings
-from .shared_answers import SharedAnswers
-from .sharing import Sharing
+from .shared_state import Sharing
 from .tracing import TracedCall
 
 logger = logging.getLogger("graphql_api.partner_center")

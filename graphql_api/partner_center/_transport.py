@@ -5,7 +5,7 @@ query, each waiting on the network) the cost that matters is the CPU each call s
 HTTP stack, because every response of a batch is read on the same event loop and the next
 calls wait for it. aiohttp's HTTP parser is compiled, and spends a fraction of the CPU per
 small GET that httpcore with h11 does (docs/performance.md has the figures). The answer is
-read straight into the client's `RawResponse` (the `Wire` of `_wire.py`), without httpx's
+read straight into the client's `RawResponse` (the `Wire` of `_httpx_wire.py`), without httpx's
 request and response models; httpx stays the client's vocabulary for failures (its
 exception types) and for tests (`MockTransport`, through `HttpxWire`).
 
@@ -30,8 +30,8 @@ import certifi
 import httpx
 from yarl import URL
 
+from ._httpx_wire import BodyLimits, Timeouts
 from ._responses import RawResponse, read_within
-from ._wire import BodyLimits, Timeouts
 from .settings import UpstreamSettings
 
 # Idle connections are closed after this many seconds (httpx's default keep-alive expiry):

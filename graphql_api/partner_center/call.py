@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .budget import CallBudget
-from .cache import AnswerReport
+from .allowance import CallBudget
+from .answer_cache import AnswerReport
 from .tracing import CallTracer
 
 

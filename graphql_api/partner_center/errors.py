@@ -2,9 +2,9 @@
 
     PartnerCenterError                 every failure; carries correlation and request ids
      ├── CallBudgetExhausted           not sent: the operation's call budget is spent
-     │                                 (defined in budget.py)
+     │                                 (defined in allowance.py)
      ├── RateLimited                   not sent: the partner's call budget (the token
-     │                                 bucket, rate_limit.py) would have made it wait too long
+     │                                 bucket, bucket.py) would have made it wait too long
      ├── UpstreamUnavailable           no answer: connection refused or reset (after retries)
      │    └── UpstreamTimeout          connect, read or whole-call time bound exceeded
      ├── UpstreamMalformedResponse     an answer we cannot read: bad JSON, wrong content type,

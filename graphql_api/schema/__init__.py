@@ -15,11 +15,11 @@ from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
 from ..config import Settings
-from ..speed_layer import Piece, is_on
+from ..speed import Piece, is_on
+from ..speed.executor import LeanExecutionContext, use_direct_resolvers
 from .connection import CustomerConnection, CustomerEdge, PageInfo
 from .customer import Customer, RelationshipToPartner
 from .errors import ErrorCode
-from .execution import LeanExecutionContext, use_direct_resolvers
 from .inputs import CustomerSearch, CustomerSearchField
 from .masking import TypedErrors
 from .node import Node

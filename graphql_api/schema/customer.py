@@ -14,11 +14,11 @@ from typing import TypeVar
 import strawberry
 
 from .. import partner_center as pc
+from ..speed.field_reads import type_check_without_info
 from ._fields import AwaitableOrValue, described, then
 from .context import RequestContext
 from .demand import costs_an_upstream_call, costs_one_call_for_the_list
 from .errors import upstream_error
-from .field_reads import type_check_without_info
 from .inputs import customer_id
 from .loaders import Loaders
 from .node import Node

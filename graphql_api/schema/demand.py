@@ -7,7 +7,7 @@ so a field whose value takes an upstream call weighs `UPSTREAM_CALL_WEIGHT` (10 
 and `customers` says its `edges` and `nodes` are as long as its `first` argument
 (`CUSTOMERS_DEFAULT_PAGE_SIZE`'s default, 50, when `first` is absent).
 
-The weights follow this service's own estimate (upstream_cost.py): `customers` (a list page),
+The weights follow this service's own estimate (estimate.py): `customers` (a list page),
 `customer`, `node`, and per customer the billing profile and each field only the full
 record carries. The router adds a weight per field, so several full-record fields of one
 customer count several times where the service makes one call: its figure is a bound.

@@ -41,7 +41,7 @@ from ..partner_center import (
     user_agent,
 )
 from ..schema.operation_record import OperationObserver
-from ..speed_layer import Piece, is_on
+from ..speed import Piece, is_on
 from .body_limit import BodySizeLimitMiddleware
 from .collector import tune_for_serving
 from .graphql_view import CORRELATION_HEADER, GraphQLView

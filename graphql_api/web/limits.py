@@ -6,7 +6,7 @@ Limits (each rejects the document before any resolver runs, as a GraphQL error):
   in one linear pass before graphql-core's rules run (document_shape.py), so a document built
   to make validation slow is refused for what it weighs in text;
 - upstream calls: an operation estimated over `max_upstream_calls` is refused before any
-  call (schema/upstream_cost.py);
+  call (schema/estimate.py);
 - introspection: refused when switched off (`__typename` stays allowed), and validation errors
   then carry no "Did you mean ..." suggestions, which would spell the schema out field by field;
   federation's `_service { sdl }` then answers only callers that passed authentication.
@@ -48,7 +48,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from ..config import ServerSettings
 from ..schema.context import RequestContext
 from ..schema.errors import ErrorCode
-from ..schema.upstream_cost import UpstreamBudget
+from ..schema.estimate import UpstreamBudget
 from .document_shape import ShapeBounds, shape_errors
 
 # Distinct documents kept parsed and validated per process; bounded so that unique query

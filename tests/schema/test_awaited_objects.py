@@ -17,7 +17,7 @@ import pytest
 import strawberry
 from graphql import build_schema, parse
 
-from graphql_api.schema.execution import LeanExecutionContext, use_direct_resolvers
+from graphql_api.speed.executor import LeanExecutionContext, use_direct_resolvers
 
 
 @strawberry.type

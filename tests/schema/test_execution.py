@@ -19,7 +19,7 @@ import strawberry
 from graphql import GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
 
-from graphql_api.schema.execution import (
+from graphql_api.speed.executor import (
     DirectResolver,
     LeanExecutionContext,
     use_direct_resolvers,
@@ -367,7 +367,7 @@ async def test_objects_and_lists_answer_as_on_the_long_path(query: str) -> None:
 
 def test_object_fields_of_the_box_schema_take_the_short_path() -> None:
     # Guards the comparisons above: they must exercise the lean path, not fall back.
-    from graphql_api.schema.field_reads import ObjectRead, field_read
+    from graphql_api.speed.field_reads import ObjectRead, field_read
 
     box = LEAN_BOXES._schema.type_map["Box"].fields  # type: ignore[attr-defined]
     kinds = {name: type(field_read(field)).__name__ for name, field in box.items()}

@@ -7,8 +7,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graphql_api.config import Settings
 from graphql_api.schema import create_schema
-from graphql_api.schema.execution import LeanExecutionContext
-from graphql_api.speed_layer import ENVIRONMENT_VARIABLE, Piece, is_on, pieces_off
+from graphql_api.speed import ENVIRONMENT_VARIABLE, Piece, is_on, pieces_off
+from graphql_api.speed.executor import LeanExecutionContext
 
 
 def test_every_piece_is_on_by_default() -> None:

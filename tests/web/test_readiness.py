@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graphql_api.config import Settings
 from graphql_api.emulator import EmulatorConfig, create_emulator_app
-from graphql_api.speed_layer import Piece, is_on
+from graphql_api.speed import Piece, is_on
 from graphql_api.web.app import create_app
 from tests.auth import conftest as auth_fixtures
 from tests.live_server import live_server

@@ -16,7 +16,7 @@ import httpx
 from strawberry.types import ExecutionContext
 
 from graphql_api.schema.context import RequestContext
-from graphql_api.speed_layer import Piece, is_on
+from graphql_api.speed import Piece, is_on
 from graphql_api.web.app import create_app
 from tests.schema.conftest import TOKEN, settings_for
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graphql_api.partner_center.rate_limit import MemoryBucket
+from graphql_api.partner_center.bucket import MemoryBucket
 
 
 class Clock:

@@ -21,13 +21,13 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from .budget import CallBudgetExhausted
-from .cache import AnswerStore, CachedAnswer, RequestShape, cache_key
+from .allowance import CallBudgetExhausted
+from .answer_cache import AnswerStore, CachedAnswer, RequestShape, cache_key
+from .bucket import RateLimited
 from .call import CallContext
 from .coalescing import Coalescer
 from .errors import Throttled
 from .observer import NullObserver, Observer
-from .rate_limit import RateLimited
 
 # How often a process polls for the answer another process claimed, and for how long at most
 # (a claim lapses on its own after `hold_for`, should its holder die mid-call).

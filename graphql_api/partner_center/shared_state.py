@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .cache import AnswerStore, MemoryStore
+from .answer_cache import AnswerStore, MemoryStore
+from .bucket import Bucket, MemoryBucket, RateGate
+from .cached_get import SharedAnswers
 from .observer import Observer
-from .rate_limit import Bucket, MemoryBucket, RateGate
-from .redis_store import RedisState
+from .redis_state import RedisState
 from .settings import BudgetSettings
-from .shared_answers import SharedAnswers
 
 # A process waits this much longer for another's answer than the other may wait for budget.
 _PEER_SLACK = 3.0

@@ -7,7 +7,7 @@ it, unless that wait is longer than `max_wait`: then it is not sent (`RateLimite
 caller may answer from a stale entry instead. A real 429 pauses the bucket for its
 `Retry-After`, so every caller holds off, not only the one that met it.
 
-`MemoryBucket` is one process's bucket; `redis_store.RedisState` holds one for all
+`MemoryBucket` is one process's bucket; `redis_state.RedisState` holds one for all
 processes behind the same Redis, with the same interface (`Bucket`).
 
 Example:

@@ -7,7 +7,7 @@ bug is ours or to run on the stock path alone:
     SPEED_LAYER_OFF=all        # stock graphql-core and Strawberry execution, httpx's transport
     SPEED_LAYER_OFF=executor   # only this one
 
-Pieces: `executor` (schema/execution.py and schema/field_reads.py: the lean executor and the
+Pieces: `executor` (speed/executor.py and speed/field_reads.py: the lean executor and the
 direct resolver calls), `wire` (partner_center/_transport.py: Partner Center calls over
 aiohttp; off, they go over httpx's own transport).
 

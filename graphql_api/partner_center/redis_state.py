@@ -33,9 +33,9 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from .cache import CachedAnswer, MemoryStore
+from .answer_cache import CachedAnswer, MemoryStore
+from .bucket import Bucket, Grant, MemoryBucket
 from .observer import NullObserver, Observer
-from .rate_limit import Bucket, Grant, MemoryBucket
 
 logger = logging.getLogger("graphql_api.partner_center.redis")
 
