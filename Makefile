@@ -36,8 +36,8 @@ serve: $(STAMP)
 	$(BIN)/graphql-api serve
 
 # The suites that run the service's own schema and serving also run once more on the stock
-# path (SPEED_LAYER_OFF=all: graphql-core's executor, Strawberry's extension runner,
-# uvicorn's protocol, httpx's transport), so a bug in the speed layer shows as a difference.
+# path (SPEED_LAYER_OFF=all: graphql-core's executor with Strawberry's resolver wrappers, and
+# httpx's transport for Partner Center calls), so a bug in the speed layer shows as a difference.
 STOCK_SUITES := tests/schema tests/loaders tests/federation tests/web
 
 test: $(STAMP)

@@ -195,10 +195,9 @@ def test_a_spent_budget_serves_a_stale_answer_marked_as_such(emulator: LiveEmula
 def test_a_real_429_pauses_every_caller_of_the_partner(emulator: LiveEmulator) -> None:
     ids = [customer.id for customer in emulator.customers[:3]]
     # The emulator's minute holds one call per token; its 429 names the rest of the minute.
-    # Start well inside a clock minute, so that the three requests meet the same one.
-    into_minute = time.time() % 60
-    if into_minute > 45:
-        time.sleep(60.5 - into_minute)
+    # The emulator's clock is put at the middle of a minute, so that the three requests meet
+    # the same one whatever the wall clock says.
+    emulator.clock.offset = 60 + 30 - time.time() % 60
     emulator.state.configure(throttle_per_minute=1)
     env = {"UPSTREAM_RATE_MAX_WAIT": "0", "UPSTREAM_RETRY_AFTER_CAP": "1"}
     with service(emulator, **env) as client:
