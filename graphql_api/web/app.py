@@ -31,17 +31,9 @@ from ..graphiql import STATIC_PATH, AssetDirectory, GraphiQLPage
 from ..observability import Tracing
 from ..observability.ftv1 import TrustedFederatedTracing
 from ..observability.metrics import MeteredWire, Metrics
-from ..partner_center import (
-    HttpxWire,
-    PartnerCenterClient,
-    Sharing,
-    Wire,
-    default_transport,
-    stock_transport,
-    user_agent,
-)
+from ..partner_center import PartnerCenterClient, Sharing, Wire, user_agent
 from ..schema.operation_record import OperationObserver
-from ..speed import Piece, is_on
+from ..speed import upstream_wire
 from .body_limit import BodySizeLimitMiddleware
 from .collector import tune_for_serving
 from .graphql_view import GraphQLView
@@ -96,17 +88,9 @@ def _resources(app: Starlette) -> _Resources:
     return resources
 
 
-def _plain_wire(settings: Settings) -> Wire:
-    """A wire to Partner Center under the upstream settings (trust, proxy): over aiohttp, or
-    over httpx's own transport when SPEED_LAYER_OFF names `wire`."""
-    if is_on(Piece.WIRE):
-        return default_transport(settings.upstream)
-    return HttpxWire(stock_transport(settings.upstream))
-
-
 def _upstream_wire(settings: Settings, metrics: Metrics) -> Wire:
-    """The client's own wire, counting every request."""
-    return MeteredWire(_plain_wire(settings), metrics)
+    """The client's own wire (the speed layer's choice), counting every request."""
+    return MeteredWire(upstream_wire(settings.upstream), metrics)
 
 
 @asynccontextmanager
@@ -121,7 +105,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.upstream, transport=_upstream_wire(settings, metrics), sharing=sharing
     )
     # The readiness probe's own wire, of the client's kind and settings, uncounted.
-    resources.probe = _plain_wire(settings)
+    resources.probe = upstream_wire(settings.upstream)
     # Callers' tokens and the upstream credentials, per settings.auth (authentication.py).
     resources.authenticator = Authenticator(settings.auth)
     try:
