@@ -21,11 +21,9 @@ from dataclasses import dataclass, field
 
 from ..config import AuthSettings
 from ..partner_center.errors import PartnerCenterError
-from ..schema.context import NotAuthenticated, bearer_authorization
+from .bearer import MISSING_CREDENTIALS, NotAuthenticated, bearer_authorization
 from .caller_tokens import CallerRejected, CallerTokenValidator, KeySetUnavailable
 from .service_token import UpstreamCredentials, upstream_credentials
-
-_MISSING_CREDENTIALS = "a bearer token is required: send `Authorization: Bearer ...`"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +54,7 @@ class Authenticator:
         """The upstream credentials for a request with this `Authorization` header."""
         normalised = bearer_authorization(authorization_header)
         if normalised is None:
-            return Authentication(failure=NotAuthenticated(_MISSING_CREDENTIALS))
+            return Authentication(failure=NotAuthenticated(MISSING_CREDENTIALS))
         token = normalised.partition(" ")[2]
         identity = None
         if self._validator is not None:

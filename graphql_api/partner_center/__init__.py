@@ -5,9 +5,17 @@ Implementation lives in private modules; this package exports the public interfa
 
 from ._client import PartnerCenterClient
 from ._filters import MAX_FILTER_VALUE_LENGTH
-from ._httpx_wire import BodyLimits, HttpxWire, Timeouts, Wire, user_agent
+from ._httpx_wire import (
+    BodyLimits,
+    HttpxWire,
+    Timeouts,
+    Wire,
+    environment_proxy,
+    stock_transport,
+    stock_wire,
+    user_agent,
+)
 from ._responses import RawResponse
-from ._transport import PooledTransport, default_transport, environment_proxy, stock_transport
 from ._validation import MAX_CONTINUATION_TOKEN_LENGTH, MAX_PAGE_SIZE, MIN_PAGE_SIZE, is_guid
 from .allowance import CallBudget, CallBudgetExhausted
 from .answer_cache import AnswerReport, CachedAnswer
@@ -76,7 +84,6 @@ __all__ = [
     "Observer",
     "PartnerCenterClient",
     "PartnerCenterError",
-    "PooledTransport",
     "RateLimited",
     "RawResponse",
     "RelationshipToPartner",
@@ -92,9 +99,9 @@ __all__ = [
     "UpstreamTimeout",
     "UpstreamUnavailable",
     "Wire",
-    "default_transport",
     "environment_proxy",
     "is_guid",
     "stock_transport",
+    "stock_wire",
     "user_agent",
 ]

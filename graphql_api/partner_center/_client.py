@@ -17,7 +17,7 @@ import httpx
 
 from ._failures import http_error, is_end_of_list, response_ids
 from ._filters import encode_filter
-from ._httpx_wire import BodyLimits, Timeouts, Wire, as_wire, user_agent
+from ._httpx_wire import BodyLimits, Timeouts, Wire, as_wire, stock_wire, user_agent
 from ._parsing import (
     MalformedBody,
     is_safe_link_header,
@@ -29,7 +29,6 @@ from ._parsing import (
 from ._paths import CUSTOMERS_PATH, normalise_next_uri
 from ._responses import ERROR_BODY_LIMIT, RawResponse
 from ._retry import attempts
-from ._transport import default_transport
 from ._validation import (
     check_continuation_token,
     check_customer_id,
@@ -44,7 +43,6 @@ from .errors import (
     Throttled,
     UpstreamMalformedResponse,
     UpstreamTimeout,
-    UpstreamUnavailable,
 )
 from .fair_slots import FairSlots
 from .models import (
@@ -91,29 +89,6 @@ def new_request_id() -> str:
 T = TypeVar("T")
 
 
-def _transport_failure(
-    exc: httpx.TransportError | httpx.DecodingError, correlation_id: str, request_id: str
-) -> PartnerCenterError:
-    """The typed error for the wire's failure `exc`."""
-    if isinstance(exc, httpx.TimeoutException):
-        return UpstreamTimeout(
-            f"Partner Center did not answer in time ({type(exc).__name__})",
-            correlation_id=correlation_id,
-            request_id=request_id,
-        )
-    if isinstance(exc, httpx.TransportError):
-        return UpstreamUnavailable(
-            f"Partner Center could not be reached ({type(exc).__name__})",
-            correlation_id=correlation_id,
-            request_id=request_id,
-        )
-    return UpstreamMalformedResponse(
-        "Partner Center sent a body that could not be decoded",
-        correlation_id=correlation_id,
-        request_id=request_id,
-    )
-
-
 class _EndOfList(Exception):
     """A seek ran past the last page (HTTP 400, code 2000): not a failure."""
 
@@ -156,13 +131,13 @@ class _Answer:
 class PartnerCenterClient:
     """Async client for Partner Center's customers endpoints.
 
-    Create one per process and share it: it owns one connection pool (`PooledTransport`
-    unless another wire or httpx transport is given), a cap of `max_in_flight` concurrent
-    requests (at most `max_in_flight_per_operation` of them for one operation, the rest
-    shared in turn, see `FairSlots`), and the retry policy. Every method takes the
-    operation's `CallContext` and validates its input before any request. With `sharing`,
-    answers come from the cache or an identical call in flight when they can, and every
-    request waits for the partner's call budget (see `Sharing`).
+    Create one per process and share it: it owns one connection pool (httpx's own transport
+    unless another wire or httpx transport is given; the app passes the speed layer's), a
+    cap of `max_in_flight` concurrent requests (at most `max_in_flight_per_operation` of
+    them for one operation, the rest shared in turn, see `FairSlots`), and the retry policy.
+    Every method takes the operation's `CallContext` and validates its input before any
+    request. With `sharing`, answers come from the cache or an identical call in flight when
+    they can, and every request waits for the partner's call budget (see `Sharing`).
 
     Example:
         async with PartnerCenterClient(settings.upstream) as client:
@@ -185,9 +160,9 @@ class PartnerCenterClient:
         # Requests go straight to the wire: of httpx.AsyncClient's extras this client wants
         # none (no cookie jar, which would share one caller's cookies with the next; no
         # redirects; no auth flow), and skipping them saves CPU on every call.
-        self._wire = as_wire(transport if transport is not None else default_transport(settings))
+        self._wire = as_wire(transport) if transport is not None else stock_wire(settings)
         # Sent with every request, before the call's own headers; the User-Agent names the
-        # library that really sends (aiohttp, or httpx for a transport given).
+        # library that really sends (httpx, or aiohttp for the speed layer's wire).
         self._fixed_headers = (_ACCEPT_ENCODING, ("User-Agent", user_agent(self._wire)))
         self._base_url = httpx.URL(settings.base_url.rstrip("/") + "/")
         self._base = str(self._base_url)
@@ -445,8 +420,6 @@ class PartnerCenterClient:
         if not slots.try_acquire(correlation_id):
             await slots.wait_for_slot(correlation_id)
         self._in_flight += 1
-        # The wire's failures become ours here rather than in a coroutine of its own: one
-        # level less for every resumption of the call to pass through.
         try:
             response = await self._wire.get(
                 self._url(path, params),
@@ -454,8 +427,12 @@ class PartnerCenterClient:
                 timeouts=self._timeouts,
                 limits=self._limits,
             )
-        except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise _transport_failure(exc, correlation_id, request_id) from exc
+        except PartnerCenterError as unsent:
+            # The wire raised it in the client's words already; only the call's ids, which
+            # the wire does not know, are added here.
+            unsent.correlation_id = unsent.correlation_id or correlation_id
+            unsent.request_id = unsent.request_id or request_id
+            raise
         finally:
             self._in_flight -= 1
             slots.release(correlation_id)

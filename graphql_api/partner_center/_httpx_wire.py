@@ -1,25 +1,39 @@
 """`Wire`: how the client sends one GET and reads the answer's body within a bound.
 
-Two kinds. `PooledTransport` (`_transport.py`) is the client's own: aiohttp's pool, read
-straight into a `RawResponse`. `HttpxWire` carries the same call over any httpx transport
-(`httpx.MockTransport` in tests, `ASGITransport`, a caller's own), through httpx's request
-and response models. Both raise httpx's exceptions for transport failures, which the client
-maps to typed errors, so the client's vocabulary is the same whichever carries its calls.
-
-Why two: httpx's models cost every call CPU the default path need not spend (headers
-normalised one by one for the request and again for the response, three async generators
-per body chunk), and a list of 100 billing profiles makes 100 calls.
+`HttpxWire` carries the call over any httpx transport: httpx's own (`stock_transport`, the
+client's default), `httpx.MockTransport` in tests, `ASGITransport`, a caller's own. The speed
+layer has a wire over aiohttp (`graphql_api/speed/aiohttp_wire.py`), which the app passes to
+the client. Every wire raises the client's own transport errors (`_wire_failures.py`), so
+the client's vocabulary is the same whichever carries its calls.
 """
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Sequence
 from importlib import metadata
 from typing import NamedTuple, Protocol, runtime_checkable
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
+import certifi
 import httpx
 
 from ._responses import RawResponse, read_within
+from ._wire_failures import FailureTable, wire_failure
+from .errors import UpstreamMalformedResponse, UpstreamTimeout, UpstreamUnavailable
+from .settings import UpstreamSettings
+
+# Idle connections are closed after this many seconds (httpx's default keep-alive expiry):
+# reusing a connection the server has already dropped costs a failed attempt.
+KEEPALIVE_SECONDS = 5.0
+
+# httpx's failures in the client's words (their names are httpx's own).
+HTTPX_FAILURES: FailureTable = (
+    (httpx.TimeoutException, UpstreamTimeout, None),
+    (httpx.TransportError, UpstreamUnavailable, None),
+    (httpx.DecodingError, UpstreamMalformedResponse, None),
+)
 
 
 class Timeouts(NamedTuple):
@@ -43,7 +57,8 @@ class BodyLimits(NamedTuple):
 
 @runtime_checkable
 class Wire(Protocol):
-    """Sends one GET and reads its answer; failures raise httpx's exceptions."""
+    """Sends one GET and reads its answer; a transport failure raises `UpstreamUnavailable`,
+    `UpstreamTimeout` or `UpstreamMalformedResponse` (`_wire_failures.py`)."""
 
     async def get(
         self,
@@ -93,15 +108,21 @@ class HttpxWire:
                 }
             },
         )
-        response = await self._transport.handle_async_request(request)
         try:
-            body = await read_within(
-                response.aiter_bytes(),
-                response.headers.get("Content-Length"),
-                limits.for_status(response.status_code),
-            )
-        finally:
-            await response.aclose()
+            response = await self._transport.handle_async_request(request)
+            try:
+                body = await read_within(
+                    response.aiter_bytes(),
+                    response.headers.get("Content-Length"),
+                    limits.for_status(response.status_code),
+                )
+            finally:
+                await response.aclose()
+        except Exception as exc:
+            failure = wire_failure(exc, HTTPX_FAILURES)
+            if failure is None:
+                raise
+            raise failure from exc
         return RawResponse(
             status=response.status_code,
             reason=response.reason_phrase,
@@ -128,6 +149,40 @@ def user_agent(wire: object) -> str:
     return f"{APPLICATION}/{version} {product}" if product else f"{APPLICATION}/{version}"
 
 
+def environment_proxy(url: str) -> str | None:
+    """The proxy `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` name for `url`, unless `NO_PROXY`
+    exempts its host (the variables httpx honours)."""
+    parts = urlsplit(url)
+    if proxy_bypass(parts.hostname or ""):
+        return None
+    proxies = getproxies()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if proxy and "://" not in proxy:
+        # A bare `host:port` (a common way to set these) means an http proxy to httpx and
+        # curl; aiohttp would refuse it as a URL without a scheme.
+        proxy = f"http://{proxy}"
+    return proxy
+
+
+def stock_transport(settings: UpstreamSettings) -> httpx.AsyncHTTPTransport:
+    """httpx's own transport under `settings`: certifi's CA store unless a bundle is given,
+    the proxy from the environment (read once), one pooled connection per call slot."""
+    return httpx.AsyncHTTPTransport(
+        verify=ssl.create_default_context(cafile=settings.ca_bundle or certifi.where()),
+        limits=httpx.Limits(
+            max_connections=settings.max_in_flight,
+            max_keepalive_connections=settings.max_in_flight,
+            keepalive_expiry=KEEPALIVE_SECONDS,
+        ),
+        proxy=environment_proxy(settings.base_url),
+    )
+
+
+def stock_wire(settings: UpstreamSettings) -> HttpxWire:
+    """The client's default wire: httpx's own transport under `settings`."""
+    return HttpxWire(stock_transport(settings))
+
+
 def as_wire(transport: Wire | httpx.AsyncBaseTransport) -> Wire:
     """`transport` itself when it is a wire, else an `HttpxWire` over it."""
     if isinstance(transport, Wire):
@@ -135,4 +190,17 @@ def as_wire(transport: Wire | httpx.AsyncBaseTransport) -> Wire:
     return HttpxWire(transport)
 
 
-__all__ = ["APPLICATION", "BodyLimits", "HttpxWire", "Timeouts", "Wire", "as_wire", "user_agent"]
+__all__ = [
+    "APPLICATION",
+    "HTTPX_FAILURES",
+    "KEEPALIVE_SECONDS",
+    "BodyLimits",
+    "HttpxWire",
+    "Timeouts",
+    "Wire",
+    "as_wire",
+    "environment_proxy",
+    "stock_transport",
+    "stock_wire",
+    "user_agent",
+]

@@ -3,7 +3,7 @@
 Example:
     schema = create_schema(settings)
     result = await schema.execute("{ customers(first: 5) { nodes { id } } }",
-                                  context_value=build_request_context(request, ...))
+                                  context_value=build_request_context(client=..., ...))
 """
 
 from __future__ import annotations

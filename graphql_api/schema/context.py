@@ -1,18 +1,16 @@
 """The per-request context resolvers see: client, settings, credentials, correlation id, loaders.
 
-Built once per GraphQL request from the HTTP request by `build_request_context`; nothing in it
-is shared between requests, so one caller's loaders (and cached records) never serve another.
+Built once per GraphQL request by `build_request_context`, from plain values the HTTP layer
+read from the request (no HTTP here); nothing in it is shared between requests, so one
+caller's loaders (and cached records) never serve another.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-import uuid
 from dataclasses import dataclass, field
 
-from starlette.requests import Request
-
+from ..auth.bearer import MISSING_CREDENTIALS, NotAuthenticated
 from ..config import Settings
 from ..observability import Spans
 from ..partner_center import (
@@ -20,22 +18,9 @@ from ..partner_center import (
     CallBudget,
     CallContext,
     PartnerCenterClient,
-    is_guid,
 )
 from .loaders import Loaders, create_loaders
 from .operation_record import OperationRecord
-
-# RFC 6750 `b64token`; anything else is not a bearer token we would forward.
-_BEARER = re.compile(r"\A[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)\Z")
-_MAX_AUTHORIZATION_LENGTH = 16 * 1024
-# A BCP 47 tag, loosely: letters, then dash-separated alphanumeric subtags.
-_LANGUAGE_TAG = re.compile(r"\A[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*\Z")
-_MAX_LOCALE_LENGTH = 35
-CORRELATION_HEADERS = ("MS-CorrelationId", "X-Correlation-Id")
-
-
-class NotAuthenticated(Exception):
-    """The request carries no bearer credentials to call Partner Center with."""
 
 
 @dataclass(eq=False)
@@ -55,14 +40,13 @@ class RequestContext:
     # Why there is no `authorization`, when authentication decided it (a rejected caller
     # token, a failed service sign-in): `call` raises it instead of the generic refusal.
     auth_failure: Exception | None = field(default=None, repr=False)
-    request: Request | None = field(default=None, repr=False)
     # The upstream calls this operation may still send (GRAPHQL_MAX_UPSTREAM_CALLS).
     upstream_budget: CallBudget | None = None
     # The caller's token passed this service's own validation (AUTH_JWKS_URL).
     caller_verified: bool = False
     # Whose cached upstream answers this request may use (see `cache_scope`); None: none.
     cache_scope: str | None = field(default=None, repr=False)
-    # The caller sent `Cache-Control: no-cache`: fetch anew rather than read the cache.
+    # The caller asked for fresh data (`Cache-Control: no-cache`): fetch anew, not from cache.
     refresh: bool = False
     # What the cache served this request: the response's freshness is read from it.
     answers: AnswerReport = field(default_factory=AnswerReport)
@@ -84,7 +68,7 @@ class RequestContext:
         if self.authorization is None:
             if self.auth_failure is not None:
                 raise self.auth_failure
-            raise NotAuthenticated("a bearer token is required: send `Authorization: Bearer ...`")
+            raise NotAuthenticated(MISSING_CREDENTIALS)
         return CallContext(
             authorization=self.authorization,
             correlation_id=self.correlation_id,
@@ -108,7 +92,6 @@ class RequestContext:
             )
         return self._loaders
 
-
     def release(self) -> None:
         """Free what the request's loaders hold, once the response is sent (see
         `Loaders.release`), and its execution; a later use of `loaders` finds them empty."""
@@ -116,32 +99,6 @@ class RequestContext:
             self._loaders.release()
         # The record's execution context refers back to this context.
         self.operation.execution = None
-
-
-def bearer_authorization(value: str | None) -> str | None:
-    """`Bearer <token>` normalised from an Authorization header, or None if it is not one."""
-    if value is None or len(value) > _MAX_AUTHORIZATION_LENGTH:
-        return None
-    match = _BEARER.match(value.strip())
-    return None if match is None else f"Bearer {match.group(1)}"
-
-
-def correlation_id_from(values: list[str | None]) -> str:
-    """The first of `values` that is a GUID (lower-cased), else a fresh uuid4."""
-    for value in values:
-        if value is not None and is_guid(value.strip()):
-            return value.strip().lower()
-    return str(uuid.uuid4())
-
-
-def locale_from(accept_language: str | None) -> str | None:
-    """The first language tag of an Accept-Language header, if it is a plain, short tag."""
-    if not accept_language:
-        return None
-    tag = accept_language.split(",", 1)[0].split(";", 1)[0].strip()
-    if len(tag) > _MAX_LOCALE_LENGTH or _LANGUAGE_TAG.match(tag) is None:
-        return None
-    return tag
 
 
 def cache_scope(
@@ -166,62 +123,46 @@ def cache_scope(
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
-def wants_refresh(cache_control: str | None, pragma: str | None = None) -> bool:
-    """True when the request says `Cache-Control: no-cache` (or HTTP/1.0's `Pragma`)."""
-    directives = {d.strip().split("=", 1)[0].lower() for d in (cache_control or "").split(",")}
-    return "no-cache" in directives or "no-store" in directives or (
-        (pragma or "").strip().lower() == "no-cache"
-    )
-
-
 def build_request_context(
-    request: Request,
     *,
     client: PartnerCenterClient,
     settings: Settings,
+    correlation_id: str,
+    locale: str | None = None,
     authorization: str | None = None,
     auth_failure: Exception | None = None,
     caller_verified: bool = False,
     caller_identity: str | None = None,
+    refresh: bool = False,
     operation: OperationRecord | None = None,
     spans: Spans | None = None,
 ) -> RequestContext:
     """The context of one GraphQL request.
 
-    `authorization` and `auth_failure` are what `authentication.Authenticator` decided (the
-    value to send upstream, or why there is none); when both are None, the caller's own
-    bearer token is passed through unchecked. `operation` is the record the HTTP layer reads
-    once the operation is over; `spans`, the tracer when the operation is traced.
+    `authorization` and `auth_failure` are what authentication decided (the value to send
+    upstream, or why there is none); `refresh`, whether the caller asked for fresh data.
+    `operation` is the record the HTTP layer reads once the operation is over; `spans`, the
+    tracer when the operation is traced.
     """
-    headers = request.headers
-    upstream = authorization
-    if upstream is None and auth_failure is None:
-        upstream = bearer_authorization(headers.get("authorization"))
     return RequestContext(
         client=client,
         settings=settings,
-        correlation_id=correlation_id_from([headers.get(name) for name in CORRELATION_HEADERS]),
-        locale=locale_from(headers.get("accept-language")),
-        authorization=upstream,
+        correlation_id=correlation_id,
+        locale=locale,
+        authorization=authorization,
         auth_failure=auth_failure,
         caller_verified=caller_verified,
-        request=request,
         upstream_budget=CallBudget(settings.server.max_upstream_calls),
-        cache_scope=cache_scope(settings, upstream, caller_identity),
-        refresh=wants_refresh(headers.get("cache-control"), headers.get("pragma")),
+        cache_scope=cache_scope(settings, authorization, caller_identity),
+        refresh=refresh,
         operation=operation if operation is not None else OperationRecord(),
         spans=spans,
     )
 
 
 __all__ = [
-    "CORRELATION_HEADERS",
     "NotAuthenticated",
     "RequestContext",
-    "bearer_authorization",
     "build_request_context",
     "cache_scope",
-    "correlation_id_from",
-    "locale_from",
-    "wants_refresh",
 ]

@@ -29,6 +29,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from ..auth.bearer import NotAuthenticated
 from ..auth.caller_tokens import KeySetUnavailable
 from ..auth.service_token import SignInError
 from ..partner_center import (
@@ -47,7 +48,6 @@ from ..partner_center import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from .context import NotAuthenticated
 from .paging import UpstreamInconsistent
 
 

@@ -8,8 +8,8 @@ bug is ours or to run on the stock path alone:
     SPEED_LAYER_OFF=executor   # only this one
 
 Pieces: `executor` (speed/executor.py and speed/field_reads.py: the lean executor and the
-direct resolver calls), `wire` (partner_center/_transport.py: Partner Center calls over
-aiohttp; off, they go over httpx's own transport).
+direct resolver calls), `wire` (speed/aiohttp_wire.py: Partner Center calls over aiohttp;
+off, they go over httpx's own transport, the client's default; `upstream_wire` chooses).
 
 Read from the environment when a schema, an app or a server is built, as workers of
 `graphql-api serve --workers N` build theirs; an unknown name is an error at start.
@@ -20,6 +20,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from enum import StrEnum
+
+from ..partner_center import UpstreamSettings, Wire, stock_wire
 
 ENVIRONMENT_VARIABLE = "SPEED_LAYER_OFF"
 
@@ -49,4 +51,14 @@ def is_on(piece: Piece, environ: Mapping[str, str] | None = None) -> bool:
     return piece not in pieces_off(environ)
 
 
-__all__ = ["ENVIRONMENT_VARIABLE", "Piece", "is_on", "pieces_off"]
+def upstream_wire(settings: UpstreamSettings) -> Wire:
+    """A wire to Partner Center under `settings` (trust, proxy, pool): over aiohttp, or over
+    httpx's own transport when `wire` is off."""
+    if is_on(Piece.WIRE):
+        from .aiohttp_wire import aiohttp_wire
+
+        return aiohttp_wire(settings)
+    return stock_wire(settings)
+
+
+__all__ = ["ENVIRONMENT_VARIABLE", "Piece", "is_on", "pieces_off", "upstream_wire"]

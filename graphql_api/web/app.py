@@ -26,27 +26,20 @@ from strawberry import Schema
 from strawberry.extensions import SchemaExtension
 
 from ..auth.authentication import Authenticator
-from ..config import Settings
+from ..config import ServerSettings, Settings
 from ..graphiql import STATIC_PATH, AssetDirectory, GraphiQLPage
 from ..observability import Tracing
 from ..observability.ftv1 import TrustedFederatedTracing
 from ..observability.metrics import MeteredWire, Metrics
-from ..partner_center import (
-    HttpxWire,
-    PartnerCenterClient,
-    Sharing,
-    Wire,
-    default_transport,
-    stock_transport,
-    user_agent,
-)
+from ..partner_center import PartnerCenterClient, Sharing, Wire, user_agent
 from ..schema.operation_record import OperationObserver
-from ..speed import Piece, is_on
+from ..speed import upstream_wire
 from .body_limit import BodySizeLimitMiddleware
 from .collector import tune_for_serving
-from .graphql_view import CORRELATION_HEADER, GraphQLView
+from .graphql_view import GraphQLView
 from .limits import hardening_extensions
 from .readiness import probe_upstream
+from .request_headers import CORRELATION_HEADER
 
 GRAPHQL_PATH = "/graphql"
 
@@ -69,8 +62,12 @@ def http_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
 
 @dataclass(slots=True)
 class _Resources:
-    """What the lifespan opens: the shared upstream client and the readiness prober."""
+    """What the app holds: its settings and metrics, and what the lifespan opens (the shared
+    upstream client, the readiness prober, the authenticator)."""
 
+    settings: Settings
+    metrics: Metrics
+    tracing: Tracing | None = None
     client: PartnerCenterClient | None = None
     probe: Wire | None = None
     authenticator: Authenticator | None = None
@@ -86,17 +83,91 @@ class _Resources:
         return self.authenticator
 
 
-def _plain_wire(settings: Settings) -> Wire:
-    """A wire to Partner Center under the upstream settings (trust, proxy): over aiohttp, or
-    over httpx's own transport when SPEED_LAYER_OFF names `wire`."""
-    if is_on(Piece.WIRE):
-        return default_transport(settings.upstream)
-    return HttpxWire(stock_transport(settings.upstream))
+def _resources(app: Starlette) -> _Resources:
+    resources: _Resources = app.state.resources
+    return resources
 
 
 def _upstream_wire(settings: Settings, metrics: Metrics) -> Wire:
-    """The client's own wire, counting every request."""
-    return MeteredWire(_plain_wire(settings), metrics)
+    """The client's own wire (the speed layer's choice), counting every request."""
+    return MeteredWire(upstream_wire(settings.upstream), metrics)
+
+
+@asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Open the upstream client, the readiness prober and the authenticator; close them."""
+    resources = _resources(app)
+    settings, metrics = resources.settings, resources.metrics
+    # The answer cache and the bucket: in-process, or in Redis when REDIS_URL is set so that
+    # every worker and replica shares them.
+    sharing = Sharing.build(settings.budget, upstream=settings.upstream.base_url, observer=metrics)
+    resources.client = PartnerCenterClient(
+        settings.upstream, transport=_upstream_wire(settings, metrics), sharing=sharing
+    )
+    # The readiness probe's own wire, of the client's kind and settings, uncounted.
+    resources.probe = upstream_wire(settings.upstream)
+    # Callers' tokens and the upstream credentials, per settings.auth (authentication.py).
+    resources.authenticator = Authenticator(settings.auth)
+    try:
+        yield
+    finally:
+        await resources.client.aclose()
+        await resources.probe.aclose()
+        await resources.authenticator.aclose()
+        if resources.tracing is not None:
+            await asyncio.to_thread(resources.tracing.shutdown)
+        resources.client = resources.probe = resources.authenticator = None
+
+
+async def healthz(_: Request) -> Response:
+    """The process is alive."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Partner Center answers, within the readiness timeout."""
+    resources = _resources(request.app)
+    if resources.probe is None:
+        return JSONResponse({"status": "starting"}, status_code=503)
+    settings = resources.settings
+    result = await probe_upstream(
+        resources.probe,
+        settings.upstream.base_url,
+        within_seconds=settings.server.readiness_timeout,
+        user_agent=user_agent(resources.probe),
+    )
+    return JSONResponse(
+        {"status": "ready" if result.ready else "unavailable", "upstream": result.detail},
+        status_code=200 if result.ready else 503,
+    )
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """The Prometheus text of the app's metrics."""
+    body, content_type = _resources(request.app).metrics.render()
+    return Response(body, headers={"Content-Type": content_type})
+
+
+def _cors(server: ServerSettings) -> Middleware:
+    return Middleware(
+        CORSMiddleware,
+        allow_origins=list(server.cors_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Accept",
+            "Accept-Language",
+            "MS-CorrelationId",
+            "X-Correlation-Id",
+            # A page may ask for fresh data (`no-cache`).
+            "Cache-Control",
+        ],
+        expose_headers=[CORRELATION_HEADER],
+        # Bearer tokens travel in a header, never in cookies: no credentials mode.
+        allow_credentials=False,
+        max_age=600,
+    )
 
 
 def create_app(
@@ -116,33 +187,7 @@ def create_app(
         from ..schema import create_schema
 
         schema = create_schema(settings, extensions=http_extensions(settings))
-    metrics = Metrics()
-    resources = _Resources()
-
-    @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        # The cache and the partner's call budget: in-process, or in Redis when REDIS_URL
-        # is set so that every worker and replica shares them.
-        sharing = Sharing.build(
-            settings.budget, upstream=settings.upstream.base_url, observer=metrics
-        )
-        resources.client = PartnerCenterClient(
-            settings.upstream, transport=_upstream_wire(settings, metrics), sharing=sharing
-        )
-        # The readiness probe's own wire, of the client's kind and settings, uncounted.
-        resources.probe = _plain_wire(settings)
-        # Callers' tokens and the upstream credentials, per settings.auth (authentication.py).
-        resources.authenticator = Authenticator(settings.auth)
-        try:
-            yield
-        finally:
-            await resources.client.aclose()
-            await resources.probe.aclose()
-            await resources.authenticator.aclose()
-            if tracing is not None:
-                await asyncio.to_thread(tracing.shutdown)
-            resources.client = resources.probe = resources.authenticator = None
-
+    resources = _Resources(settings=settings, metrics=Metrics(), tracing=tracing)
     graphiql = (
         GraphiQLPage(
             endpoint=GRAPHQL_PATH,
@@ -157,32 +202,10 @@ def create_app(
         settings=settings,
         client=resources.require_client,
         authenticator=resources.require_authenticator,
-        metrics=metrics,
+        metrics=resources.metrics,
         graphiql=graphiql,
         spans=None if tracing is None else tracing.spans,
     )
-
-    async def healthz(_: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    async def readyz(_: Request) -> Response:
-        if resources.probe is None:
-            return JSONResponse({"status": "starting"}, status_code=503)
-        result = await probe_upstream(
-            resources.probe,
-            settings.upstream.base_url,
-            within_seconds=server.readiness_timeout,
-            user_agent=user_agent(resources.probe),
-        )
-        return JSONResponse(
-            {"status": "ready" if result.ready else "unavailable", "upstream": result.detail},
-            status_code=200 if result.ready else 503,
-        )
-
-    async def metrics_endpoint(_: Request) -> Response:
-        body, content_type = metrics.render()
-        return Response(body, headers={"Content-Type": content_type})
-
     routes = [
         Route(GRAPHQL_PATH, view),
         Route("/healthz", healthz, methods=["GET"]),
@@ -191,35 +214,13 @@ def create_app(
     ]
     if graphiql is not None:
         routes.append(Route(f"{STATIC_PATH}/{{name}}", graphiql.asset, methods=["GET"]))
-
-    middleware = []
-    if server.cors_origins:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(server.cors_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=[
-                    "Authorization",
-                    "Content-Type",
-                    "Accept",
-                    "Accept-Language",
-                    "MS-CorrelationId",
-                    "X-Correlation-Id",
-                    # A page may ask for fresh data (`no-cache`).
-                    "Cache-Control",
-                ],
-                expose_headers=[CORRELATION_HEADER],
-                # Bearer tokens travel in a header, never in cookies: no credentials mode.
-                allow_credentials=False,
-                max_age=600,
-            )
-        )
+    middleware = [_cors(server)] if server.cors_origins else []
     # Inside CORS, so that a 413 still carries the CORS headers a browser needs to read it.
     middleware.append(Middleware(BodySizeLimitMiddleware, max_bytes=server.max_body_bytes))
 
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
-    app.state.metrics = metrics
+    app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan)
+    app.state.resources = resources
+    app.state.metrics = resources.metrics
     return app
 
 

@@ -9,7 +9,7 @@ worse than this honest, narrower check. Whether a given token works is for the r
 
 It goes over the same kind of wire as the Partner Center calls (built from the same upstream
 settings: `UPSTREAM_CA_BUNDLE`, the proxy variables), so that "ready" means what a request
-would find; failures come in the same vocabulary, httpx's exception types.
+would find; failures come in the client's vocabulary (`UpstreamTimeout`, `UpstreamUnavailable`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-import httpx
-
-from ..partner_center import BodyLimits, Timeouts, Wire
+from ..partner_center import BodyLimits, PartnerCenterError, Timeouts, UpstreamTimeout, Wire
 
 # The status line is the whole answer needed; no body byte is kept.
 _NO_BODY = BodyLimits(success=0, other=0)
@@ -44,10 +42,10 @@ async def probe_upstream(
             response = await wire.get(
                 url, [("User-Agent", user_agent)], timeouts=timeouts, limits=_NO_BODY
             )
-    except (TimeoutError, httpx.TimeoutException):
+    except (TimeoutError, UpstreamTimeout):
         return ProbeResult(False, "Partner Center did not answer in time")
-    except httpx.HTTPError as exc:
-        return ProbeResult(False, f"Partner Center could not be reached ({type(exc).__name__})")
+    except PartnerCenterError as exc:
+        return ProbeResult(False, exc.message)
     return ProbeResult(True, f"Partner Center answered HTTP {response.status}")
 
 

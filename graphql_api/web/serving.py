@@ -68,7 +68,7 @@ class EmbeddedEmulator:
             access_log=False,
             lifespan="auto",
             http="httptools",
-            # Longer than the client's own keep-alive (partner_center/_transport.py), so the
+            # Longer than the client's own keep-alive (partner_center/_httpx_wire.py), so the
             # client always closes an idle connection first and never races our close.
             timeout_keep_alive=EMULATOR_KEEPALIVE_SECONDS,
         )

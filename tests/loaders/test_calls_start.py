@@ -26,11 +26,11 @@ from graphql_api.partner_center import (
     RawResponse,
     Timeouts,
     Wire,
-    default_transport,
 )
 from graphql_api.schema import create_schema
 from graphql_api.schema.context import RequestContext
 from graphql_api.schema.loaders import Loaders, create_loaders
+from graphql_api.speed import upstream_wire
 from tests.live_emulator import LiveEmulator
 from tests.loaders.conftest import CAP, TOKEN, calls
 from tests.schema.conftest import settings_for
@@ -42,7 +42,9 @@ UNKNOWN_ID = "00000000-0000-4000-8000-00000000beef"
 async def client(emulator: LiveEmulator) -> AsyncIterator[PartnerCenterClient]:
     """A real client on the emulator, with the loader tests' in-flight cap."""
     settings = settings_for(emulator.url, upstream={"max_in_flight": CAP})
-    async with PartnerCenterClient(settings.upstream) as client:
+    async with PartnerCenterClient(
+        settings.upstream, transport=upstream_wire(settings.upstream)
+    ) as client:
         yield client
 
 
@@ -223,7 +225,7 @@ async def test_a_listed_page_sends_its_first_calls_before_graphql_reaches_the_fi
     settings = settings_for(emulator.url, upstream={"max_in_flight": CAP})
     schema = create_schema(settings, extensions=[_FieldCounter])
     _FieldCounter.resolved = 0
-    transport = _FirstSends(default_transport(settings.upstream))
+    transport = _FirstSends(upstream_wire(settings.upstream))
     async with PartnerCenterClient(settings.upstream, transport=transport) as client:
         context = RequestContext(
             client=client, settings=settings, correlation_id="calls-start", authorization=TOKEN

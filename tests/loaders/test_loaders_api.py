@@ -14,6 +14,7 @@ from graphql_api.partner_center import (
     PartnerCenterClient,
 )
 from graphql_api.schema.loaders import Loaders, create_loaders
+from graphql_api.speed import upstream_wire
 from tests.live_emulator import LiveEmulator
 from tests.loaders.conftest import TOKEN, calls
 from tests.schema.conftest import settings_for
@@ -24,7 +25,8 @@ UNKNOWN_ID = "00000000-0000-4000-8000-00000000beef"
 @pytest.fixture
 async def loaders(emulator: LiveEmulator) -> AsyncIterator[Loaders]:
     """Fresh loaders over a real client on the emulator."""
-    async with PartnerCenterClient(settings_for(emulator.url).upstream) as client:
+    upstream = settings_for(emulator.url).upstream
+    async with PartnerCenterClient(upstream, transport=upstream_wire(upstream)) as client:
         call = CallContext(authorization=TOKEN, correlation_id="loaders-api-tests")
         yield create_loaders(client, call, max_batch_size=100)
 

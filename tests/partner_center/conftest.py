@@ -16,6 +16,7 @@ from stamina.instrumentation import RetryDetails
 
 from graphql_api.config import UpstreamSettings
 from graphql_api.partner_center import CallContext, PartnerCenterClient
+from graphql_api.speed import upstream_wire
 from tests.live_emulator import LiveEmulator, serve_emulator
 
 BASE_URL = "http://partner-center.test"
@@ -156,7 +157,7 @@ async def live_client(
 
     def make(**overrides: Any) -> PartnerCenterClient:
         settings = fast_settings(**overrides).model_copy(update={"base_url": live.url})
-        client = PartnerCenterClient(settings)
+        client = PartnerCenterClient(settings, transport=upstream_wire(settings))
         made.append(client)
         return client
 

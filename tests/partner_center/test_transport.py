@@ -1,5 +1,6 @@
-"""The default transport (`PooledTransport`) over real HTTP: TLS trust, proxies from the
-environment, pool hygiene, the headers on the wire, and failures as typed errors.
+"""The app's wire (`upstream_wire`: aiohttp's, or httpx's with SPEED_LAYER_OFF) over real
+HTTP: TLS trust, proxies from the environment, pool hygiene, the headers on the wire, and
+failures as typed errors.
 
 The emulator's own request log keeps ids, not headers, so here it is served behind a thin
 ASGI layer that notes each request's headers and client address (the connection it came on)
@@ -26,8 +27,9 @@ from graphql_api.partner_center import (
     UpstreamHTTPError,
     UpstreamMalformedResponse,
     UpstreamUnavailable,
+    environment_proxy,
 )
-from graphql_api.partner_center._transport import default_transport, environment_proxy
+from graphql_api.speed import upstream_wire
 from graphql_api.web.readiness import probe_upstream
 from tests.auth import conftest as auth_fixtures
 from tests.live_server import free_port, live_server
@@ -169,11 +171,12 @@ def no_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def client_for() -> AsyncIterator[MakeClient]:
-    """Build clients on the default transport for a base URL; closed when the test ends."""
+    """Build clients on the app's wire for a base URL; closed when the test ends."""
     made: list[PartnerCenterClient] = []
 
     def make(base_url: str, **overrides: Any) -> PartnerCenterClient:
-        client = PartnerCenterClient(fast_settings(base_url=base_url, **overrides))
+        settings = fast_settings(base_url=base_url, **overrides)
+        client = PartnerCenterClient(settings, transport=upstream_wire(settings))
         made.append(client)
         return client
 
@@ -272,7 +275,7 @@ async def test_the_readiness_probe_goes_through_the_same_proxy(
     upstream: Upstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", upstream.url)
-    wire = default_transport(fast_settings(base_url=UNRESOLVABLE))
+    wire = upstream_wire(fast_settings(base_url=UNRESOLVABLE))
     try:
         result = await probe_upstream(
             wire, UNRESOLVABLE, within_seconds=5.0, user_agent="graphql_api/test"

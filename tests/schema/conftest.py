@@ -18,6 +18,7 @@ from graphql_api.config import BudgetSettings, SchemaSettings, Settings, Upstrea
 from graphql_api.partner_center import PartnerCenterClient
 from graphql_api.schema import CustomersSchema, create_schema
 from graphql_api.schema.context import RequestContext
+from graphql_api.speed import upstream_wire
 from tests.live_emulator import LiveEmulator, serve_emulator
 
 TOKEN = "Bearer schema-tests-token"
@@ -109,7 +110,7 @@ async def runner() -> AsyncIterator[Any]:
         url: str, *, upstream: dict[str, Any] | None = None, **schema: Any
     ) -> Runner:
         settings = settings_for(url, upstream=upstream, **schema)
-        client = PartnerCenterClient(settings.upstream)
+        client = PartnerCenterClient(settings.upstream, transport=upstream_wire(settings.upstream))
         made.append(client)
         return Runner(settings, client, create_schema(settings))
 

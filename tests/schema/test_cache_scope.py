@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from graphql_api.config import AuthSettings, Settings
-from graphql_api.schema.context import cache_scope, wants_refresh
+from graphql_api.schema.context import cache_scope
+from graphql_api.web.request_headers import wants_refresh
 
 PASSTHROUGH = Settings()
 SERVICE = replace(

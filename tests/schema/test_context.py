@@ -1,4 +1,5 @@
-"""The request context: credentials, correlation id and locale from the caller's headers."""
+"""The request context: credentials, correlation id and locale, read from the caller's headers
+by the HTTP layer (`auth.bearer`, `web.request_headers`) and held as plain values."""
 
 from __future__ import annotations
 
@@ -6,21 +7,30 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from starlette.requests import Request
 
+from graphql_api.auth.bearer import bearer_authorization
 from graphql_api.config import Settings
 from graphql_api.partner_center import PartnerCenterClient
 from graphql_api.schema.context import NotAuthenticated, RequestContext, build_request_context
+from graphql_api.web.request_headers import read_request_headers
 
 GUID = "5E1C9F0A-3B7D-4A2E-9C8B-7D6E5F4A3B2C"
 
 
-def request_with(**headers: str) -> Request:
-    raw = [
-        (name.replace("_", "-").lower().encode(), value.encode())
-        for name, value in headers.items()
-    ]
-    return Request({"type": "http", "method": "POST", "path": "/graphql", "headers": raw})
+def context_from(
+    client: PartnerCenterClient, headers: dict[str, str], authorization: str | None = None
+) -> RequestContext:
+    """The context the view builds for a request with these headers (passthrough, unchecked)."""
+    lowered = {name.replace("_", "-").lower(): value for name, value in headers.items()}
+    read = read_request_headers(lowered)
+    return build_request_context(
+        client=client,
+        settings=Settings(),
+        correlation_id=read.correlation_id,
+        locale=read.locale,
+        refresh=read.refresh,
+        authorization=authorization or bearer_authorization(lowered.get("authorization")),
+    )
 
 
 @pytest.fixture
@@ -31,7 +41,7 @@ async def client() -> AsyncIterator[PartnerCenterClient]:
 
 
 def context(client: PartnerCenterClient, **headers: str) -> RequestContext:
-    return build_request_context(request_with(**headers), client=client, settings=Settings())
+    return context_from(client, headers)
 
 
 @pytest.mark.parametrize(
@@ -66,11 +76,8 @@ def test_without_credentials_the_call_context_raises_not_authenticated(
 
 
 def test_an_explicit_authorization_replaces_the_callers(client: PartnerCenterClient) -> None:
-    made = build_request_context(
-        request_with(authorization="Bearer caller"),
-        client=client,
-        settings=Settings(),
-        authorization="Bearer service-token",
+    made = context_from(
+        client, {"authorization": "Bearer caller"}, authorization="Bearer service-token"
     )
     assert made.call.authorization == "Bearer service-token"
 

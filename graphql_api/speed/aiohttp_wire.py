@@ -1,19 +1,21 @@
-"""`PooledTransport`: the client's wire, over aiohttp's connection pool.
+"""`AiohttpWire`: the speed layer's wire to Partner Center, over aiohttp's connection pool.
 
 Why not httpx's own transport: on this service's hot path (a hundred profile calls per
 query, each waiting on the network) the cost that matters is the CPU each call spends in the
 HTTP stack, because every response of a batch is read on the same event loop and the next
 calls wait for it. aiohttp's HTTP parser is compiled, and spends a fraction of the CPU per
 small GET that httpcore with h11 does (docs/performance.md has the figures). The answer is
-read straight into the client's `RawResponse` (the `Wire` of `_httpx_wire.py`), without httpx's
-request and response models; httpx stays the client's vocabulary for failures (its
-exception types) and for tests (`MockTransport`, through `HttpxWire`).
+read straight into the client's `RawResponse` (a `Wire`, as `partner_center/_httpx_wire.py`
+has it), without httpx's request and response models (headers normalised one by one for the
+request and again for the response, three async generators per body chunk).
 
 What it keeps from httpx's behaviour: certifi's CA store unless a bundle is given (what httpx
 trusts by default), `HTTP(S)_PROXY` / `ALL_PROXY` / `NO_PROXY` honoured (read once, at
 start), no cookie jar, no redirects, `Content-Encoding` decoded (by aiohttp, in pieces of
 bounded size, so the body's bound counts decoded bytes), and aiohttp's failures raised as
-the httpx exceptions the client maps to typed errors.
+the client's own transport errors, through one table (`AIOHTTP_FAILURES`).
+
+`SPEED_LAYER_OFF=wire` puts httpx's own transport in its place (`upstream_wire`).
 """
 
 from __future__ import annotations
@@ -22,45 +24,54 @@ import asyncio
 import functools
 import ssl
 from collections.abc import Sequence
-from urllib.parse import urlsplit
-from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
 import certifi
-import httpx
+from aiohttp.http_exceptions import ContentEncodingError
 from yarl import URL
 
-from ._httpx_wire import BodyLimits, Timeouts
-from ._responses import RawResponse, read_within
-from .settings import UpstreamSettings
+from ..partner_center import (
+    BodyLimits,
+    RawResponse,
+    Timeouts,
+    UpstreamMalformedResponse,
+    UpstreamSettings,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    environment_proxy,
+)
+from ..partner_center._httpx_wire import KEEPALIVE_SECONDS
+from ..partner_center._responses import read_within
+from ..partner_center._wire_failures import FailureTable, wire_failure
 
-# Idle connections are closed after this many seconds (httpx's default keep-alive expiry):
-# reusing a connection the server has already dropped costs a failed attempt.
-KEEPALIVE_SECONDS = 5.0
 _CHUNK_BYTES = 64 * 1024
 
+# aiohttp's (and the socket's) failures in the client's words, named as httpx names them.
+AIOHTTP_FAILURES: FailureTable = (
+    (aiohttp.ConnectionTimeoutError, UpstreamTimeout, "ConnectTimeout"),
+    (asyncio.TimeoutError, UpstreamTimeout, "ReadTimeout"),  # aiohttp's read timeouts
+    (aiohttp.ClientConnectorError, UpstreamUnavailable, "ConnectError"),  # refused, DNS, TLS
+    (ContentEncodingError, UpstreamMalformedResponse, "DecodingError"),
+    (
+        (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError),
+        UpstreamUnavailable,
+        "RemoteProtocolError",
+    ),
+    # An unparseable status line or header.
+    (aiohttp.ClientResponseError, UpstreamUnavailable, "RemoteProtocolError"),
+    (aiohttp.InvalidURL, UpstreamUnavailable, "UnsupportedProtocol"),
+    ((aiohttp.ClientError, OSError), UpstreamUnavailable, "ReadError"),
+)
 
-def _httpx_error(exc: Exception) -> httpx.RequestError | None:
-    """The httpx exception that stands for an aiohttp (or socket) failure, if it is one."""
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return httpx.ConnectTimeout(str(exc) or "connect timed out")
-    if isinstance(exc, asyncio.TimeoutError):  # aiohttp's read timeouts subclass it
-        return httpx.ReadTimeout(str(exc) or "read timed out")
-    if isinstance(exc, aiohttp.ClientConnectorError):  # refused, DNS, TLS, proxy
-        return httpx.ConnectError(str(exc))
+
+def _failure_of(exc: Exception) -> Exception:
+    """The exception that names what went wrong: a body that would not decode is reported
+    by aiohttp as a payload error caused by it."""
     if isinstance(exc, aiohttp.ClientPayloadError) and isinstance(
-        exc.__cause__, aiohttp.http_exceptions.ContentEncodingError
+        exc.__cause__, ContentEncodingError
     ):
-        return httpx.DecodingError(str(exc))
-    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
-        return httpx.RemoteProtocolError(str(exc) or type(exc).__name__)
-    if isinstance(exc, aiohttp.ClientResponseError):  # an unparseable status line or header
-        return httpx.RemoteProtocolError(str(exc))
-    if isinstance(exc, aiohttp.InvalidURL):
-        return httpx.UnsupportedProtocol(str(exc))
-    if isinstance(exc, aiohttp.ClientError | OSError):
-        return httpx.ReadError(str(exc) or type(exc).__name__)
-    return None
+        return exc.__cause__
+    return exc
 
 
 # A client sends the same few URLs and one set of timeouts over and over; both objects are
@@ -77,45 +88,16 @@ def _client_timeout(
     return aiohttp.ClientTimeout(total=None, connect=pool, sock_connect=connect, sock_read=read)
 
 
-def environment_proxy(url: str) -> str | None:
-    """The proxy `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` name for `url`, unless `NO_PROXY`
-    exempts its host (the variables httpx honours)."""
-    parts = urlsplit(url)
-    if proxy_bypass(parts.hostname or ""):
-        return None
-    proxies = getproxies()
-    proxy = proxies.get(parts.scheme) or proxies.get("all")
-    if proxy and "://" not in proxy:
-        # A bare `host:port` (a common way to set these) means an http proxy to httpx and
-        # curl; aiohttp would refuse it as a URL without a scheme.
-        proxy = f"http://{proxy}"
-    return proxy
-
-
-def default_transport(settings: UpstreamSettings) -> PooledTransport:
-    """The transport a client under `settings` uses: one pooled connection per call slot."""
-    return PooledTransport(
+def aiohttp_wire(settings: UpstreamSettings) -> AiohttpWire:
+    """The wire for a client under `settings`: one pooled connection per call slot."""
+    return AiohttpWire(
         max_connections=settings.max_in_flight,
         ca_bundle=settings.ca_bundle,
         proxy=environment_proxy(settings.base_url),
     )
 
 
-def stock_transport(settings: UpstreamSettings) -> httpx.AsyncHTTPTransport:
-    """httpx's own transport with the same trust, proxy and pool as `default_transport`: the
-    wire when the speed layer's `wire` is off (carried by `HttpxWire`)."""
-    return httpx.AsyncHTTPTransport(
-        verify=ssl.create_default_context(cafile=settings.ca_bundle or certifi.where()),
-        limits=httpx.Limits(
-            max_connections=settings.max_in_flight,
-            max_keepalive_connections=settings.max_in_flight,
-            keepalive_expiry=KEEPALIVE_SECONDS,
-        ),
-        proxy=environment_proxy(settings.base_url),
-    )
-
-
-class PooledTransport:
+class AiohttpWire:
     """A `Wire` over one aiohttp session: `max_connections` pooled connections.
 
     The session is made on first use, inside the running event loop (aiohttp binds to it).
@@ -123,7 +105,7 @@ class PooledTransport:
     pooled connection.
     """
 
-    # What sends, for the User-Agent (`_wire.user_agent`).
+    # What sends, for the User-Agent (`partner_center.user_agent`).
     product = f"aiohttp/{aiohttp.__version__}"
 
     def __init__(
@@ -200,10 +182,10 @@ class PooledTransport:
             else:
                 response.release()
         except Exception as exc:
-            mapped = _httpx_error(exc)
-            if mapped is None:
+            failure = wire_failure(_failure_of(exc), AIOHTTP_FAILURES)
+            if failure is None:
                 raise
-            raise mapped from exc
+            raise failure from exc
         return RawResponse(
             status=response.status,
             reason=response.reason or "",
@@ -218,10 +200,4 @@ class PooledTransport:
             self._session = None
 
 
-__all__ = [
-    "KEEPALIVE_SECONDS",
-    "PooledTransport",
-    "default_transport",
-    "environment_proxy",
-    "stock_transport",
-]
+__all__ = ["AIOHTTP_FAILURES", "AiohttpWire", "aiohttp_wire"]
