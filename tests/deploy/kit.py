@@ -7,7 +7,10 @@ routes, metric names against a live scrape.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +77,37 @@ def service_variables() -> frozenset[str]:
     return frozenset(names)
 
 
+def compose_config(env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """`docker-compose config` of the kit's compose file, interpolated from `env` alone.
+
+    Debian's docker-compose validates and resolves the file with no Docker engine.
+    """
+    tool = system_tool(DOCKER_COMPOSE, "docker-compose")
+    return subprocess.run(
+        [str(tool), "--file", str(COMPOSE_FILE), "config"],
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def compose_services(env: Mapping[str, str]) -> dict[str, Any]:
+    """The compose file's services, as `docker-compose config` resolves them with `env`."""
+    resolved = compose_config(env)
+    assert resolved.returncode == 0, resolved.stderr
+    services: dict[str, Any] = yaml.safe_load(resolved.stdout)["services"]
+    return services
+
+
 # -- PromQL: which series an expression reads ------------------------------------------------
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _GROUPING = re.compile(r"\b(by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)")
 _RANGE = re.compile(r"\[[^\]]*\]")
-_SELECTOR = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{([^}]*)\}")
+# A label value may hold braces (a route template): the body skips over quoted strings.
+_SELECTOR = re.compile(r'([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{((?:[^}"]|"(?:[^"\\]|\\.)*")*)\}')
 _MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*,?')
 _IDENTIFIER = re.compile(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b")
 _NUMBER_OR_DURATION = re.compile(r"\b\d+(\.\d+)?([smhdwy]|ms)?\b")
@@ -135,6 +163,8 @@ __all__ = [
     "PROMETHEUS",
     "PROMTOOL",
     "Selector",
+    "compose_config",
+    "compose_services",
     "load",
     "load_all",
     "selectors",
