@@ -51,7 +51,8 @@ def _deployment() -> dict[str, Any]:
 
 def _container() -> dict[str, Any]:
     (container,) = _deployment()["spec"]["template"]["spec"]["containers"]
-    return container
+    found: dict[str, Any] = container
+    return found
 
 
 def _config() -> dict[str, str]:
