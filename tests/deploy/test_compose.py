@@ -7,6 +7,7 @@ test_compose_topology.py runs the same topology as local processes.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import subprocess
 from typing import Any
@@ -175,3 +176,11 @@ def test_grafana_is_provisioned_with_prometheus_and_the_dashboard() -> None:
     datasource = load(GRAFANA / "provisioning" / "datasources" / "prometheus.yaml")
     (prometheus,) = datasource["datasources"]
     assert urlsplit(prometheus["url"]).hostname == "prometheus"
+    # Every panel and query reads that datasource, by the uid it is provisioned with.
+    dashboard = json.loads((GRAFANA / "graphql-api.json").read_text())
+    panels = [panel for panel in dashboard["panels"] if panel["type"] != "row"]
+    assert len({panel["id"] for panel in dashboard["panels"]}) == len(dashboard["panels"])
+    for panel in panels:
+        assert panel["targets"], panel["title"]
+        for source in (panel["datasource"], *(t["datasource"] for t in panel["targets"])):
+            assert source == {"type": "prometheus", "uid": prometheus["uid"]}
