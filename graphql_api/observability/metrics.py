@@ -18,6 +18,7 @@ does) and every worker's `/metrics` reports the sum over all workers.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 import threading
@@ -139,6 +140,16 @@ class Metrics:
             "past UPSTREAM_RATE_MAX_WAIT.",
             registry=self.registry,
         )
+        # NaN until this process is first probed, so that a replica nobody has asked yet is
+        # told apart from one that found Partner Center unreachable.
+        self.ready = Gauge(
+            "graphql_ready",
+            "1 when this process's last /readyz found Partner Center answering, 0 when it did "
+            "not; NaN before the first probe.",
+            registry=self.registry,
+            multiprocess_mode="livemostrecent",
+        )
+        self.ready.set(math.nan)
         self.store_errors = Counter(
             "partner_center_redis_errors_total",
             "Failed Redis operations, by operation; in-process state served each of them.",
@@ -220,6 +231,10 @@ class Metrics:
     def budget_refused(self) -> None:
         """Count one call the budget refused."""
         self.budget_refusals.inc()
+
+    def readiness(self, ready: bool) -> None:
+        """Record what the last readiness probe found."""
+        self.ready.set(1.0 if ready else 0.0)
 
     def store_error(self, operation: str) -> None:
         """Count one failed Redis operation."""

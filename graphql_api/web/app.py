@@ -136,6 +136,7 @@ async def readyz(request: Request) -> Response:
         within_seconds=settings.server.readiness_timeout,
         user_agent=user_agent(resources.probe),
     )
+    resources.metrics.readiness(result.ready)
     return JSONResponse(
         {"status": "ready" if result.ready else "unavailable", "upstream": result.detail},
         status_code=200 if result.ready else 503,

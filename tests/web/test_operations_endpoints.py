@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -44,6 +46,23 @@ def test_readyz_is_503_when_the_upstream_cannot_be_reached() -> None:
         "upstream": "Partner Center could not be reached (ConnectError)",
     }
     assert alive.status_code == 200
+
+
+def test_graphql_ready_is_nan_until_probed_then_what_readyz_found(
+    make_service: ServiceFactory,
+) -> None:
+    with make_service() as client:
+        before = _samples(client.get("/metrics").text)[("graphql_ready", ())]
+        client.get("/readyz")
+        after = _samples(client.get("/metrics").text)[("graphql_ready", ())]
+    nothing_listens = f"http://127.0.0.1:{free_port()}"
+    app = create_app(Settings.from_env({"PARTNER_CENTER_URL": nothing_listens}))
+    with live_server(app) as base:
+        httpx.get(f"{base}/readyz")
+        unready = _samples(httpx.get(f"{base}/metrics").text)[("graphql_ready", ())]
+    assert math.isnan(before)
+    assert after == 1.0
+    assert unready == 0.0
 
 
 def test_metrics_count_requests_by_operation_and_outcome(make_service: ServiceFactory) -> None:
