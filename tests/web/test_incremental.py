@@ -383,3 +383,30 @@ def test_a_bug_after_the_first_part_ends_the_body_and_is_logged_without_its_mess
     assert line["error_codes"] == ["INTERNAL_SERVER_ERROR"]
     assert "unexpected ValueError" in log_stream.getvalue()
     assert "secret" not in log_stream.getvalue()
+
+
+STREAMED = """
+query Streamed {
+  customers(first: 6) { nodes @stream(initialCount: 2) { id companyProfile { companyName } } }
+}
+"""
+
+
+def test_stream_is_accepted_in_every_format(service: httpx.Client) -> None:
+    plain = post(service, STREAMED.replace(" @stream(initialCount: 2)", ""), None).json()
+    nodes = plain["data"]["customers"]["nodes"]
+    assert post(service, STREAMED, None).json() == plain
+    v0_2 = parts_of(post(service, STREAMED, V0_2))
+    assert v0_2[0]["data"]["customers"]["nodes"] == nodes[:2]
+    entries = [entry for part in v0_2[1:] for entry in part.get("incremental", [])]
+    streamed = [item for entry in entries for item in entry["items"]]
+    assert streamed == nodes[2:]
+    legacy = parts_of(post(service, STREAMED, DEFER_2022))
+    assert legacy[0]["data"]["customers"]["nodes"] == nodes[:2]
+    at = 2
+    for part in legacy[1:]:
+        for entry in part.get("incremental", []):
+            assert entry["path"] == ["customers", "nodes", at]
+            assert entry["items"] == nodes[at : at + len(entry["items"])]
+            at += len(entry["items"])
+    assert at == len(nodes)
