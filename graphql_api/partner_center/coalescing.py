@@ -1,7 +1,9 @@
 """Identical calls in flight share one: later askers of a key await the first one's outcome.
 
 The call runs as its own task, so the operation that started it may be cancelled (its
-client went away) without failing the others that wait for the same answer.
+client went away) without failing the others that wait for the same answer; when every
+asker has been cancelled, nobody wants the answer any more and the call is cancelled too
+(its slot freed, its remaining attempts never sent).
 
 Example:
     coalescer = Coalescer()
@@ -22,6 +24,8 @@ class Coalescer(Generic[T]):
 
     def __init__(self) -> None:
         self._in_flight: dict[str, asyncio.Task[T]] = {}
+        # Per call in flight, how many askers await it.
+        self._askers: dict[asyncio.Task[T], int] = {}
 
     @property
     def in_flight(self) -> int:
@@ -40,8 +44,22 @@ class Coalescer(Generic[T]):
             task = asyncio.ensure_future(call())
             self._in_flight[key] = task
             task.add_done_callback(lambda done: self._forget(key, done))
-        # Shielded: one asker cancelled must not cancel the call the others wait for.
-        return await asyncio.shield(task), joined
+        self._askers[task] = self._askers.get(task, 0) + 1
+        try:
+            # Shielded: one asker cancelled must not cancel the call the others wait for.
+            return await asyncio.shield(task), joined
+        finally:
+            left = self._askers[task] - 1
+            if left:
+                self._askers[task] = left
+            else:
+                del self._askers[task]
+            if left == 0 and not task.done():
+                # The last asker was cancelled: forget the call at once, so that a new
+                # asker starts its own rather than joining one that is being cancelled.
+                if self._in_flight.get(key) is task:
+                    del self._in_flight[key]
+                task.cancel()
 
     def _forget(self, key: str, task: asyncio.Task[T]) -> None:
         if self._in_flight.get(key) is task:

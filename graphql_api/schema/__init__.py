@@ -12,6 +12,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from ..config import Settings
@@ -50,6 +51,9 @@ def create_schema(settings: Settings, **options: Any) -> CustomersSchema:
     # `settings` reaches resolvers through the request context; taking it here keeps the
     # signature stable for options that will depend on it (introspection, limits).
     del settings
+    # `@defer` and `@stream` (graphql-core 3.3's incremental executor): the web layer
+    # HTTP layer negotiates how the parts are delivered.
+    options.setdefault("config", StrawberryConfig(enable_experimental_incremental_execution=True))
     lean_executor = is_on(Piece.EXECUTOR)
     if lean_executor:
         options.setdefault("execution_context_class", LeanExecutionContext)

@@ -157,6 +157,10 @@ class Loaders:
         # here: its dispatch (a scheduled task, a gather, a task per key) cost eight loop
         # turns around every list call (bench scenario 1).
         self._page_calls: dict[PageKey, asyncio.Future[CustomerPage]] = {}
+        # The calls this request started and has not seen end: cancelled on `release`, when
+        # nobody in the request awaits them any more (its client left mid-stream, or their
+        # fields were never resolved).
+        self._calls: set[asyncio.Future[Any]] = set()
         # Each batch is a span of its own when the operation is traced.
         self.customer: _Loader[Customer] = _Loader(
             traced_batch(spans, "customer", self._load_customers), max_batch_size=max_batch_size
@@ -264,12 +268,19 @@ class Loaders:
     ) -> None:
         if loader.has(customer_id):
             return
-        call = asyncio.ensure_future(fetch(customer_id))
+        call = self._owned(fetch(customer_id))
         # A field that is never resolved (its parent failed) leaves the outcome unread;
         # reading it here keeps asyncio from logging it as lost.
         call.add_done_callback(_read_outcome)
         loader.hold(customer_id, call)
         started(call)
+
+    def _owned(self, work: Awaitable[V]) -> asyncio.Future[V]:
+        """`work` as a task of this request's, cancelled by `release` if still running."""
+        call = asyncio.ensure_future(work)
+        self._calls.add(call)
+        call.add_done_callback(self._calls.discard)
+        return call
 
     def release(self) -> None:
         """Drop every record, page and call this request's loaders hold; once it is answered.
@@ -336,7 +347,7 @@ class Loaders:
         return await self._client.next_customers(self._call, token, size=size)
 
     async def _load_customers(self, ids: list[str]) -> list[Customer]:
-        return await _settle([self._fetch_customer(i) for i in ids])
+        return await _settle([self._owned(self._fetch_customer(i)) for i in ids])
 
     async def _fetch_customer(self, customer_id: str) -> Customer:
         record = await self._client.get_customer(self._call, customer_id)
@@ -369,7 +380,7 @@ class Loaders:
                     return record.billing_profile
             return await self._fetch_billing_profile(customer_id)
 
-        return await _settle([one(i) for i in ids])
+        return await _settle([self._owned(one(i)) for i in ids])
 
 
 def create_loaders(

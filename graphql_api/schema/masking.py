@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -33,7 +33,16 @@ class TypedErrors(SchemaExtension):
         if result is None or not errors:
             return
         correlation_id = getattr(self.execution_context.context, "correlation_id", None)
-        result.errors = [_typed(error, correlation_id) for error in errors]
+        result.errors = typed_errors(errors, correlation_id)
+
+
+def typed_errors(errors: Iterable[GraphQLError], correlation_id: str | None) -> list[GraphQLError]:
+    """`errors` typed or masked, and logged, as `TypedErrors` does with a result's errors.
+
+    For the errors of the parts that follow an incremental result's first one: Strawberry's
+    operation hooks have ended by then, so no extension sees them.
+    """
+    return [_typed(error, correlation_id) for error in errors]
 
 
 def _typed(error: GraphQLError, correlation_id: str | None) -> GraphQLError:
@@ -99,4 +108,4 @@ def _path(error: GraphQLError) -> str:
     return ".".join(str(part) for part in error.path) if error.path else "(request)"
 
 
-__all__ = ["TypedErrors"]
+__all__ = ["TypedErrors", "typed_errors"]

@@ -59,6 +59,9 @@ class Exchange:
     graphiql_page: bool = False
     # The GraphQL result's verdict, once there is a result.
     verdict: Verdict | None = None
+    # The parts of an incremental result to send as multipart (web/incremental.py's
+    # `Parts`); None for any other answer.
+    incremental: object | None = None
     # Settled once by the view; None while the request is on its way.
     outcome: Outcome | None = None
 

@@ -11,21 +11,25 @@ module of its own in `web/`:
 - `cache_policy`: `Cache-Control` on every answer, and `extensions.cache` for stale answers;
 - `request_headers`: the correlation id (returned in `MS-CorrelationId`), locale and cache
   directives the request context takes;
-- `request_log`: the log line and the metrics.
+- `request_log`: the log line and the metrics;
+- `incremental`: `@defer` and `@stream` as `Accept` asks, multipart parts in one of two
+  formats or one merged JSON answer.
 GraphiQL is served to browsers only (`Accept: text/html`), from this server's own assets.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import ExperimentalIncrementalExecutionResults
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http import process_result as strawberry_process_result
@@ -42,9 +46,10 @@ from ..observability import Spans
 from ..observability.metrics import Metrics
 from ..partner_center import PartnerCenterClient
 from ..schema.context import RequestContext, build_request_context
-from . import body_parsing
+from . import body_parsing, incremental
 from .cache_policy import cache_control, stale_note
 from .exchange import GRAPHIQL, OK, REJECTED, Exchange, exchange_of
+from .incremental import MultipartAnswer
 from .negotiation import GRAPHQL_RESPONSE_JSON, JSON, negotiate, response_media_type
 from .outcome import outcome_of, unfinished, verdict_of
 from .refusal import MethodNotAllowed, error_body, refusal
@@ -90,6 +95,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
         span = None if self._spans is None else self._spans.operation(request.headers)
         try:
             response, failure = await self._answer(request, exchange)
+            if isinstance(response, MultipartAnswer):
+                # Its outcome is known once the last part is sent (or the client left).
+                await response(scope, receive, send)
+                exchange.verdict = response.parts.verdict()
+                exchange.settle(response.parts.outcome())
+                return
             exchange.settle(outcome_of(exchange, response, failure))
             if response is not None:
                 await response(scope, receive, send)
@@ -150,7 +161,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             return answer, exc
         except Exception as exc:
             return None, exc
-        if exchange.graphiql_page:
+        if exchange.graphiql_page or isinstance(response, MultipartAnswer):
             return response, None
         try:
             verdict = exchange.verdict
@@ -243,13 +254,33 @@ class GraphQLView(GraphQL[RequestContext, None]):
         return body_parsing.graphql_request(data, transport.protocol if transport else "http")
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
-        """Strawberry's execution, with a mutation over GET refused as 405 (GraphQL over HTTP)."""
+        """Strawberry's execution, with a mutation over GET refused as 405 (GraphQL over HTTP).
+
+        An incremental result (`@defer`, `@stream`) is delivered as `Accept` asks
+        (incremental.py): as multipart parts, or merged into one result.
+        """
         try:
-            return await super().execute_single(*args, **kwargs)
+            result = await super().execute_single(*args, **kwargs)
         except HTTPException as exc:
             if isinstance(exc.__cause__, InvalidOperationTypeError):
                 raise MethodNotAllowed(exc.reason, allow="POST") from exc
             raise
+        if isinstance(result, ExperimentalIncrementalExecutionResults):
+            return await incremental.deliver(kwargs["request"], result)
+        return result
+
+    async def create_streaming_response(
+        self,
+        request: Request | WebSocket,
+        stream: Callable[[], AsyncIterator[str]],
+        sub_response: Response,
+        headers: Mapping[str, str],
+    ) -> Response:
+        """The multipart answer of an incremental result, in the format `Accept` asked for."""
+        parts = exchange_of(request).incremental if isinstance(request, Request) else None
+        if not isinstance(parts, incremental.Parts):
+            return await super().create_streaming_response(request, stream, sub_response, headers)
+        return parts.response(sub_response.headers)
 
     async def process_result(
         self, request: Request, result: ExecutionResult

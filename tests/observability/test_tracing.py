@@ -273,3 +273,29 @@ def test_a_refused_operation_is_one_span_with_its_outcome_and_code(traced: Trace
     assert attributes(operation)["graphql_api.outcome"] == "rejected"
     assert attributes(operation)["graphql_api.error_codes"] == ["GRAPHQL_VALIDATION_FAILED"]
     assert traced.emulator.calls() == 0
+
+
+def test_a_deferred_operation_is_one_span_that_ends_with_its_last_part(traced: Traced) -> None:
+    failing = traced.emulator.customers[1].id
+    traced.emulator.state.configure(customer_faults={f"{failing}/profiles/billing": 403})
+    answer = traced.client.post(
+        "/graphql",
+        json={
+            "query": "query Deferred { customers(first: 3) { nodes { id "
+            "... @defer { billingProfile { email } } } } }"
+        },
+        headers={
+            "Authorization": TOKEN,
+            "Accept": "multipart/mixed;incrementalSpec=v0.2",
+            **CALLER,
+        },
+    )
+
+    assert answer.headers["content-type"].startswith("multipart/mixed")
+    [operation] = [span for span in traced.spans() if span.kind == Span.SPAN_KIND_SERVER]
+    # The error came in a deferred part, after the first was sent: the span still has it.
+    assert attributes(operation)["graphql_api.outcome"] == "partial"
+    assert attributes(operation)["graphql_api.error_codes"] == ["FORBIDDEN"]
+    calls = _named(traced.spans(), BILLING_CALL)
+    assert len(calls) == 3
+    assert all(call.end_time_unix_nano <= operation.end_time_unix_nano for call in calls)
