@@ -23,15 +23,8 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from strawberry.extensions.tracing.apollo_federation import (
-    FTV1_HEADER,
-    FTV1_HEADER_VALUE,
-    ApolloFederationTracingExtension,
-)
+from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
 from strawberry.types import ExecutionContext
-
-# A header name, not a credential.
-SECRET_HEADER = "FTV1-Secret"  # noqa: S105
 
 
 class TrustedFederatedTracing(ApolloFederationTracingExtension):
@@ -59,17 +52,11 @@ class TrustedFederatedTracing(ApolloFederationTracingExtension):
 
     def _asks_and_proves(self) -> bool:
         context: Any = getattr(self, "execution_context", None)
-        request = getattr(getattr(context, "context", None), "request", None)
-        headers = getattr(request, "headers", None)
-        if headers is None:
-            return False
-        if str(headers.get(FTV1_HEADER, "")).strip().lower() != FTV1_HEADER_VALUE:
-            return False
-        offered = headers.get(SECRET_HEADER)
+        offered = getattr(getattr(context, "context", None), "federated_trace_proof", None)
         if not isinstance(offered, str):
             return False
         # In constant time: a timing difference must not spell the secret out byte by byte.
         return hmac.compare_digest(offered.encode("utf-8", "surrogateescape"), self._secret)
 
 
-__all__ = ["SECRET_HEADER", "TrustedFederatedTracing"]
+__all__ = ["TrustedFederatedTracing"]

@@ -54,6 +54,8 @@ class RequestContext:
     operation: OperationRecord = field(default_factory=OperationRecord, repr=False)
     # The tracer of this operation's spans; None when tracing is off.
     spans: Spans | None = field(default=None, repr=False)
+    # What the caller offered to prove it may have a federated trace (ftv1); None: no ask.
+    federated_trace_proof: str | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
 
     @property
@@ -136,6 +138,7 @@ def build_request_context(
     refresh: bool = False,
     operation: OperationRecord | None = None,
     spans: Spans | None = None,
+    federated_trace_proof: str | None = None,
 ) -> RequestContext:
     """The context of one GraphQL request.
 
@@ -157,6 +160,7 @@ def build_request_context(
         refresh=refresh,
         operation=operation if operation is not None else OperationRecord(),
         spans=spans,
+        federated_trace_proof=federated_trace_proof,
     )
 
 

@@ -210,6 +210,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             refresh=headers.refresh,
             operation=exchange.operation,
             spans=self._spans,
+            federated_trace_proof=headers.federated_trace_proof,
         )
         exchange.context = context
         response.headers[CORRELATION_HEADER] = context.correlation_id

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..partner_center import is_guid
 
@@ -21,6 +21,10 @@ _CORRELATION_KEYS = tuple(name.lower() for name in CORRELATION_HEADERS)
 # A BCP 47 tag, loosely: letters, then dash-separated alphanumeric subtags.
 _LANGUAGE_TAG = re.compile(r"\A[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*\Z")
 _MAX_LOCALE_LENGTH = 35
+# Apollo's ask for a federated trace, and the header that proves the asker is trusted.
+FTV1_ASK_HEADER = "apollo-federation-include-trace"
+FTV1_ASK_VALUE = "ftv1"
+FTV1_SECRET_HEADER = "FTV1-Secret"  # noqa: S105 - a header name, not a credential
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,9 @@ class RequestHeaders:
     locale: str | None
     # The caller asked for fresh data rather than cached answers.
     refresh: bool
+    # What a router that wants a federated trace (ftv1) offered as proof of trust: the
+    # `FTV1-Secret` value, read only when `apollo-federation-include-trace: ftv1` is sent.
+    federated_trace_proof: str | None = field(default=None, repr=False)
 
 
 def correlation_id_from(values: list[str | None]) -> str:
@@ -59,12 +66,20 @@ def wants_refresh(cache_control: str | None, pragma: str | None = None) -> bool:
     )
 
 
+def federated_trace_proof(headers: Mapping[str, str]) -> str | None:
+    """The `FTV1-Secret` a request offers with its ask for an ftv1 trace; None without both."""
+    if headers.get(FTV1_ASK_HEADER, "").strip().lower() != FTV1_ASK_VALUE:
+        return None
+    return headers.get(FTV1_SECRET_HEADER.lower())
+
+
 def read_request_headers(headers: Mapping[str, str]) -> RequestHeaders:
     """The values the context takes, from `headers` (names in lower case, or Starlette's)."""
     return RequestHeaders(
         correlation_id=correlation_id_from([headers.get(name) for name in _CORRELATION_KEYS]),
         locale=locale_from(headers.get("accept-language")),
         refresh=wants_refresh(headers.get("cache-control"), headers.get("pragma")),
+        federated_trace_proof=federated_trace_proof(headers),
     )
 
 
@@ -73,6 +88,7 @@ __all__ = [
     "CORRELATION_HEADERS",
     "RequestHeaders",
     "correlation_id_from",
+    "federated_trace_proof",
     "locale_from",
     "read_request_headers",
     "wants_refresh",
