@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
@@ -74,8 +75,10 @@ def _canned(status: str) -> bytes:
 HEADERS_TOO_LARGE = _canned("431 Request Header Fields Too Large")
 HEAD_TIMEOUT = _canned("408 Request Timeout")
 TOO_MANY_CONNECTIONS = _canned("503 Service Unavailable")
+CANNOT_FRAME = _canned("400 Bad Request")
 
 _IDLE, _HEAD, _BODY = 0, 1, 2
+_LINE_ENDS = (b"\r", b"\n")
 
 
 class GuardedHttpProtocol(asyncio.Protocol):
@@ -97,14 +100,27 @@ class GuardedHttpProtocol(asyncio.Protocol):
         self._limits = self._process_limits()
         self._loop = asyncio.get_running_loop()
         self._parser = httptools.HttpRequestParser(self)
+        # Configured as uvicorn configures its own parser, so that both end every request at
+        # the same byte: after `Connection: close`, what follows is ignored by both.
+        self._parser.set_dangerous_leniencies(lenient_data_after_close=True)
         self._phase = _IDLE
         self._head_bytes = 0
         self._requests = 0
-        self._framing = True  # off once the stream is not plain HTTP/1.1 we can follow
+        self._framing = True  # off once the connection is refused or no longer HTTP/1.1
         self._deadline: asyncio.TimerHandle | None = None
         self._transport: asyncio.Transport | None = None
         self._counted = False
         self._refused = False
+        # The request being read: what its head declared about its body.
+        self._content_length = 0
+        self._chunked = False
+        self._body_left: int | None = None  # bytes of a Content-Length body still to come
+        self._chunk_framing = 0  # chunk-size lines, extensions and trailers since the last chunk
+        self._cannot_frame = False
+        # What the parser reported during the piece being fed.
+        self._piece_body = 0
+        self._piece_chunks = 0
+        self._piece_ends = 0
 
     @classmethod
     def _process_limits(cls) -> ConnectionLimits:
@@ -149,42 +165,114 @@ class GuardedHttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
-        if self._framing and not self._frame(data):
+        if self._framing:
+            if self._phase == _IDLE and data[:1] in _LINE_ENDS:
+                # Empty lines between requests: both parsers skip them, but any byte that
+                # reaches the wrapped protocol cancels its keep-alive timer, and no request
+                # (so no head timer) starts. Not passing them on leaves that timer running.
+                data = data.lstrip(b"\r\n")
+                if not data:
+                    return
+            upgraded = self._frame(data)
+            if upgraded is None:
+                return
+            self._inner.data_received(data)
+            if upgraded:
+                self._after_upgrade()
             return
         self._inner.data_received(data)
 
-    # Framing: our own parse of the byte stream, only to know where heads and bodies are.
+    # Framing: the same parse uvicorn's protocol makes of the same bytes, to know where heads,
+    # bodies and the bytes between requests are.
 
-    def _frame(self, data: bytes) -> bool:
-        """Follow `data` through the parser; False when the connection was refused."""
+    def _frame(self, data: bytes) -> bool | None:
+        """Follow `data` through the parser.
+
+        None when the connection was refused (`data` must not be passed on), True when a
+        request asked to switch protocols (the parser stopped there, as uvicorn's does: both
+        ignore the rest of `data`), False otherwise.
+        """
+        bound = self._limits.max_header_bytes
         offset, size = 0, len(data)
         while offset < size:
-            if self._phase == _BODY:
-                end = size  # bodies are bounded by the app's own body limit
-            else:
+            phase = self._phase
+            if phase != _BODY:
                 # Never feed the parser more of a head than the bound, so that neither it nor
                 # the wrapped protocol ever holds a larger one.
-                end = min(size, offset + self._limits.max_header_bytes + 1 - self._head_bytes)
+                end = min(size, offset + bound + 1 - self._head_bytes)
+            elif self._body_left:
+                # Exactly the declared body, so that the next head is counted from its start.
+                end = min(size, offset + self._body_left)
+            else:
+                end = size  # bodies are bounded by the app's own body limit
+            chunked_body = phase == _BODY and self._body_left is None
             piece = data[offset:end]
+            self._piece_body = self._piece_chunks = self._piece_ends = 0
             try:
                 self._parser.feed_data(piece)
             except httptools.HttpParserUpgrade:
-                self._stop_framing()
+                if self._cannot_frame:
+                    self._refuse(
+                        CANNOT_FRAME if self._requests == 1 else None,
+                        "a request to switch protocols with a body or a tunnel",
+                    )
+                    return None
                 return True
             except httptools.HttpParserError:
-                # Not HTTP we follow: the wrapped protocol answers it (400) and closes.
+                # Not HTTP: the wrapped protocol answers it (400) and closes.
                 self._stop_framing()
-                return True
-            if self._phase == _HEAD:
-                self._head_bytes += len(piece)
-                if self._head_bytes > self._limits.max_header_bytes:
-                    self._refuse(
-                        HEADERS_TOO_LARGE if self._requests == 1 else None,
-                        "request head over HTTP_MAX_HEADER_BYTES",
-                    )
-                    return False
+                return False
+            if not self._within_bounds(chunked_body, end - offset):
+                return None
             offset = end
+        return False
+
+    def _within_bounds(self, chunked_body: bool, length: int) -> bool:
+        """Account for a piece just fed; False when that refused the connection.
+
+        `chunked_body`: the piece began inside a chunked body.
+        """
+        bound = self._limits.max_header_bytes
+        if chunked_body:
+            # What is not data is framing: chunk-size lines, extensions, trailers (a trailer
+            # section is a head), and whatever followed the body's end in the same piece.
+            framing = length - self._piece_body
+            if self._piece_ends:
+                self._chunk_framing = framing
+            elif self._piece_chunks:
+                self._chunk_framing = framing  # counted afresh from the last chunk's end
+            else:
+                self._chunk_framing += framing
+            if self._chunk_framing > bound:
+                self._refuse(None, "chunk framing or trailers over HTTP_MAX_HEADER_BYTES")
+                return False
+            if self._phase == _HEAD:
+                self._head_bytes = self._chunk_framing
+            return True
+        if self._phase == _HEAD:
+            if self._piece_ends:
+                # This head began inside the piece, after the end of another request: its
+                # bytes so far are at most the piece, itself within the bound.
+                self._head_bytes = 0
+            else:
+                self._head_bytes += length
+            if self._head_bytes > bound:
+                self._refuse(
+                    HEADERS_TOO_LARGE if self._requests == 1 else None,
+                    "request head over HTTP_MAX_HEADER_BYTES",
+                )
+                return False
         return True
+
+    def _after_upgrade(self) -> None:
+        transport = self._transport
+        if transport is not None and transport.get_protocol() is not self:
+            # The wrapped protocol switched (a WebSocket): the connection is no longer ours.
+            self._framing = False
+            self._disarm()
+            if self._counted:
+                type(self).open_connections -= 1
+                self._counted = False
 
     def _stop_framing(self) -> None:
         self._framing = False
@@ -196,17 +284,50 @@ class GuardedHttpProtocol(asyncio.Protocol):
         self._phase = _HEAD
         self._head_bytes = 0
         self._requests += 1
+        self._content_length = 0
+        self._chunked = False
+        self._cannot_frame = False
         if self._deadline is None:
             self._arm(self._limits.header_timeout, self._head_expired)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._phase != _HEAD:
+            return  # a trailer: counted as chunk framing
+        name = name.lower()
+        if name == b"content-length":
+            # A malformed value is the parser's error, not ours.
+            with contextlib.suppress(ValueError):
+                self._content_length = int(value)
+        elif name == b"transfer-encoding":
+            self._chunked = True
 
     def on_headers_complete(self) -> None:
         self._phase = _BODY
         self._head_bytes = 0
+        self._chunk_framing = 0
+        self._body_left = None if self._chunked else self._content_length
+        if self._parser.should_upgrade():
+            # The parser skips the body of a request that asks to switch protocols (and so
+            # does uvicorn's): when the protocol does not switch, that body would be read
+            # as the next request. A tunnel (CONNECT) is the same.
+            self._cannot_frame = (
+                self._chunked or self._content_length > 0 or self._parser.get_method() == b"CONNECT"
+            )
         self._arm(self._limits.body_timeout, self._body_expired)
+
+    def on_body(self, body: bytes) -> None:
+        self._piece_body += len(body)
+        if self._body_left is not None:
+            self._body_left -= len(body)
+
+    def on_chunk_complete(self) -> None:
+        self._piece_chunks += 1
 
     def on_message_complete(self) -> None:
         # Between requests uvicorn's keep-alive timeout governs the idle connection.
         self._phase = _IDLE
+        self._body_left = None
+        self._piece_ends += 1
         self._disarm()
 
     # Deadlines.

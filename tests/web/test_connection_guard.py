@@ -155,7 +155,7 @@ def _statuses(answers: bytes) -> list[int]:
 
 
 def _closed_within(sock: socket.socket, seconds: float) -> bytes:
-    """What the server sends before it closes; fails the test if it is still open after `seconds`."""
+    """What the server sends before it closes; fails the test if still open after `seconds`."""
     sock.settimeout(seconds)
     try:
         return _read_all(sock)
