@@ -8,7 +8,9 @@ as an ordinary asyncio protocol, and enforces per connection:
 
 - the request line plus headers at most `max_header_bytes` (431 and close for a connection's
   first request; a later one on a reused connection is closed, since the answer to an earlier
-  request may still be on its way);
+  request may still be on its way); a chunked body's framing (chunk-size lines, extensions,
+  and its trailers, which are a second head) within the same bound, from one chunk's end to
+  the next (the connection is closed);
 - the head complete within `header_timeout` seconds of the connection opening or of its first
   byte (408 and close);
 - the body complete within `body_timeout` seconds of the head (the connection is closed; the
@@ -16,9 +18,19 @@ as an ordinary asyncio protocol, and enforces per connection:
   app had not yet taken what was read, does not count against the caller;
 - at most `max_connections` open per process (503 and close for one more).
 
-It frames requests with its own `httptools` parser (the library's public callback API), fed
-no more than the bound allows, and hands every byte on unchanged to the wrapped protocol, so
-the wrapped protocol's own behaviour (keep-alive, flow control, errors) is left as it is.
+Both this guard and uvicorn's protocol must agree on where every request ends, or the bounds
+stop applying where they disagree. So the guard frames with the very parser uvicorn uses
+(`httptools`, through its public callback API), configured as uvicorn configures it, fed the
+same bytes in the same reads, and it keeps framing after anything uvicorn's protocol keeps
+reading after. Where that protocol itself would mis-frame, the guard refuses instead:
+
+- a request that asks to switch protocols (`Connection: Upgrade`, or a `CONNECT`) while
+  declaring a body: the parser skips such a body, and when the protocol does not switch
+  (this service switches to nothing) the body would be read as the next request; 400 and
+  close. One without a body is answered as plain HTTP, and its connection stays guarded;
+- empty lines between requests are skipped by both parsers, but any byte reaching uvicorn's
+  protocol cancels its keep-alive timer and no request (so no head timer) starts: they are
+  dropped here, and the keep-alive timer keeps running.
 
 Example:
     limits = ConnectionLimits.of(ServerSettings(max_header_bytes=16384))
