@@ -40,7 +40,6 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
@@ -123,12 +122,9 @@ class GuardedHttpProtocol(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._counted = False
         self._refused = False
-        # The request being read: what its head declared about its body.
-        self._content_length = 0
-        self._chunked = False
-        self._body_left: int | None = None  # bytes of a Content-Length body still to come
+        # The head being read, as fed (read again only for a request to switch protocols).
+        self._head_text: bytes | bytearray = b""
         self._chunk_framing = 0  # chunk-size lines, extensions and trailers since the last chunk
-        self._cannot_frame = False
         # What the parser reported during the piece being fed.
         self._piece_body = 0
         self._piece_chunks = 0
@@ -208,25 +204,27 @@ class GuardedHttpProtocol(asyncio.Protocol):
         offset, size = 0, len(data)
         while offset < size:
             phase = self._phase
-            if phase != _BODY:
-                # Never feed the parser more of a head than the bound, so that neither it nor
-                # the wrapped protocol ever holds a larger one.
-                end = min(size, offset + bound + 1 - self._head_bytes)
-            elif self._body_left:
-                # Exactly the declared body, so that the next head is counted from its start.
-                end = min(size, offset + self._body_left)
-            else:
-                end = size  # bodies are bounded by the app's own body limit
-            chunked_body = phase == _BODY and self._body_left is None
+            # Never feed the parser more of a head than the bound, so that neither it nor the
+            # wrapped protocol ever holds a larger one (bodies: the app's own body limit).
+            end = size if phase == _BODY else min(size, offset + bound + 1 - self._head_bytes)
             piece = data[offset:end]
+            if phase == _HEAD:
+                head = self._head_text
+                if type(head) is bytes:
+                    head = self._head_text = bytearray(head)
+                head += piece
+            else:
+                self._head_text = piece
             self._piece_body = self._piece_chunks = self._piece_ends = 0
             try:
                 self._parser.feed_data(piece)
-            except httptools.HttpParserUpgrade:
-                if self._cannot_frame:
+            except httptools.HttpParserUpgrade as upgrade:
+                if self._switch_cannot_be_framed(
+                    upgrade.args[0] + len(self._head_text) - len(piece)
+                ):
                     self._refuse(
                         CANNOT_FRAME if self._requests == 1 else None,
-                        "a request to switch protocols with a body or a tunnel",
+                        "a request to switch protocols with a body, or a tunnel",
                     )
                     return None
                 return True
@@ -234,20 +232,45 @@ class GuardedHttpProtocol(asyncio.Protocol):
                 # Not HTTP: the wrapped protocol answers it (400) and closes.
                 self._stop_framing()
                 return False
-            if not self._within_bounds(chunked_body, end - offset):
+            if not self._within_bounds(phase == _BODY, end - offset):
                 return None
             offset = end
         return False
 
-    def _within_bounds(self, chunked_body: bool, length: int) -> bool:
+    def _switch_cannot_be_framed(self, head_end: int) -> bool:
+        """Whether the request to switch protocols ending at `head_end` is one to refuse.
+
+        The parser skips the body of such a request (and so does uvicorn's): when the
+        protocol does not switch, that body would be read as the next request. A tunnel
+        (CONNECT) is the same. Such requests are rare, so their head is read again here for
+        what it declares rather than every head being followed header by header.
+        """
+        if self._parser.get_method() == b"CONNECT":
+            return True
+        reader = _BodyDeclared()
+        parser = httptools.HttpRequestParser(reader)
+        parser.set_dangerous_leniencies(lenient_data_after_close=True)
+        text = bytes(self._head_text[:head_end])
+        try:
+            parser.feed_data(text)
+        except httptools.HttpParserUpgrade as upgrade:
+            # Read from where the head began, the same request ends at the same byte.
+            return upgrade.args[0] != len(text) or reader.declared
+        except httptools.HttpParserError:
+            pass
+        return True  # the head could not be read alone: refuse rather than guess
+
+    def _within_bounds(self, in_body: bool, length: int) -> bool:
         """Account for a piece just fed; False when that refused the connection.
 
-        `chunked_body`: the piece began inside a chunked body.
+        `in_body`: the piece began inside a body.
         """
         bound = self._limits.max_header_bytes
-        if chunked_body:
+        if self._phase != _HEAD:
+            self._head_text = b""
+        if in_body:
             # What is not data is framing: chunk-size lines, extensions, trailers (a trailer
-            # section is a head), and whatever followed the body's end in the same piece.
+            # section is a head), and the heads that followed the body's end in the piece.
             framing = length - self._piece_body
             if self._piece_ends:
                 self._chunk_framing = framing
@@ -296,41 +319,17 @@ class GuardedHttpProtocol(asyncio.Protocol):
         self._phase = _HEAD
         self._head_bytes = 0
         self._requests += 1
-        self._content_length = 0
-        self._chunked = False
-        self._cannot_frame = False
         if self._deadline is None:
             self._arm(self._limits.header_timeout, self._head_expired)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if self._phase != _HEAD:
-            return  # a trailer: counted as chunk framing
-        name = name.lower()
-        if name == b"content-length":
-            # A malformed value is the parser's error, not ours.
-            with contextlib.suppress(ValueError):
-                self._content_length = int(value)
-        elif name == b"transfer-encoding":
-            self._chunked = True
 
     def on_headers_complete(self) -> None:
         self._phase = _BODY
         self._head_bytes = 0
         self._chunk_framing = 0
-        self._body_left = None if self._chunked else self._content_length
-        if self._parser.should_upgrade():
-            # The parser skips the body of a request that asks to switch protocols (and so
-            # does uvicorn's): when the protocol does not switch, that body would be read
-            # as the next request. A tunnel (CONNECT) is the same.
-            self._cannot_frame = (
-                self._chunked or self._content_length > 0 or self._parser.get_method() == b"CONNECT"
-            )
         self._arm(self._limits.body_timeout, self._body_expired)
 
     def on_body(self, body: bytes) -> None:
         self._piece_body += len(body)
-        if self._body_left is not None:
-            self._body_left -= len(body)
 
     def on_chunk_complete(self) -> None:
         self._piece_chunks += 1
@@ -338,7 +337,6 @@ class GuardedHttpProtocol(asyncio.Protocol):
     def on_message_complete(self) -> None:
         # Between requests uvicorn's keep-alive timeout governs the idle connection.
         self._phase = _IDLE
-        self._body_left = None
         self._piece_ends += 1
         self._disarm()
 
@@ -383,6 +381,21 @@ class GuardedHttpProtocol(asyncio.Protocol):
             transport.close()
         else:
             transport.abort()
+
+
+class _BodyDeclared:
+    """httptools callbacks that note whether the last request's head declares a body."""
+
+    def __init__(self) -> None:
+        self.declared = False
+
+    def on_message_begin(self) -> None:
+        self.declared = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        name = name.lower()
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            self.declared = True
 
 
 def guarded_protocol_class(

@@ -118,7 +118,7 @@ def test_a_body_that_stalls_is_cut_off_and_logged_as_a_disconnect(
     with _serve(body_timeout=0.3) as address, _connect(address) as sock:
         sock.sendall(
             b"POST /graphql HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-            b"Authorization: Bearer t\r\nContent-Length: 100\r\n\r\n{\"query\":"
+            b'Authorization: Bearer t\r\nContent-Length: 100\r\n\r\n{"query":'
         )
         answer = _read_all(sock)
     # Closed with no answer: the app saw its caller go away mid-body.
@@ -312,3 +312,28 @@ def test_a_head_behind_a_body_in_the_same_segment_is_still_bounded(body: bytes) 
         answers = _closed_within(sock, 10)
     # The POST may be answered (400: no query); the oversized head never is.
     assert 200 not in _statuses(answers)
+
+
+def test_an_upgrade_request_split_over_reads_is_still_refused_for_its_body() -> None:
+    with _serve() as address, _connect(address) as sock:
+        for part in (
+            b"POST /graphql HTTP/1.1\r\nHost: test\r\nConn",
+            b"ection: Upgrade\r\nUp",
+            b"grade: x\r\nContent-Length: 2\r\n",
+            b"\r\n",
+        ):
+            sock.sendall(part)
+            time.sleep(0.05)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(b"{}")
+        assert _statuses(_closed_within(sock, 10)) == [400]
+
+
+def test_upgrade_requests_without_a_body_are_answered_as_plain_http() -> None:
+    upgrade = b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n"
+    with _serve() as address, _connect(address) as sock:
+        # After an ordinary request in the same write, and with a zero Content-Length.
+        sock.sendall(HEALTHZ + upgrade + b"Content-Length: 0\r\n\r\n")
+        time.sleep(0.3)
+        sock.sendall(upgrade + b"Connection: close\r\n\r\n")
+        assert _statuses(_closed_within(sock, 10)) == [200, 200, 200]
