@@ -1,12 +1,12 @@
 """Hostile requests against a served façade: each refused cheaply, typed, and without harm.
 
 `make bench-hostile` (or `python -m bench.hostile`) starts the emulator and `graphql-api
-serve` as subprocesses (introspection off, as in production), then runs each attack while a
-probe calls `/healthz` every 50 ms. For each it prints the statuses the attack got, the time
-until the service had refused all of it, the slowest `/healthz` answer meanwhile, the
-Partner Center calls it caused and the service's RSS afterwards. It exits 1 when an attack
-got a 5xx, caused more calls than GRAPHQL_MAX_UPSTREAM_CALLS, kept `/healthz` over one
-second, or when `/metrics` counted an INTERNAL_SERVER_ERROR.
+serve` as subprocesses (introspection off, as in production; keep-alive 5 s), then runs each
+attack while a probe calls `/healthz` every 50 ms. For each it prints the statuses the attack
+got, the time until the service had refused all of it, the slowest `/healthz` answer
+meanwhile, the Partner Center calls it caused and the service's RSS afterwards. It exits 1
+when an attack got a 5xx, caused more calls than GRAPHQL_MAX_UPSTREAM_CALLS, kept `/healthz`
+over one second, or when `/metrics` counted an INTERNAL_SERVER_ERROR.
 
 Example:
     python -m bench.hostile --only fragment-explosion,huge-header
@@ -336,6 +336,172 @@ def _flood(target: Target) -> Outcome:
     return outcome
 
 
+_UPGRADE = b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+
+
+def _one_response(sock: socket.socket) -> bytes:
+    """One whole response with a Content-Length (its head and body may come apart)."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return answer
+        answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = next(
+        (
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        ),
+        0,
+    )
+    while len(body) < length and (chunk := sock.recv(65536)):
+        body += chunk
+    return answer
+
+
+def _send_until_refused(sock: socket.socket, total: int) -> int:
+    """Send up to `total` bytes of header value; how many were sent before the server hung up."""
+    sent = 0
+    piece = b"a" * 65536
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError, TimeoutError):
+        while sent < total:
+            sock.sendall(piece)
+            sent += len(piece)
+    return sent
+
+
+def _open_after(sock: socket.socket, seconds: float) -> bool:
+    """Whether the server still holds `sock` open after `seconds` (what it sends is dropped)."""
+    sock.settimeout(seconds)
+    try:
+        while sock.recv(65536):
+            pass
+    except TimeoutError:
+        return True
+    except ConnectionResetError:
+        pass
+    return False
+
+
+@attack("upgrade-then-huge-head")
+def _upgrade_then_huge_head(target: Target) -> Outcome:
+    outcome = Outcome()
+    with socket.create_connection(target.address, timeout=30) as sock:
+        sock.sendall(_UPGRADE)
+        outcome.statuses[_raw_status(_one_response(sock))] += 1  # plain HTTP: no 101
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nX-Huge: ")
+        sent = _send_until_refused(sock, 10 * 1024 * 1024)
+        answer = _raw_answer(sock)
+        outcome.statuses[_raw_status(answer)] += 1
+    outcome.note = f"after an upgrade that did not happen, {sent / 1024:,.0f} KiB of a 10 MiB head"
+    if sent >= 10 * 1024 * 1024 or answer:
+        outcome.failures.append("a head after an unswitched upgrade was read whole")
+    return outcome
+
+
+@attack("upgrade-then-trickle")
+def _upgrade_then_trickle(target: Target) -> Outcome:
+    outcome = Outcome()
+    with socket.create_connection(target.address, timeout=30) as sock:
+        sock.sendall(_UPGRADE)
+        outcome.statuses[_raw_status(_one_response(sock))] += 1
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nX-Slow: ")
+        started = time.monotonic()
+        sock.settimeout(0.5)
+        closed = False
+        while not closed and time.monotonic() - started < 20:
+            try:
+                sock.send(b"a")
+                closed = sock.recv(65536) == b""
+            except TimeoutError:
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+        outcome.statuses["closed" if closed else "open"] += 1
+    outcome.note = (
+        f"a head trickled after an unswitched upgrade: open {time.monotonic() - started:.0f} s"
+    )
+    if not closed:
+        outcome.failures.append("a trickled head after an unswitched upgrade was not cut off")
+    return outcome
+
+
+@attack("upgrade-smuggled-body")
+def _upgrade_smuggled_body(target: Target) -> Outcome:
+    outcome = Outcome()
+    smuggled = b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n"
+    with socket.create_connection(target.address, timeout=30) as sock:
+        sock.sendall(
+            b"POST /graphql HTTP/1.1\r\nHost: bench\r\nConnection: Upgrade\r\nUpgrade: x\r\n"
+            b"Content-Type: application/json\r\nAuthorization: "
+            + BEARER.encode()
+            + b"\r\nContent-Length: %d\r\n\r\n" % len(smuggled)
+        )
+        time.sleep(0.3)  # the body in a later TCP segment
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(smuggled)
+        answers = _raw_answer(sock)
+    statuses = [part.split(b" ", 1)[0].decode() for part in answers.split(b"HTTP/1.1 ")[1:]]
+    outcome.statuses.update(statuses or ["closed"])
+    if len(statuses) > 1 or "200" in statuses:
+        outcome.failures.append(f"an upgrade request's body ran as a request: {statuses}")
+    return outcome
+
+
+@attack("crlf-after-request")
+def _crlf_after_request(target: Target) -> Outcome:
+    outcome = Outcome()
+    sockets = [socket.create_connection(target.address, timeout=30) for _ in range(5)]
+    for sock in sockets:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n")
+        outcome.statuses[_raw_status(_one_response(sock))] += 1
+        sock.sendall(b"\r\n")
+    # The service runs with HTTP_KEEPALIVE_TIMEOUT=5 here; twice that is plenty.
+    still_open = sum(_open_after(sock, 10) for sock in sockets)
+    for sock in sockets:
+        sock.close()
+    outcome.note = f"{still_open} of 5 still open 10 s after one CRLF (keep-alive 5 s)"
+    if still_open:
+        outcome.failures.append("a stray CRLF kept connections open past the keep-alive timeout")
+    return outcome
+
+
+@attack("endless-trailer")
+def _endless_trailer(target: Target) -> Outcome:
+    outcome = Outcome()
+    with socket.create_connection(target.address, timeout=30) as sock:
+        sock.sendall(
+            b"POST /graphql HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\nAuthorization: "
+            + BEARER.encode()
+            + b"\r\n\r\n2\r\n{}\r\n0\r\nX-Trailer: "
+        )
+        sent = _send_until_refused(sock, 64 * 1024 * 1024)
+        outcome.statuses[_raw_status(_raw_answer(sock))] += 1
+    outcome.note = f"{sent / 1024:,.0f} KiB of a 64 MiB trailer sent before the connection closed"
+    if sent >= 64 * 1024 * 1024:
+        outcome.failures.append("an endless trailer was read whole")
+    return outcome
+
+
+@attack("expect-100-over-limit")
+def _expect_continue(target: Target) -> Outcome:
+    outcome = Outcome()
+    with socket.create_connection(target.address, timeout=30) as sock:
+        sock.sendall(
+            b"POST /graphql HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            b"Authorization: " + BEARER.encode() + b"\r\nExpect: 100-continue\r\n"
+            b"Content-Length: 10485760\r\n\r\n"
+        )
+        first = sock.recv(65536)
+        outcome.statuses[_raw_status(first)] += 1
+    if first.startswith(b"HTTP/1.1 100"):
+        outcome.failures.append("100 Continue invited a 10 MiB body over the limit")
+    return outcome
+
+
 class HealthProbe:
     """Calls /healthz every 50 ms in a thread; keeps the slowest answer."""
 
@@ -380,7 +546,14 @@ def run(names: list[str]) -> int:
     with (
         emulator_process(customers=500, extra_args=("--latency-ms", "20")) as emulator,
         service_process(
-            emulator.url, env={"GRAPHQL_INTROSPECTION": "false", "LOG_LEVEL": "WARNING"}
+            emulator.url,
+            # Keep-alive as short as uvicorn's own default, so that crlf-after-request need
+            # not wait 75 s to see whether an idle connection is closed.
+            env={
+                "GRAPHQL_INTROSPECTION": "false",
+                "LOG_LEVEL": "WARNING",
+                "HTTP_KEEPALIVE_TIMEOUT": "5",
+            },
         ) as service,
         httpx.Client(base_url=service.url, timeout=120) as client,
         httpx.Client(base_url=emulator.url) as emulator_client,

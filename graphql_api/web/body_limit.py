@@ -1,6 +1,7 @@
 """ASGI middleware that refuses request bodies over a size limit with 413 and a JSON error.
 
-A declared `Content-Length` over the limit is refused before the app sees anything; a chunked
+A declared `Content-Length` over the limit is refused before the app sees anything (and
+before `100 Continue`, when the client asked for one); a chunked
 or understated body is counted as it streams and refused as soon as it passes the limit, so
 the app never holds more than `max_bytes` of it.
 
@@ -50,7 +51,9 @@ class BodySizeLimitMiddleware:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
-            if declared <= DRAIN_BYTES:
+            # A client that asked for `100 Continue` has not sent the body: nothing to drain,
+            # and reading would make the server invite the upload it is about to refuse.
+            if declared <= DRAIN_BYTES and not _expects_continue(scope):
                 await _drain(receive)
             await self._refuse(send)
             return
@@ -115,6 +118,13 @@ async def _drain(receive: Receive) -> None:
                     return
     except TimeoutError:
         return
+
+
+def _expects_continue(scope: Scope) -> bool:
+    return any(
+        name == b"expect" and value.strip().lower() == b"100-continue"
+        for name, value in scope.get("headers", ())
+    )
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -8,7 +8,9 @@ as an ordinary asyncio protocol, and enforces per connection:
 
 - the request line plus headers at most `max_header_bytes` (431 and close for a connection's
   first request; a later one on a reused connection is closed, since the answer to an earlier
-  request may still be on its way);
+  request may still be on its way); a chunked body's framing (chunk-size lines, extensions,
+  and its trailers, which are a second head) within the same bound, from one chunk's end to
+  the next (the connection is closed);
 - the head complete within `header_timeout` seconds of the connection opening or of its first
   byte (408 and close);
 - the body complete within `body_timeout` seconds of the head (the connection is closed; the
@@ -16,9 +18,19 @@ as an ordinary asyncio protocol, and enforces per connection:
   app had not yet taken what was read, does not count against the caller;
 - at most `max_connections` open per process (503 and close for one more).
 
-It frames requests with its own `httptools` parser (the library's public callback API), fed
-no more than the bound allows, and hands every byte on unchanged to the wrapped protocol, so
-the wrapped protocol's own behaviour (keep-alive, flow control, errors) is left as it is.
+Both this guard and uvicorn's protocol must agree on where every request ends, or the bounds
+stop applying where they disagree. So the guard frames with the very parser uvicorn uses
+(`httptools`, through its public callback API), configured as uvicorn configures it, fed the
+same bytes in the same reads, and it keeps framing after anything uvicorn's protocol keeps
+reading after. Where that protocol itself would mis-frame, the guard refuses instead:
+
+- a request that asks to switch protocols (`Connection: Upgrade`, or a `CONNECT`) while
+  declaring a body: the parser skips such a body, and when the protocol does not switch
+  (this service switches to nothing) the body would be read as the next request; 400 and
+  close. One without a body is answered as plain HTTP, and its connection stays guarded;
+- empty lines between requests are skipped by both parsers, but any byte reaching uvicorn's
+  protocol cancels its keep-alive timer and no request (so no head timer) starts: they are
+  dropped here, and the keep-alive timer keeps running.
 
 Example:
     limits = ConnectionLimits.of(ServerSettings(max_header_bytes=16384))
@@ -74,8 +86,10 @@ def _canned(status: str) -> bytes:
 HEADERS_TOO_LARGE = _canned("431 Request Header Fields Too Large")
 HEAD_TIMEOUT = _canned("408 Request Timeout")
 TOO_MANY_CONNECTIONS = _canned("503 Service Unavailable")
+CANNOT_FRAME = _canned("400 Bad Request")
 
 _IDLE, _HEAD, _BODY = 0, 1, 2
+_LINE_ENDS = (b"\r", b"\n")
 
 
 class GuardedHttpProtocol(asyncio.Protocol):
@@ -97,14 +111,24 @@ class GuardedHttpProtocol(asyncio.Protocol):
         self._limits = self._process_limits()
         self._loop = asyncio.get_running_loop()
         self._parser = httptools.HttpRequestParser(self)
+        # Configured as uvicorn configures its own parser, so that both end every request at
+        # the same byte: after `Connection: close`, what follows is ignored by both.
+        self._parser.set_dangerous_leniencies(lenient_data_after_close=True)
         self._phase = _IDLE
         self._head_bytes = 0
         self._requests = 0
-        self._framing = True  # off once the stream is not plain HTTP/1.1 we can follow
+        self._framing = True  # off once the connection is refused or no longer HTTP/1.1
         self._deadline: asyncio.TimerHandle | None = None
         self._transport: asyncio.Transport | None = None
         self._counted = False
         self._refused = False
+        # The head being read, as fed (read again only for a request to switch protocols).
+        self._head_text: bytes | bytearray = b""
+        self._chunk_framing = 0  # chunk-size lines, extensions and trailers since the last chunk
+        # What the parser reported during the piece being fed.
+        self._piece_body = 0
+        self._piece_chunks = 0
+        self._piece_ends = 0
 
     @classmethod
     def _process_limits(cls) -> ConnectionLimits:
@@ -149,42 +173,141 @@ class GuardedHttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
-        if self._framing and not self._frame(data):
+        if self._framing:
+            if self._phase == _IDLE and data[:1] in _LINE_ENDS:
+                # Empty lines between requests: both parsers skip them, but any byte that
+                # reaches the wrapped protocol cancels its keep-alive timer, and no request
+                # (so no head timer) starts. Not passing them on leaves that timer running.
+                data = data.lstrip(b"\r\n")
+                if not data:
+                    return
+            upgraded = self._frame(data)
+            if upgraded is None:
+                return
+            self._inner.data_received(data)
+            if upgraded:
+                self._after_upgrade()
             return
         self._inner.data_received(data)
 
-    # Framing: our own parse of the byte stream, only to know where heads and bodies are.
+    # Framing: the same parse uvicorn's protocol makes of the same bytes, to know where heads,
+    # bodies and the bytes between requests are.
 
-    def _frame(self, data: bytes) -> bool:
-        """Follow `data` through the parser; False when the connection was refused."""
+    def _frame(self, data: bytes) -> bool | None:
+        """Follow `data` through the parser.
+
+        None when the connection was refused (`data` must not be passed on), True when a
+        request asked to switch protocols (the parser stopped there, as uvicorn's does: both
+        ignore the rest of `data`), False otherwise.
+        """
+        bound = self._limits.max_header_bytes
         offset, size = 0, len(data)
         while offset < size:
-            if self._phase == _BODY:
-                end = size  # bodies are bounded by the app's own body limit
-            else:
-                # Never feed the parser more of a head than the bound, so that neither it nor
-                # the wrapped protocol ever holds a larger one.
-                end = min(size, offset + self._limits.max_header_bytes + 1 - self._head_bytes)
+            phase = self._phase
+            # Never feed the parser more of a head than the bound, so that neither it nor the
+            # wrapped protocol ever holds a larger one (bodies: the app's own body limit).
+            end = size if phase == _BODY else min(size, offset + bound + 1 - self._head_bytes)
             piece = data[offset:end]
+            if phase == _HEAD:
+                head = self._head_text
+                if type(head) is bytes:
+                    head = self._head_text = bytearray(head)
+                head += piece
+            else:
+                self._head_text = piece
+            self._piece_body = self._piece_chunks = self._piece_ends = 0
             try:
                 self._parser.feed_data(piece)
-            except httptools.HttpParserUpgrade:
-                self._stop_framing()
+            except httptools.HttpParserUpgrade as upgrade:
+                if self._switch_cannot_be_framed(
+                    upgrade.args[0] + len(self._head_text) - len(piece)
+                ):
+                    self._refuse(
+                        CANNOT_FRAME if self._requests == 1 else None,
+                        "a request to switch protocols with a body, or a tunnel",
+                    )
+                    return None
                 return True
             except httptools.HttpParserError:
-                # Not HTTP we follow: the wrapped protocol answers it (400) and closes.
+                # Not HTTP: the wrapped protocol answers it (400) and closes.
                 self._stop_framing()
-                return True
-            if self._phase == _HEAD:
-                self._head_bytes += len(piece)
-                if self._head_bytes > self._limits.max_header_bytes:
-                    self._refuse(
-                        HEADERS_TOO_LARGE if self._requests == 1 else None,
-                        "request head over HTTP_MAX_HEADER_BYTES",
-                    )
-                    return False
+                return False
+            if not self._within_bounds(phase == _BODY, end - offset):
+                return None
             offset = end
+        return False
+
+    def _switch_cannot_be_framed(self, head_end: int) -> bool:
+        """Whether the request to switch protocols ending at `head_end` is one to refuse.
+
+        The parser skips the body of such a request (and so does uvicorn's): when the
+        protocol does not switch, that body would be read as the next request. A tunnel
+        (CONNECT) is the same. Such requests are rare, so their head is read again here for
+        what it declares rather than every head being followed header by header.
+        """
+        if self._parser.get_method() == b"CONNECT":
+            return True
+        reader = _BodyDeclared()
+        parser = httptools.HttpRequestParser(reader)
+        parser.set_dangerous_leniencies(lenient_data_after_close=True)
+        text = bytes(self._head_text[:head_end])
+        try:
+            parser.feed_data(text)
+        except httptools.HttpParserUpgrade as upgrade:
+            # Read from where the head began, the same request ends at the same byte.
+            return upgrade.args[0] != len(text) or reader.declared
+        except httptools.HttpParserError:
+            pass
+        return True  # the head could not be read alone: refuse rather than guess
+
+    def _within_bounds(self, in_body: bool, length: int) -> bool:
+        """Account for a piece just fed; False when that refused the connection.
+
+        `in_body`: the piece began inside a body.
+        """
+        bound = self._limits.max_header_bytes
+        if self._phase != _HEAD:
+            self._head_text = b""
+        if in_body:
+            # What is not data is framing: chunk-size lines, extensions, trailers (a trailer
+            # section is a head), and the heads that followed the body's end in the piece.
+            framing = length - self._piece_body
+            if self._piece_ends:
+                self._chunk_framing = framing
+            elif self._piece_chunks:
+                self._chunk_framing = framing  # counted afresh from the last chunk's end
+            else:
+                self._chunk_framing += framing
+            if self._chunk_framing > bound:
+                self._refuse(None, "chunk framing or trailers over HTTP_MAX_HEADER_BYTES")
+                return False
+            if self._phase == _HEAD:
+                self._head_bytes = self._chunk_framing
+            return True
+        if self._phase == _HEAD:
+            if self._piece_ends:
+                # This head began inside the piece, after the end of another request: its
+                # bytes so far are at most the piece, itself within the bound.
+                self._head_bytes = 0
+            else:
+                self._head_bytes += length
+            if self._head_bytes > bound:
+                self._refuse(
+                    HEADERS_TOO_LARGE if self._requests == 1 else None,
+                    "request head over HTTP_MAX_HEADER_BYTES",
+                )
+                return False
         return True
+
+    def _after_upgrade(self) -> None:
+        transport = self._transport
+        if transport is not None and transport.get_protocol() is not self:
+            # The wrapped protocol switched (a WebSocket): the connection is no longer ours.
+            self._framing = False
+            self._disarm()
+            if self._counted:
+                type(self).open_connections -= 1
+                self._counted = False
 
     def _stop_framing(self) -> None:
         self._framing = False
@@ -202,11 +325,19 @@ class GuardedHttpProtocol(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self._phase = _BODY
         self._head_bytes = 0
+        self._chunk_framing = 0
         self._arm(self._limits.body_timeout, self._body_expired)
+
+    def on_body(self, body: bytes) -> None:
+        self._piece_body += len(body)
+
+    def on_chunk_complete(self) -> None:
+        self._piece_chunks += 1
 
     def on_message_complete(self) -> None:
         # Between requests uvicorn's keep-alive timeout governs the idle connection.
         self._phase = _IDLE
+        self._piece_ends += 1
         self._disarm()
 
     # Deadlines.
@@ -250,6 +381,21 @@ class GuardedHttpProtocol(asyncio.Protocol):
             transport.close()
         else:
             transport.abort()
+
+
+class _BodyDeclared:
+    """httptools callbacks that note whether the last request's head declares a body."""
+
+    def __init__(self) -> None:
+        self.declared = False
+
+    def on_message_begin(self) -> None:
+        self.declared = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        name = name.lower()
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            self.declared = True
 
 
 def guarded_protocol_class(
