@@ -25,7 +25,7 @@ import logging
 import math
 import struct
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import redis.asyncio as redis
@@ -218,6 +218,21 @@ class RedisState(Bucket):
             await self._redis.delete(self._prefix + "lock:" + key)
 
         await self._either("release", remote, lambda: _nothing())
+
+    async def peek(self, keys: Sequence[str]) -> list[tuple[CachedAnswer | None, bool]]:
+        """Each key's entry and whether a process holds a claim on it, in one round trip."""
+        async def remote() -> list[tuple[CachedAnswer | None, bool]]:
+            names = [self._prefix + key for key in keys]
+            locks = [self._prefix + "lock:" + key for key in keys]
+            values = await self._redis.mget([*names, *locks])
+            entries = values[: len(keys)]
+            held = values[len(keys) :]
+            return [
+                (decode_answer(raw) if isinstance(raw, bytes) else None, lock is not None)
+                for raw, lock in zip(entries, held, strict=True)
+            ]
+
+        return await self._either("peek", remote, lambda: self._store.peek(keys))
 
     # -- the bucket ------------------------------------------------------------------------
 
