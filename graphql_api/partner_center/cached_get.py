@@ -9,7 +9,8 @@ The order for one GET of an operation whose call context names a cache scope:
 3. else it is sent, and its 2xx answer stored for the scope;
 4. when it could not be sent for the budget (`RateLimited`) or Partner Center throttled it
    (`Throttled`), an entry up to `stale` seconds old answers instead, counted as stale in
-   the operation's `AnswerReport`.
+   the operation's `AnswerReport`, provided Partner Center accepted the call's credential
+   lately (see `Acceptance`); a credential it refused reads no entry at all.
 
 Nothing here knows who the caller is: the scope, computed above from the caller's
 credentials, is the only thing that separates callers.
@@ -21,6 +22,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+from .acceptance import Acceptance, credential_key
 from .allowance import CallBudgetExhausted
 from .answer_cache import AnswerStore, CachedAnswer, RequestShape, cache_key
 from .bucket import RateLimited
@@ -46,6 +48,7 @@ class SharedAnswers:
         peer_wait: float,
         observer: Observer | None = None,
         clock: Callable[[], float] = time.time,
+        acceptance: Acceptance | None = None,
     ) -> None:
         self._store = store
         self._ttl = ttl
@@ -54,6 +57,7 @@ class SharedAnswers:
         self._peer_wait = peer_wait
         self._observer: Observer = observer or NullObserver()
         self._clock = clock
+        self._acceptance = acceptance
         self._coalescer: Coalescer[CachedAnswer] = Coalescer()
         self._lookups: Coalescer[CachedAnswer | None] = Coalescer()
         self._watch = _PeerWatch(store)
@@ -68,6 +72,11 @@ class SharedAnswers:
         """The answer to `request` for `call`'s scope; `fetch()` sends it when needed."""
         if call.cache_scope is None:
             return await fetch()
+        credential = None
+        if self._acceptance is not None:
+            credential = credential_key(call.authorization)
+            # A credential Partner Center refused reads nothing, not even a fresh entry.
+            self._acceptance.check(credential)
         key = cache_key(call.cache_scope, request)
         # Concurrent lookups of one key share a round trip: a cold page's callers all look
         # up the same hundred keys at once, and the store's connections are few.
@@ -89,7 +98,17 @@ class SharedAnswers:
             return await self._fetch_once(key, entry, route, fetch)
         except (RateLimited, Throttled):
             now = self._clock()
-            if entry is not None and self._stale > 0 and entry.age(now) <= self._stale:
+            # Only for a credential Partner Center accepted lately: not one it has refused
+            # or never accepted, for which no call could be sent to ask.
+            vouched = credential is None or (
+                self._acceptance is not None and self._acceptance.accepted(credential)
+            )
+            if (
+                vouched
+                and entry is not None
+                and self._stale > 0
+                and entry.age(now) <= self._stale
+            ):
                 self._observer.cache_lookup(route, "stale")
                 return self._served(call, entry, stale=True)
             raise
