@@ -25,7 +25,6 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import copy
 import hashlib
 import time
 from collections import OrderedDict
@@ -70,8 +69,7 @@ class Acceptance:
         """Raise the refusal Partner Center gave the credential, if it is remembered."""
         verdict = self._verdict(key)
         if verdict is not None and verdict[1] is not None:
-            # A copy: one exception object raised by many calls would gather their tracebacks.
-            raise copy.copy(verdict[1]).with_traceback(None)
+            raise _again(verdict[1])
 
     async def admit(self, key: str) -> bool:
         """Let one call of the credential go: True when it is the probe (settle it after).
@@ -117,6 +115,14 @@ class Acceptance:
         self._verdicts.move_to_end(key)
         while len(self._verdicts) > self._max_entries:
             self._verdicts.popitem(last=False)
+
+
+def _again(refusal: UpstreamHTTPError) -> UpstreamHTTPError:
+    """A new exception like `refusal`: one object raised by many calls would gather their
+    tracebacks (and the error's keyword-only arguments defeat `copy.copy`)."""
+    again = Exception.__new__(type(refusal), *refusal.args)
+    again.__dict__.update(vars(refusal))
+    return again
 
 
 __all__ = ["MAX_CREDENTIALS", "Acceptance", "credential_key"]

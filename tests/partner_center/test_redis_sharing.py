@@ -103,6 +103,23 @@ def test_a_cold_page_asked_of_two_replicas_at_once_costs_one_call_per_answer(
     assert emulator.calls() == 101
 
 
+def test_callers_shares_of_the_bucket_are_kept_in_redis(
+    emulator: LiveEmulator, redis: RedisServer
+) -> None:
+    """Every replica draws a caller's calls from one share: the bucket script keeps it."""
+    with service(emulator, redis, UPSTREAM_RATE_PER_MINUTE="400") as first, service(
+        emulator, redis, UPSTREAM_RATE_PER_MINUTE="400"
+    ) as second:
+        post(first, PAGE)
+        post(second, PAGE, {"Cache-Control": "no-cache"})
+        metrics = first.get("/metrics").text + second.get("/metrics").text
+    shares = redis.keys("graphql_api:*:share:*")
+    # The unaccepted token's probe, then the caller's own share once it was accepted.
+    assert len(shares) == 2
+    assert "partner_center_redis_errors_total{" not in metrics
+    assert emulator.calls() == 2 * PAGE_CALLS
+
+
 def test_redis_going_away_mid_load_degrades_to_in_process_state(
     emulator: LiveEmulator, redis: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
