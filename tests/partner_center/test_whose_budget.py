@@ -136,7 +136,7 @@ def test_made_up_tokens_spend_at_most_their_share_and_others_keep_theirs(
 def test_one_caller_cannot_keep_the_bucket_dry_for_another(
     emulator: CheckingEmulator,
 ) -> None:
-    """A greedy caller refreshing 8 × 30 customers without the cache, over and over; another
+    """A greedy caller refreshing 8 times 30 customers without the cache, over and over; another
     caller's five billing profiles still come, because the greedy one spends only its share
     of the rate once its burst is gone."""
     stop = threading.Event()
