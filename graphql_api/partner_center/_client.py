@@ -35,7 +35,7 @@ from ._validation import (
     check_page_size,
     is_header_value_safe,
 )
-from .acceptance import credential_key
+from .acceptance import Admission, credential_key
 from .answer_cache import CachedAnswer
 from .bucket import Share
 from .cached_get import SharedAnswers
@@ -338,14 +338,14 @@ class PartnerCenterClient:
         if acceptance is None:
             return await self._send(call, path, params, extra_headers, seek, self._share(call))
         credential = credential_key(call.authorization)
-        probing = await acceptance.admit(credential)
-        share = self._share(call, unaccepted=probing)
+        admission = await acceptance.admit(credential)
+        share = self._share(call, unaccepted=admission is not Admission.ACCEPTED)
         try:
             answer = await self._send(call, path, params, extra_headers, seek, share)
         except BaseException as failure:
-            acceptance.settle(credential, probing, failure)
+            acceptance.settle(credential, admission, failure)
             raise
-        acceptance.settle(credential, probing, None)
+        acceptance.settle(credential, admission, None)
         return answer
 
     def _share(self, call: CallContext, *, unaccepted: bool = False) -> Share | None:

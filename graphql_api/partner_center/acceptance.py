@@ -8,7 +8,8 @@ calls is sent (the probe) and the others wait for the probe's outcome:
 - a 2xx, or a 4xx that Partner Center gives only a caller it has authenticated (400, 403,
   404, 409), *accepts* it: its calls go freely;
 - a 401 *refuses* it: each of its calls fails at once with that refusal and sends nothing;
-- anything else (429, 5xx, a timeout, the budget) says nothing: the next call probes.
+- anything else (429, 5xx, a timeout, the budget) says nothing: the calls that waited go
+  (an outage must not queue them one by one), and a later call probes again.
 
 A verdict lasts `remember_for` seconds from the last answer that gave it, so a token revoked
 meanwhile is asked again, and a refused one may be tried again later. Verdicts are kept in
@@ -18,13 +19,14 @@ of them, the least recently used forgotten first.
 Example:
     acceptance = Acceptance(remember_for=60)
     key = credential_key(call.authorization)
-    probing = await acceptance.admit(key)  # waits for a probe in flight; raises a refusal
-    ...  # send the call, then: acceptance.settle(key, probing, failure_or_none)
+    admission = await acceptance.admit(key)  # waits for a probe in flight; raises a refusal
+    ...  # send the call, then: acceptance.settle(key, admission, failure_or_none)
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import hashlib
 import time
 from collections import OrderedDict
@@ -41,6 +43,14 @@ MAX_CREDENTIALS = 10_000
 def credential_key(authorization: str) -> str:
     """The digest a credential is remembered by."""
     return hashlib.sha256(authorization.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class Admission(enum.Enum):
+    """How a call of a credential was let go."""
+
+    ACCEPTED = "accepted"  # Partner Center accepted the credential lately
+    PROBE = "probe"  # the one call in flight that will tell; settle it
+    UNDECIDED = "undecided"  # a probe ended without a verdict; still not accepted
 
 
 class Acceptance:
@@ -71,23 +81,29 @@ class Acceptance:
         if verdict is not None and verdict[1] is not None:
             raise _again(verdict[1])
 
-    async def admit(self, key: str) -> bool:
-        """Let one call of the credential go: True when it is the probe (settle it after).
+    async def admit(self, key: str) -> Admission:
+        """Let one call of the credential go, once it may: see `Admission`.
 
         Raises the remembered refusal instead; waits while another call probes.
         """
-        while True:
-            self.check(key)
-            if self.accepted(key):
-                return False
-            probe = self._probes.get(key)
-            if probe is None:
-                self._probes[key] = asyncio.get_running_loop().create_future()
-                return True
-            # Shielded: a waiter that gives up must not cancel the future the others await.
-            await asyncio.shield(probe)
+        self.check(key)
+        if self.accepted(key):
+            return Admission.ACCEPTED
+        probe = self._probes.get(key)
+        if probe is None:
+            self._probes[key] = asyncio.get_running_loop().create_future()
+            return Admission.PROBE
+        # Shielded: a waiter that gives up must not cancel the future the others await.
+        await asyncio.shield(probe)
+        self.check(key)
+        if self.accepted(key):
+            return Admission.ACCEPTED
+        # The probe learnt nothing (a 5xx, a timeout, the budget): holding the others back
+        # one by one would make an outage of Partner Center a queue here. They go, still
+        # drawing on the share of the unaccepted.
+        return Admission.UNDECIDED
 
-    def settle(self, key: str, probing: bool, failure: BaseException | None) -> None:
+    def settle(self, key: str, admission: Admission, failure: BaseException | None) -> None:
         """Record what a call of the credential was answered (`failure` None: a 2xx)."""
         if failure is None:
             self._remember(key, None)
@@ -96,7 +112,7 @@ class Acceptance:
                 self._remember(key, failure)
             elif failure.status in _ACCEPTING_STATUSES:
                 self._remember(key, None)
-        if probing:
+        if admission is Admission.PROBE:
             probe = self._probes.pop(key, None)
             if probe is not None and not probe.done():
                 probe.set_result(None)
@@ -125,4 +141,4 @@ def _again(refusal: UpstreamHTTPError) -> UpstreamHTTPError:
     return again
 
 
-__all__ = ["MAX_CREDENTIALS", "Acceptance", "credential_key"]
+__all__ = ["MAX_CREDENTIALS", "Acceptance", "Admission", "credential_key"]

@@ -207,3 +207,16 @@ def test_stale_answers_stop_once_partner_center_has_not_vouched_for_the_token_la
     assert stale["extensions"]["cache"]["stale"] is True
     assert codes(later) == {"THROTTLED"}
     assert emulator.calls() == 1
+
+
+def test_calls_waiting_on_a_probe_that_learnt_nothing_go_together(
+    emulator: CheckingEmulator,
+) -> None:
+    """Partner Center answers 500 to everything: the token's first call (the probe) learns
+    nothing of it, so the four calls that waited for it go at once, not one by one."""
+    emulator.state.configure(error_rate=1.0, error_kinds=["server_error"], latency_ms=50)
+    with service(emulator, UPSTREAM_MAX_ATTEMPTS="1") as client:
+        answer = post(client, aliases(emulator.ids[:5]), "new-during-an-outage")
+    assert codes(answer) == {"UPSTREAM_ERROR"}
+    assert emulator.calls() == 5
+    assert emulator.state.stats.snapshot()["max_in_flight"] == 4
