@@ -15,8 +15,10 @@ Example:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
+import re
 import socket
 import sys
 import threading
@@ -30,6 +32,7 @@ from typing import Any
 import httpx
 
 from bench.processes import BEARER, Server, emulator_process, service_process
+from bench.redis_process import redis_process
 
 MAX_UPSTREAM_CALLS = 200  # the service's default GRAPHQL_MAX_UPSTREAM_CALLS
 HEALTHZ_BOUND = 1.0
@@ -499,6 +502,208 @@ def _expect_continue(target: Target) -> Outcome:
         outcome.statuses[_raw_status(first)] += 1
     if first.startswith(b"HTTP/1.1 100"):
         outcome.failures.append("100 Continue invited a 10 MiB body over the limit")
+    return outcome
+
+
+# A service as deployed: the cache and the partner's bucket on, at their defaults.
+BUDGET_ENV = {
+    "CACHE_TTL_SECONDS": "30",
+    "UPSTREAM_RATE_PER_MINUTE": "400",
+    "UPSTREAM_RATE_BURST": "100",
+    "GRAPHQL_INTROSPECTION": "false",
+    "LOG_LEVEL": "WARNING",
+}
+REFUSED_TOKEN = "refused-token"
+
+
+def _ids(target: Target, outcome: Outcome, count: int) -> list[str]:
+    page = target.post({"query": f"{{ customers(first: {count}) {{ nodes {{ id }} }} }}"}, outcome)
+    return [node["id"] for node in page["data"]["customers"]["nodes"]]
+
+
+def _alias_query(ids: list[str], fields: str = "id") -> str:
+    return "{ " + " ".join(
+        f'c{i}: customer(id: "{cid}") {{ {fields} }}' for i, cid in enumerate(ids)
+    ) + " }"
+
+
+def _flood_beside_a_real_caller(
+    target: Target, outcome: Outcome, token_for: Callable[[int], str]
+) -> None:
+    """8 connections send 30 `customer(id:)` aliases with `token_for(n)` for 4 s, while the
+    partner's own caller asks five billing profiles a second; its THROTTLED ones fail."""
+    ids = _ids(target, outcome, 200)
+    flood_query = _alias_query(ids[:30])
+    lock = threading.Lock()
+    stop = threading.Event()
+    sent = [0]
+    with (
+        service_process(target.emulator.url, env=BUDGET_ENV) as service,
+        httpx.Client(base_url=service.url, timeout=60) as client,
+    ):
+
+        def flood() -> None:
+            while not stop.is_set():
+                with lock:
+                    sent[0] += 1
+                    token = token_for(sent[0])
+                response = client.post(
+                    "/graphql", json={"query": flood_query},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                with lock:
+                    outcome.answer(response)
+
+        with ThreadPoolExecutor(8) as pool:
+            for _ in range(8):
+                pool.submit(flood)
+            throttled = 0
+            for round_ in range(4):
+                time.sleep(1.0)
+                chosen = ids[100 + 5 * round_ : 105 + 5 * round_]
+                real = client.post(
+                    "/graphql", json={"query": _alias_query(chosen, "id billingProfile { email }")},
+                    headers=AUTH,
+                ).json()
+                throttled += sum(
+                    1 for e in real.get("errors", ()) if e["extensions"]["code"] == "THROTTLED"
+                )
+            stop.set()
+    outcome.note = (
+        f"{sent[0]} flood requests; the real caller's billing profiles THROTTLED: "
+        f"{throttled} of 20"
+    )
+    if throttled:
+        outcome.failures.append(f"a real caller got {throttled} THROTTLED billing profiles")
+
+
+@attack("refused-token-flood")
+def _refused_token(target: Target) -> Outcome:
+    outcome = Outcome()
+    with httpx.Client(base_url=target.emulator.url) as emulator:
+        emulator.put("/_emulator/faults", json={"refused_tokens": [REFUSED_TOKEN]})
+        try:
+            _flood_beside_a_real_caller(target, outcome, lambda _: REFUSED_TOKEN)
+        finally:
+            emulator.put("/_emulator/faults", json={"refused_tokens": []})
+        refused = emulator.get("/_emulator/stats").json()["by_status"].get("401", 0)
+    outcome.note += f"; {refused} upstream 401s"
+    if refused > 1:
+        outcome.failures.append(f"a refused token made {refused} upstream calls")
+    return outcome
+
+
+@attack("made-up-token-flood")
+def _made_up_tokens(target: Target) -> Outcome:
+    outcome = Outcome()
+    with httpx.Client(base_url=target.emulator.url) as emulator:
+        tokens = [f"made-up-{n}" for n in range(5000)]
+        emulator.put("/_emulator/faults", json={"refused_tokens": tokens})
+        try:
+            _flood_beside_a_real_caller(target, outcome, lambda n: f"made-up-{n % 5000}")
+        finally:
+            emulator.put("/_emulator/faults", json={"refused_tokens": []})
+        refused = emulator.get("/_emulator/stats").json()["by_status"].get("401", 0)
+    outcome.note += f"; {refused} upstream 401s"
+    return outcome
+
+
+@attack("cold-start-two-replicas")
+def _cold_start(target: Target) -> Outcome:
+    """Two replicas sharing Redis, 20 callers asking one cold 100-customer page with billing
+    at the same moment, the upstream allowing 300 calls a minute: 101 calls serve them all."""
+    outcome = Outcome()
+    query = "{ customers(first: 100) { nodes { id companyProfile { companyName } " \
+        "billingProfile { email } } } }"
+    token = {"Authorization": "Bearer cold-start-token"}
+    with (
+        httpx.Client(base_url=target.emulator.url) as emulator,
+        redis_process() as redis,
+        service_process(target.emulator.url, env={**BUDGET_ENV, "REDIS_URL": redis.url}) as a,
+        service_process(target.emulator.url, env={**BUDGET_ENV, "REDIS_URL": redis.url}) as b,
+    ):
+        emulator.put("/_emulator/faults", json={"throttle_per_minute": 300})
+        emulator.post("/_emulator/stats/reset")
+        try:
+            with ThreadPoolExecutor(20) as pool:
+                responses = list(pool.map(
+                    lambda i: httpx.post(f"{(a, b)[i % 2].url}/graphql", json={"query": query},
+                                         headers=token, timeout=60),
+                    range(20),
+                ))
+        finally:
+            emulator.put("/_emulator/faults", json={"throttle_per_minute": 0})
+        calls = emulator.get("/_emulator/stats").json()["total"]
+    complete = 0
+    for response in responses:
+        outcome.answer(response)
+        complete += not response.json().get("errors")
+    outcome.note = f"{calls} upstream calls for 20 answers, {complete} of 20 complete"
+    if calls > 110 or complete < 20:
+        outcome.failures.append(f"a cold start cost {calls} calls, {complete} of 20 complete")
+    return outcome
+
+
+async def _hammer(address: tuple[str, int], path: str, seconds: float) -> Counter[str]:
+    """Ask `path` over one kept-alive connection, again and again, for `seconds`.
+
+    Raw bytes rather than an HTTP client: the bench's own CPU (and GIL) stays free for the
+    probes that measure the service.
+    """
+    statuses: Counter[str] = Counter()
+    loop = asyncio.get_running_loop()
+    stop_at = loop.time() + seconds
+    reader, writer = await asyncio.open_connection(*address)
+    request = f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+    try:
+        while loop.time() < stop_at:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+            await reader.readexactly(int(length.group(1)) if length else 0)
+            statuses[_raw_status(head)] += 1
+    finally:
+        writer.close()
+    return statuses
+
+
+@attack("readyz-flood")
+def _readyz_flood(target: Target) -> Outcome:
+    """48 connections ask /readyz for 6 s while an orchestrator probes it twice a second."""
+    outcome = Outcome()
+    stop = threading.Event()
+    slowest = [0.0]
+
+    def orchestrator() -> None:
+        with httpx.Client(base_url=target.service.url, timeout=30) as client:
+            while not stop.wait(0.5):
+                started = time.monotonic()
+                response = client.get("/readyz")
+                slowest[0] = max(slowest[0], time.monotonic() - started)
+                outcome.statuses[str(response.status_code)] += 1
+
+    async def flood() -> list[Counter[str]]:
+        return await asyncio.gather(
+            *(_hammer(target.address, "/readyz", 6.0) for _ in range(48))
+        )
+
+    prober = threading.Thread(target=orchestrator)
+    prober.start()
+    try:
+        for statuses in asyncio.run(flood()):
+            outcome.statuses.update(statuses)
+    finally:
+        stop.set()
+        prober.join()
+    upstream = int(httpx.get(f"{target.emulator.url}/_emulator/stats").json()["other"])
+    answers = sum(outcome.statuses.values())
+    outcome.note = (
+        f"{answers} answers, {upstream} upstream probes; the orchestrator's slowest "
+        f"{slowest[0] * 1000:.0f} ms"
+    )
+    # One probe per READYZ_REUSE_SECONDS (2 s), one at the start, one as the askers stop.
+    if upstream > 6:
+        outcome.failures.append(f"/readyz made {upstream} upstream requests in 6 s")
     return outcome
 
 

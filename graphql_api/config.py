@@ -115,6 +115,10 @@ class ServerSettings(_Section):
     # connection, which then fails with a reset.
     keepalive_timeout: int = Field(75, alias="HTTP_KEEPALIVE_TIMEOUT", ge=1)
     readiness_timeout: float = Field(2.0, alias="READYZ_TIMEOUT", gt=0)
+    # Seconds a /readyz result answers every asker before Partner Center is probed again.
+    readiness_reuse: float = Field(
+        2.0, alias="READYZ_REUSE_SECONDS", ge=0, allow_inf_nan=False
+    )
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(_upper)
     ] = Field("INFO", alias="LOG_LEVEL")

@@ -105,6 +105,9 @@ class EmulatorConfig:
     # Per-customer failures: key "<customer id>" (all its routes) or "<id>/profiles/billing",
     # "<id>/profiles/company" (that route only); value an HTTP status or a fault kind name.
     customer_faults: dict[str, int | str] = field(default_factory=dict)
+    # Bearer tokens answered 401 on every customer route (revoked, or never issued), whoever
+    # decides the others.
+    refused_tokens: tuple[str, ...] = ()
 
     def knobs(self) -> dict[str, Any]:
         """The run-time knobs as JSON-ready values."""
@@ -196,7 +199,7 @@ def validate_knobs(changes: Mapping[str, Any], known_kinds: frozenset[str]) -> d
             if not kinds or unknown:
                 raise ValueError(f"{name} must be a non-empty list of {sorted(known_kinds)}")
             out[name] = kinds
-        elif name == "hang_paths":
+        elif name in {"hang_paths", "refused_tokens"}:
             out[name] = _strings(name, value)
         elif name == "customer_faults":
             out[name] = _customer_faults(value, known_kinds)

@@ -63,7 +63,7 @@ class Emulator:
             return None
         scheme, _, token = authorization.strip().partition(" ")
         token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        if scheme.lower() != "bearer" or not token or token in self.config.refused_tokens:
             return None
         if self.config.token_checker is not None:
             return self.config.token_checker(token)

@@ -35,7 +35,9 @@ from ._validation import (
     check_page_size,
     is_header_value_safe,
 )
+from .acceptance import Admission, credential_key
 from .answer_cache import CachedAnswer
+from .bucket import Share
 from .cached_get import SharedAnswers
 from .call import CallContext
 from .errors import (
@@ -327,6 +329,44 @@ class PartnerCenterClient:
         extra_headers: Sequence[tuple[str, str]],
         seek: bool,
     ) -> _Answer:
+        """One logical GET sent upstream, once Partner Center accepts its credential.
+
+        Until it has, the credential's calls go one at a time and draw on the share of the
+        unaccepted; once it has refused it, they fail without being sent (`Acceptance`).
+        """
+        acceptance = self._sharing.acceptance
+        if acceptance is None:
+            return await self._send(call, path, params, extra_headers, seek, self._share(call))
+        credential = credential_key(call.authorization)
+        admission = await acceptance.admit(credential)
+        share = self._share(call, unaccepted=admission is not Admission.ACCEPTED)
+        try:
+            answer = await self._send(call, path, params, extra_headers, seek, share)
+        except BaseException as failure:
+            acceptance.settle(credential, admission, failure)
+            raise
+        acceptance.settle(credential, admission, None)
+        return answer
+
+    def _share(self, call: CallContext, *, unaccepted: bool = False) -> Share | None:
+        """The share of the partner's bucket `call`'s requests draw on, if shares are kept."""
+        gate = self._sharing.gate
+        shares = None if gate is None else gate.shares
+        if shares is None:
+            return None
+        if unaccepted:
+            return shares.unaccepted()
+        return None if call.caller is None else shares.of(call.caller)
+
+    async def _send(
+        self,
+        call: CallContext,
+        path: str,
+        params: Mapping[str, str] | None,
+        extra_headers: Sequence[tuple[str, str]],
+        seek: bool,
+        share: Share | None,
+    ) -> _Answer:
         """One logical GET sent upstream: retried per policy, bounded in time as a whole."""
         if call.budget is not None:
             call.budget.spend()  # raises before anything is sent when the budget is spent
@@ -346,13 +386,13 @@ class PartnerCenterClient:
         async def attempt_once() -> _Answer:
             if traced is None:
                 answer = await self._attempt(
-                    path, params, headers, call.correlation_id, request_id, seek
+                    path, params, headers, call.correlation_id, request_id, seek, share
                 )
             else:
                 answer = await traced.attempt(
                     headers,
                     lambda sent: self._attempt(
-                        path, params, sent, call.correlation_id, request_id, seek
+                        path, params, sent, call.correlation_id, request_id, seek, share
                     ),
                 )
             if call.budget is not None:
@@ -372,7 +412,7 @@ class PartnerCenterClient:
                         return await attempt_once()
                     # attempt_once's work, without a coroutine of its own for the usual case.
                     answer = await self._attempt(
-                        path, params, headers, call.correlation_id, request_id, seek
+                        path, params, headers, call.correlation_id, request_id, seek, share
                     )
                     if call.budget is not None:
                         call.budget.answered += 1
@@ -406,6 +446,7 @@ class PartnerCenterClient:
         correlation_id: str,
         request_id: str,
         seek: bool,
+        share: Share | None = None,
     ) -> _Answer:
         """One HTTP exchange under the in-flight cap (held for this attempt only).
 
@@ -415,7 +456,7 @@ class PartnerCenterClient:
         """
         gate = self._sharing.gate
         if gate is not None:
-            await gate.acquire()
+            await gate.acquire(share)
         slots = self._slots
         if not slots.try_acquire(correlation_id):
             await slots.wait_for_slot(correlation_id)

@@ -91,6 +91,9 @@ class AnswerStore(Protocol):
     async def release(self, key: str) -> None:
         """Give up a claim made by `claim`."""
 
+    async def peek(self, keys: Sequence[str]) -> list[tuple[CachedAnswer | None, bool]]:
+        """Each key's entry and whether a claim on it is held, all in one look."""
+
 
 class MemoryStore:
     """Entries in this process, least recently used evicted past `max_entries`."""
@@ -129,6 +132,10 @@ class MemoryStore:
 
     async def release(self, key: str) -> None:
         """Nothing to release in-process."""
+
+    async def peek(self, keys: Sequence[str]) -> list[tuple[CachedAnswer | None, bool]]:
+        """Each key's entry; no claim is ever held in-process."""
+        return [(await self.get(key), False) for key in keys]
 
 
 __all__ = [

@@ -7,6 +7,12 @@ it, unless that wait is longer than `max_wait`: then it is not sent (`RateLimite
 caller may answer from a stale entry instead. A real 429 pauses the bucket for its
 `Retry-After`, so every caller holds off, not only the one that met it.
 
+A caller's calls draw on its own `Share` of the bucket as well: a bucket of the partner's
+burst refilled at a fraction of its rate, so that one caller, however many calls it sends,
+leaves the rest of the rate to the others. What a "caller" is, is decided above this package
+(a digest, never a credential); every credential Partner Center has not accepted yet draws
+on one share of its own, with a fraction of the burst too (see `acceptance.py`).
+
 `MemoryBucket` is one process's bucket; `redis_state.RedisState` holds one for all
 processes behind the same Redis, with the same interface (`Bucket`).
 
@@ -20,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,11 +60,49 @@ class Grant:
     remaining: float
 
 
+@dataclass(frozen=True, slots=True)
+class Share:
+    """One caller's part of the bucket: a bucket of its own, checked with the partner's.
+
+    `key` names the caller (a digest); `rate` is its refill per second, `capacity` its burst.
+    """
+
+    key: str
+    rate: float
+    capacity: float
+
+
+class Shares:
+    """The share each caller draws on: `fraction` of the partner's rate, all of its burst.
+
+    Credentials Partner Center has not accepted yet draw on one share together, with
+    `fraction` of the burst as well: however many made-up tokens arrive, their first calls
+    spend at most that much.
+    """
+
+    UNACCEPTED = "unaccepted"
+
+    def __init__(self, rate_per_minute: int, burst: int, fraction: float) -> None:
+        self._rate = rate_per_minute / 60.0 * fraction
+        self._capacity = float(max(burst, 1))
+        self._unaccepted = Share(
+            self.UNACCEPTED, self._rate, max(1.0, self._capacity * fraction)
+        )
+
+    def of(self, caller: str) -> Share:
+        """The share of an accepted caller."""
+        return Share("caller:" + caller, self._rate, self._capacity)
+
+    def unaccepted(self) -> Share:
+        """The share every not-yet-accepted credential draws on."""
+        return self._unaccepted
+
+
 class Bucket:
     """What a rate gate needs of its bucket (in-process or shared)."""
 
-    async def take(self, max_wait: float) -> Grant:
-        """Reserve one call if its turn comes within `max_wait` seconds."""
+    async def take(self, max_wait: float, share: Share | None = None) -> Grant:
+        """Reserve one call (and one of `share`'s) if its turn comes within `max_wait` s."""
         raise NotImplementedError
 
     async def pause(self, seconds: float) -> None:
@@ -84,27 +129,51 @@ class MemoryBucket(Bucket):
         self._tokens = self.capacity
         self._updated = clock()
         self._paused_until = 0.0
+        # Callers' shares, least recently used first; one forgotten starts full again.
+        self._shares: OrderedDict[str, MemoryBucket] = OrderedDict()
 
     def level(self) -> float:
         """Tokens in the bucket now (negative while reservations wait for their turn)."""
         self._refill(self._clock())
         return self._tokens
 
-    async def take(self, max_wait: float) -> Grant:
+    async def take(self, max_wait: float, share: Share | None = None) -> Grant:
         """Reserve one call (see `Bucket.take`)."""
-        return self.take_now(max_wait)
+        return self.take_now(max_wait, share)
 
-    def take_now(self, max_wait: float) -> Grant:
+    def take_now(self, max_wait: float, share: Share | None = None) -> Grant:
         """`take`, without awaiting (the in-process bucket never has to)."""
         now = self._clock()
         self._refill(now)
         if self._paused_until > now:
             return Grant(False, self._paused_until - now, self._tokens)
-        wait = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+        wait = self._wait()
+        own = None if share is None else self._share(share, now)
+        if own is not None:
+            wait = max(wait, own._wait())
         if wait > max_wait:
             return Grant(False, wait, self._tokens)
         self._tokens -= 1
+        if own is not None:
+            own._tokens -= 1
         return Grant(True, wait, self._tokens)
+
+    def _wait(self) -> float:
+        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+
+    def _share(self, share: Share, now: float) -> MemoryBucket:
+        own = self._shares.get(share.key)
+        if own is None:
+            own = MemoryBucket(1, 1, clock=self._clock)
+            # Sized as the share says (its rate may be a fraction of a call a minute).
+            own.rate, own.capacity, own._tokens = share.rate, share.capacity, share.capacity
+            self._shares[share.key] = own
+            while len(self._shares) > MAX_SHARES:
+                self._shares.popitem(last=False)
+        else:
+            self._shares.move_to_end(share.key)
+        own._refill(now)
+        return own
 
     async def pause(self, seconds: float) -> None:
         """Grant nothing for `seconds`; a longer pause already set stands."""
@@ -125,21 +194,34 @@ class MemoryBucket(Bucket):
         self._updated = now
 
 
+# Callers whose shares a process remembers; a forgotten one starts with a full share again.
+MAX_SHARES = 10_000
+
+
 class RateGate:
-    """Every upstream request passes here first: it waits its turn, or is refused."""
+    """Every upstream request passes here first: it waits its turn, or is refused.
+
+    With `shares`, each request names its caller and also waits for its caller's share.
+    """
 
     def __init__(
-        self, bucket: Bucket, *, max_wait: float, observer: Observer | None = None
+        self,
+        bucket: Bucket,
+        *,
+        max_wait: float,
+        observer: Observer | None = None,
+        shares: Shares | None = None,
     ) -> None:
         self._bucket = bucket
         self._max_wait = max_wait
         self._observer: Observer = observer or NullObserver()
+        self.shares = shares
 
-    async def acquire(self) -> None:
+    async def acquire(self, share: Share | None = None) -> None:
         """Wait for this call's turn; raises RateLimited when it is further than `max_wait`."""
         waited = 0.0
         while True:
-            grant = await self._bucket.take(max(0.0, self._max_wait - waited))
+            grant = await self._bucket.take(max(0.0, self._max_wait - waited), share)
             self._observer.budget_remaining(max(0.0, grant.remaining))
             if grant.granted:
                 if grant.wait > 0:
@@ -160,4 +242,13 @@ class RateGate:
         await self._bucket.pause(seconds)
 
 
-__all__ = ["Bucket", "Grant", "MemoryBucket", "RateGate", "RateLimited"]
+__all__ = [
+    "MAX_SHARES",
+    "Bucket",
+    "Grant",
+    "MemoryBucket",
+    "RateGate",
+    "RateLimited",
+    "Share",
+    "Shares",
+]

@@ -22,6 +22,9 @@ class CallContext:
     None to bypass the cache. `refresh` (the caller sent `Cache-Control: no-cache`) fetches
     anew instead of reading a fresh entry. `report` collects what the cache served.
 
+    `caller` names whose share of the partner's bucket the calls spend: a digest computed
+    above this package (never a credential), or None for no share of its own.
+
     `tracer`, when set, follows every attempt and adds its headers (`traceparent`).
     """
 
@@ -33,6 +36,7 @@ class CallContext:
     refresh: bool = False
     report: AnswerReport | None = None
     tracer: CallTracer | None = None
+    caller: str | None = None
 
     def __repr__(self) -> str:
         # Never let the bearer token reach a log line or a traceback through repr().

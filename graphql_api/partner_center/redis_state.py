@@ -25,7 +25,7 @@ import logging
 import math
 import struct
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import redis.asyncio as redis
@@ -34,7 +34,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from .answer_cache import CachedAnswer, MemoryStore
-from .bucket import Bucket, Grant, MemoryBucket
+from .bucket import Bucket, Grant, MemoryBucket, Share
 from .observer import NullObserver, Observer
 
 logger = logging.getLogger("graphql_api.partner_center.redis")
@@ -50,23 +50,37 @@ _MAX_CONNECTIONS = 32
 # stored_at (double), status, content-type length; then the content type, ids, and the body.
 _HEADER = struct.Struct("!dHHHH")
 
-# KEYS: bucket hash, pause key. ARGV: rate per second, capacity, longest wait.
+# KEYS: bucket hash, pause key[, the caller's share hash]. ARGV: rate per second, capacity,
+# longest wait[, the share's rate per second and capacity]. The call is granted when both the
+# bucket and the share have its turn within the longest wait, and then taken from both.
 # Returns {granted 0/1, wait seconds, tokens left} (as strings: Lua numbers would be cut to
 # integers on their way out).
 _TAKE = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+local max_wait = tonumber(ARGV[3])
+local function level(key, rate, capacity)
+  local state = redis.call('HMGET', key, 'tokens', 'updated')
+  local tokens = tonumber(state[1])
+  local updated = tonumber(state[2])
+  if tokens == nil or updated == nil then
+    return capacity
+  end
+  return math.min(capacity, tokens + math.max(0, now - updated) * rate)
+end
+local function store(key, tokens, rate, capacity)
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'updated', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil((capacity / rate + max_wait + 60) * 1000))
+end
 local rate = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
-local max_wait = tonumber(ARGV[3])
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
-local tokens = tonumber(state[1])
-local updated = tonumber(state[2])
-if tokens == nil or updated == nil then
-  tokens = capacity
-  updated = now
+local tokens = level(KEYS[1], rate, capacity)
+local own_rate = tonumber(ARGV[4])
+local own_capacity = tonumber(ARGV[5])
+local own = nil
+if KEYS[3] then
+  own = level(KEYS[3], own_rate, own_capacity)
 end
-tokens = math.min(capacity, tokens + math.max(0, now - updated) * rate)
 local paused = redis.call('PTTL', KEYS[2])
 local granted = 0
 local wait = 0
@@ -76,13 +90,21 @@ else
   if tokens < 1 then
     wait = (1 - tokens) / rate
   end
+  if own and own < 1 then
+    wait = math.max(wait, (1 - own) / own_rate)
+  end
   if wait <= max_wait then
     tokens = tokens - 1
+    if own then
+      own = own - 1
+    end
     granted = 1
   end
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil((capacity / rate + max_wait + 60) * 1000))
+store(KEYS[1], tokens, rate, capacity)
+if own then
+  store(KEYS[3], own, own_rate, own_capacity)
+end
 return {granted, tostring(wait), tostring(tokens)}
 """
 
@@ -219,22 +241,40 @@ class RedisState(Bucket):
 
         await self._either("release", remote, lambda: _nothing())
 
+    async def peek(self, keys: Sequence[str]) -> list[tuple[CachedAnswer | None, bool]]:
+        """Each key's entry and whether a process holds a claim on it, in one round trip."""
+        async def remote() -> list[tuple[CachedAnswer | None, bool]]:
+            names = [self._prefix + key for key in keys]
+            locks = [self._prefix + "lock:" + key for key in keys]
+            values = await self._redis.mget([*names, *locks])
+            entries = values[: len(keys)]
+            held = values[len(keys) :]
+            return [
+                (decode_answer(raw) if isinstance(raw, bytes) else None, lock is not None)
+                for raw, lock in zip(entries, held, strict=True)
+            ]
+
+        return await self._either("peek", remote, lambda: self._store.peek(keys))
+
     # -- the bucket ------------------------------------------------------------------------
 
-    async def take(self, max_wait: float) -> Grant:
+    async def take(self, max_wait: float, share: Share | None = None) -> Grant:
         """Reserve one call from the shared bucket (the in-process one while Redis is down)."""
+        keys = [self._bucket_key, self._pause_key]
+        args = [repr(self._rate), repr(self._capacity), repr(max_wait)]
+        if share is not None:
+            keys.append(self._prefix + "share:" + share.key)
+            args += [repr(share.rate), repr(share.capacity)]
+
         async def remote() -> Grant:
-            granted, wait, tokens = await self._take_script(
-                keys=[self._bucket_key, self._pause_key],
-                args=[repr(self._rate), repr(self._capacity), repr(max_wait)],
-            )
+            granted, wait, tokens = await self._take_script(keys=keys, args=args)
             grant = Grant(bool(int(granted)), float(wait), float(tokens))
             # Should Redis go away, this process goes on from the shared level, not from a
             # full bucket of its own: a Redis hiccup must not release a burst per process.
             self._bucket.follow(grant.remaining)
             return grant
 
-        return await self._either("take", remote, lambda: self._bucket.take(max_wait))
+        return await self._either("take", remote, lambda: self._bucket.take(max_wait, share))
 
     async def pause(self, seconds: float) -> None:
         """Pause the shared bucket (and this process's, which serves if Redis goes)."""

@@ -88,6 +88,16 @@ class BudgetSettings(BaseModel):
     rate_burst: int = Field(100, alias="UPSTREAM_RATE_BURST", ge=0)
     # Longest a call waits for the budget before it is not sent (THROTTLED, or stale).
     rate_max_wait: float = Field(2.0, alias="UPSTREAM_RATE_MAX_WAIT", ge=0, allow_inf_nan=False)
+    # The part of the calls a minute one caller may spend (its burst is the whole burst), so
+    # that one caller cannot keep the bucket dry for the others; 1 shares nothing out.
+    rate_caller_share: float = Field(
+        0.5, alias="UPSTREAM_RATE_CALLER_SHARE", gt=0, le=1, allow_inf_nan=False
+    )
+    # Seconds Partner Center's verdict on a credential (accepted, or refused with 401) is
+    # remembered; until it has given one, a credential sends one call at a time. 0: no probe.
+    credential_memory: float = Field(
+        60.0, alias="UPSTREAM_CREDENTIAL_MEMORY_SECONDS", ge=0, allow_inf_nan=False
+    )
     # Shared state for workers and replicas; None keeps all of it in-process. Kept out of
     # repr(): the URL may carry a password.
     redis_url: Annotated[str | None, AfterValidator(_redis_url)] = Field(

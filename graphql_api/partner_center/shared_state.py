@@ -1,4 +1,5 @@
-"""Builds what one client shares beyond its process: answers (cache, coalescing) and budget.
+"""Builds what one client shares beyond its process: answers (cache, coalescing) and budget,
+and what it remembers of Partner Center's verdicts on credentials.
 
 In-process by default; with a Redis URL, one `RedisState` serves as both the answer store
 and the bucket, each falling back to its in-process twin while Redis is away.
@@ -12,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .acceptance import Acceptance
 from .answer_cache import AnswerStore, MemoryStore
-from .bucket import Bucket, MemoryBucket, RateGate
+from .bucket import Bucket, MemoryBucket, RateGate, Shares
 from .cached_get import SharedAnswers
 from .observer import Observer
 from .redis_state import RedisState
@@ -34,6 +36,7 @@ class Sharing:
     answers: SharedAnswers | None = None
     gate: RateGate | None = None
     redis: RedisState | None = None
+    acceptance: Acceptance | None = None
 
     @classmethod
     def build(
@@ -57,6 +60,9 @@ class Sharing:
                 observer=observer,
             )
             store = bucket = redis_state
+        acceptance = None
+        if settings.credential_memory > 0:
+            acceptance = Acceptance(settings.credential_memory)
         answers = None
         if settings.cache_enabled:
             answers = SharedAnswers(
@@ -65,11 +71,17 @@ class Sharing:
                 stale=settings.cache_stale,
                 peer_wait=settings.rate_max_wait + _PEER_SLACK,
                 observer=observer,
+                acceptance=acceptance,
             )
         gate = None
         if settings.rate_limited:
-            gate = RateGate(bucket, max_wait=settings.rate_max_wait, observer=observer)
-        return cls(answers=answers, gate=gate, redis=redis_state)
+            shares = None
+            if settings.rate_caller_share < 1:
+                shares = Shares(rate, settings.rate_burst, settings.rate_caller_share)
+            gate = RateGate(
+                bucket, max_wait=settings.rate_max_wait, observer=observer, shares=shares
+            )
+        return cls(answers=answers, gate=gate, redis=redis_state, acceptance=acceptance)
 
     async def aclose(self) -> None:
         """Close the Redis connections, if any."""

@@ -46,6 +46,8 @@ class RequestContext:
     caller_verified: bool = False
     # Whose cached upstream answers this request may use (see `cache_scope`); None: none.
     cache_scope: str | None = field(default=None, repr=False)
+    # Whose share of the partner's call budget this request spends (see `caller_key`).
+    caller: str | None = field(default=None, repr=False)
     # The caller asked for fresh data (`Cache-Control: no-cache`): fetch anew, not from cache.
     refresh: bool = False
     # What the cache served this request: the response's freshness is read from it.
@@ -80,6 +82,7 @@ class RequestContext:
             refresh=self.refresh,
             report=self.answers,
             tracer=self.spans,
+            caller=self.caller,
         )
 
     @property
@@ -125,6 +128,23 @@ def cache_scope(
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
+def caller_key(caller_authorization: str | None, identity: str | None = None) -> str | None:
+    """Who the caller is for its share of the partner's budget, as a digest; None: nobody.
+
+    The user of a token this service validated (its `tid/oid`, with AUTH_JWKS_URL, as in
+    `client_credentials` mode), else the bearer token the caller sent: its own, never the
+    service's. Each new token is a new caller, but its first calls spend the share of the
+    credentials Partner Center has not accepted yet, which all such tokens have together.
+    """
+    if identity is not None:
+        material = f"caller:claims:{identity}"
+    elif caller_authorization is not None:
+        material = f"caller:token:{caller_authorization}"
+    else:
+        return None
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+
+
 def build_request_context(
     *,
     client: PartnerCenterClient,
@@ -135,6 +155,7 @@ def build_request_context(
     auth_failure: Exception | None = None,
     caller_verified: bool = False,
     caller_identity: str | None = None,
+    caller_bearer: str | None = None,
     refresh: bool = False,
     operation: OperationRecord | None = None,
     spans: Spans | None = None,
@@ -143,7 +164,9 @@ def build_request_context(
     """The context of one GraphQL request.
 
     `authorization` and `auth_failure` are what authentication decided (the value to send
-    upstream, or why there is none); `refresh`, whether the caller asked for fresh data.
+    upstream, or why there is none); `caller_bearer`, the caller's own normalised bearer
+    value (who the caller is when no validated identity says); `refresh`, whether the caller
+    asked for fresh data.
     `operation` is the record the HTTP layer reads once the operation is over; `spans`, the
     tracer when the operation is traced.
     """
@@ -157,6 +180,7 @@ def build_request_context(
         caller_verified=caller_verified,
         upstream_budget=CallBudget(settings.server.max_upstream_calls),
         cache_scope=cache_scope(settings, authorization, caller_identity),
+        caller=caller_key(caller_bearer, caller_identity),
         refresh=refresh,
         operation=operation if operation is not None else OperationRecord(),
         spans=spans,
@@ -169,4 +193,5 @@ __all__ = [
     "RequestContext",
     "build_request_context",
     "cache_scope",
+    "caller_key",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -38,7 +38,7 @@ from .body_limit import BodySizeLimitMiddleware
 from .collector import tune_for_serving
 from .graphql_view import GraphQLView
 from .limits import hardening_extensions
-from .readiness import probe_upstream
+from .readiness import ProbeResult, SharedProbe, probe_upstream
 from .request_headers import CORRELATION_HEADER
 
 GRAPHQL_PATH = "/graphql"
@@ -70,6 +70,7 @@ class _Resources:
     tracing: Tracing | None = None
     client: PartnerCenterClient | None = None
     probe: Wire | None = None
+    readiness: SharedProbe | None = None
     authenticator: Authenticator | None = None
 
     def require_client(self) -> PartnerCenterClient:
@@ -105,7 +106,17 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.upstream, transport=_upstream_wire(settings, metrics), sharing=sharing
     )
     # The readiness probe's own wire, of the client's kind and settings, uncounted.
-    resources.probe = upstream_wire(settings.upstream)
+    resources.probe = probe_wire = upstream_wire(settings.upstream)
+
+    def probe() -> Awaitable[ProbeResult]:
+        return probe_upstream(
+            probe_wire,
+            settings.upstream.base_url,
+            within_seconds=settings.server.readiness_timeout,
+            user_agent=user_agent(probe_wire),
+        )
+
+    resources.readiness = SharedProbe(probe, reuse_for=settings.server.readiness_reuse)
     # Callers' tokens and the upstream credentials, per settings.auth (authentication.py).
     resources.authenticator = Authenticator(settings.auth)
     try:
@@ -117,6 +128,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
         if resources.tracing is not None:
             await asyncio.to_thread(resources.tracing.shutdown)
         resources.client = resources.probe = resources.authenticator = None
+        resources.readiness = None
 
 
 async def healthz(_: Request) -> Response:
@@ -127,15 +139,9 @@ async def healthz(_: Request) -> Response:
 async def readyz(request: Request) -> Response:
     """Partner Center answers, within the readiness timeout."""
     resources = _resources(request.app)
-    if resources.probe is None:
+    if resources.readiness is None:
         return JSONResponse({"status": "starting"}, status_code=503)
-    settings = resources.settings
-    result = await probe_upstream(
-        resources.probe,
-        settings.upstream.base_url,
-        within_seconds=settings.server.readiness_timeout,
-        user_agent=user_agent(resources.probe),
-    )
+    result = await resources.readiness.result()
     resources.metrics.readiness(result.ready)
     return JSONResponse(
         {"status": "ready" if result.ready else "unavailable", "upstream": result.detail},

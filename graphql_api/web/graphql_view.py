@@ -207,6 +207,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             auth_failure=failure,
             caller_verified=verified,
             caller_identity=identity,
+            caller_bearer=bearer_authorization(bearer),
             refresh=headers.refresh,
             operation=exchange.operation,
             spans=self._spans,

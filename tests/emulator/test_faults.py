@@ -202,6 +202,18 @@ def test_put_faults_changes_knobs_of_the_running_server(serve: Callable[..., Ser
     assert served.client.get("/v1/customers").status_code == 200
 
 
+def test_a_refused_token_is_401_until_the_knob_lets_it_go(
+    serve: Callable[..., Served],
+) -> None:
+    served = serve(EmulatorConfig(customers=5))
+    served.client.put("/_emulator/faults", json={"refused_tokens": ["revoked"]})
+    refused = served.client.get("/v1/customers", headers={"Authorization": "Bearer revoked"})
+    other = served.client.get("/v1/customers", headers={"Authorization": "Bearer other"})
+    served.client.put("/_emulator/faults", json={"refused_tokens": []})
+    again = served.client.get("/v1/customers", headers={"Authorization": "Bearer revoked"})
+    assert (refused.status_code, other.status_code, again.status_code) == (401, 200, 200)
+
+
 def test_get_faults_lists_the_knobs(serve: Callable[..., Served]) -> None:
     served = serve(EmulatorConfig(customers=5, throttle_rate=0.25, hang_paths=("/v1/x",)))
     knobs = served.client.get("/_emulator/faults").json()

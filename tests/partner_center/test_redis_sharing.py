@@ -6,6 +6,7 @@ counts what reached it.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -34,7 +35,7 @@ AUTH = {"Authorization": "Bearer redis-tests"}
 
 @pytest.fixture(scope="module")
 def module_emulator() -> Iterator[LiveEmulator]:
-    yield from serve_emulator(customers=30, seed=12)
+    yield from serve_emulator(customers=120, seed=12)
 
 
 @pytest.fixture
@@ -70,6 +71,53 @@ def test_a_replica_serves_what_another_replica_fetched(
     assert served == fetched
     assert emulator.calls() == PAGE_CALLS
     assert redis.keys("graphql_api:*")
+
+
+def test_a_cold_page_asked_of_two_replicas_at_once_costs_one_call_per_answer(
+    emulator: LiveEmulator, redis: RedisServer
+) -> None:
+    """20 callers, 10 per replica, ask one 100-customer page with billing at the same moment.
+
+    101 calls serve all of them; every extra one is a call the replicas failed to share.
+    """
+    emulator.state.configure(latency_ms=20, throttle_per_minute=300)
+    budget = {"UPSTREAM_RATE_PER_MINUTE": "300", "UPSTREAM_RATE_BURST": "100"}
+    with service(emulator, redis, **budget) as a, service(emulator, redis, **budget) as b:
+        urls = [str(a.base_url).rstrip("/"), str(b.base_url).rstrip("/")]
+
+        async def ask_all() -> list[Any]:
+            async with httpx.AsyncClient(timeout=60) as client:
+                responses = await asyncio.gather(
+                    *(
+                        client.post(
+                            f"{urls[i % 2]}/graphql", json={"query": DASHBOARD}, headers=AUTH
+                        )
+                        for i in range(20)
+                    )
+                )
+            return [response.json() for response in responses]
+
+        answers = asyncio.run(ask_all())
+    assert [a.get("errors") for a in answers] == [None] * 20
+    assert all(len(a["data"]["customers"]["nodes"]) == 100 for a in answers)
+    assert emulator.calls() == 101
+
+
+def test_callers_shares_of_the_bucket_are_kept_in_redis(
+    emulator: LiveEmulator, redis: RedisServer
+) -> None:
+    """Every replica draws a caller's calls from one share: the bucket script keeps it."""
+    with service(emulator, redis, UPSTREAM_RATE_PER_MINUTE="400") as first, service(
+        emulator, redis, UPSTREAM_RATE_PER_MINUTE="400"
+    ) as second:
+        post(first, PAGE)
+        post(second, PAGE, {"Cache-Control": "no-cache"})
+        metrics = first.get("/metrics").text + second.get("/metrics").text
+    shares = redis.keys("graphql_api:*:share:*")
+    # The unaccepted token's probe, then the caller's own share once it was accepted.
+    assert len(shares) == 2
+    assert "partner_center_redis_errors_total{" not in metrics
+    assert emulator.calls() == 2 * PAGE_CALLS
 
 
 def test_redis_going_away_mid_load_degrades_to_in_process_state(
