@@ -224,6 +224,19 @@ def persisted_requests(
     return PersistedRequests(server, prepared, redis_url=settings.budget.redis_url, metrics=metrics)
 
 
+def check_manifests(settings: Settings) -> None:
+    """Read and prepare the manifests as an app would: a `ManifestError` names a bad one."""
+    if not settings.server.persisted_documents and not settings.server.trusted_documents_only:
+        return
+    from ..schema import create_schema
+    from .limits import hardening_extensions
+
+    prepared = PreparedDocuments()
+    extensions = hardening_extensions(settings.server, prepared)
+    schema = create_schema(settings, extensions=list(extensions))
+    persisted_requests(settings, schema, prepared, Metrics())
+
+
 def names_a_document(params: Mapping[str, object]) -> bool:
     """Whether GET parameters name a document (an id, or extensions that may hold a hash)."""
     return any(name in params for name in (*_ID_FIELDS, "extensions"))
@@ -270,6 +283,7 @@ __all__ = [
     "PersistedRefusal",
     "PersistedRequests",
     "Resolved",
+    "check_manifests",
     "names_a_document",
     "persisted_requests",
 ]
