@@ -69,7 +69,7 @@ def client_schema() -> str:
     schema = create_schema(Settings())
     result = schema.execute_sync(get_introspection_query())
     assert result.data is not None
-    return print_schema(build_client_schema(result.data))
+    return print_schema(build_client_schema(result.data))  # type: ignore[arg-type]
 
 
 def tool(package: str, *args: str, cwd: Path) -> None:
