@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 from graphql.language.parser import Parser
 from graphql.validation.validation_context import ValidationContext
 
+from graphql_api.observability.logging_setup import configure_logging
 from graphql_api.schema import upstream_cost
 from tests.live_emulator import LiveEmulator, reset_around, serve_emulator
 from tests.live_service import live_service
@@ -406,3 +409,32 @@ def test_a_flood_of_apq_registrations_stays_within_the_bound(service: Service) -
         known = ["data" in post(client, apq(text, with_text=False)).json() for text in texts]
     # The five most recent are kept; the flood pushed the older ones out, nothing grew.
     assert known == [False] * 7 + [True] * 5
+
+
+# -- logs -------------------------------------------------------------------------------------
+
+
+def test_request_lines_say_which_document_or_what_apq_did(service: Service) -> None:
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    stream = io.StringIO()
+    configure_logging("INFO", stream=stream)
+    text = "query Logged { customers(first: 1) { nodes { id } } }"
+    try:
+        with service() as client:
+            post(client, {"doc_id": RELAY_ID})
+            post(client, apq(text, with_text=True))
+            post(client, apq(text, with_text=False))
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+    requests = [line for line in lines if line.get("message") == "graphql request"]
+    assert [(line.get("document_id"), line.get("apq")) for line in requests] == [
+        (RELAY_ID, None),
+        (None, "registered"),
+        (None, "hit"),
+    ]
