@@ -17,7 +17,7 @@ from graphql.language.parser import Parser
 from graphql.validation.validation_context import ValidationContext
 
 from graphql_api.observability.logging_setup import configure_logging
-from graphql_api.schema import upstream_cost
+from graphql_api.schema import estimate
 from tests.live_emulator import LiveEmulator, reset_around, serve_emulator
 from tests.live_service import live_service
 
@@ -108,7 +108,7 @@ class Counted:
         self.parsers = self.validations = self.plans = 0
         parser_init = Parser.__init__
         validation_init = ValidationContext.__init__
-        plan_init = upstream_cost.EstimatePlan.__init__
+        plan_init = estimate.EstimatePlan.__init__
 
         def parser(inner: Parser, *args: Any, **kwargs: Any) -> None:
             self.parsers += 1
@@ -118,13 +118,13 @@ class Counted:
             self.validations += 1
             validation_init(inner, *args, **kwargs)
 
-        def plan(inner: upstream_cost.EstimatePlan, *args: Any, **kwargs: Any) -> None:
+        def plan(inner: estimate.EstimatePlan, *args: Any, **kwargs: Any) -> None:
             self.plans += 1
             plan_init(inner, *args, **kwargs)
 
         monkeypatch.setattr(Parser, "__init__", parser)
         monkeypatch.setattr(ValidationContext, "__init__", validation)
-        monkeypatch.setattr(upstream_cost.EstimatePlan, "__init__", plan)
+        monkeypatch.setattr(estimate.EstimatePlan, "__init__", plan)
 
 
 # -- manifests ------------------------------------------------------------------------------
