@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,8 +39,6 @@ from .apq_store import DocumentStore, document_store
 from .manifest import ManifestError, load_manifests
 from .prepared import PreparedDocument, PreparedDocuments
 from .refusal import CodedRefusal
-
-logger = logging.getLogger("graphql_api.persisted")
 
 BYPASS_HEADER = "Trusted-Documents-Bypass"
 _ID_FIELDS = ("doc_id", "id", "documentId")
@@ -58,7 +55,7 @@ def _bad(reason: str) -> PersistedRefusal:
     return PersistedRefusal(400, reason, "BAD_REQUEST")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Resolved:
     """What a request runs: its text, and how it came by it."""
 
@@ -69,13 +66,15 @@ class Resolved:
     register: str | None = None
     # An APQ text found by its hash.
     apq_hit: bool = False
+    # The APQ text was kept (it ran); a text that failed to parse or validate is not.
+    kept: bool = False
 
     def log_fields(self) -> dict[str, object]:
         """What the request line says of it: the document id, or what APQ did."""
         if self.document is not None:
             return {"document_id": self.document.id}
         if self.register is not None:
-            return {"apq": "registered"}
+            return {"apq": "registered" if self.kept else "refused"}
         return {"apq": "hit"} if self.apq_hit else {}
 
 
@@ -147,6 +146,7 @@ class PersistedRequests:
         if resolved.register is None or resolved.query is None or self._store is None:
             return
         await self._store.put(resolved.register, resolved.query)
+        resolved.kept = True
         self._count("apq_registered")
 
     def _text(self, query: object, headers: Mapping[str, str]) -> Resolved:

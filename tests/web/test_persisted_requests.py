@@ -425,6 +425,7 @@ def test_request_lines_say_which_document_or_what_apq_did(service: Service) -> N
             post(client, {"doc_id": RELAY_ID})
             post(client, apq(text, with_text=True))
             post(client, apq(text, with_text=False))
+            post(client, apq("{ nope }", with_text=True))
     finally:
         for handler in list(root.handlers):
             root.removeHandler(handler)
@@ -437,4 +438,5 @@ def test_request_lines_say_which_document_or_what_apq_did(service: Service) -> N
         (RELAY_ID, None),
         (None, "registered"),
         (None, "hit"),
+        (None, "refused"),
     ]
