@@ -18,10 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from graphql import build_client_schema, get_introspection_query, print_schema
 
-from graphql_api.config import Settings
-from graphql_api.schema import create_schema
 from tests.live_emulator import LiveEmulator, serve_emulator
 from tests.live_service import live_service
 from tests.node_tools import ROOT, node, run_node
@@ -64,14 +61,6 @@ def service(emulator: LiveEmulator, env: Mapping[str, str] | None = None) -> Ite
         yield client
 
 
-def client_schema() -> str:
-    """The schema as a client compiler reads it (SDL from introspection, no federation)."""
-    schema = create_schema(Settings())
-    result = schema.execute_sync(get_introspection_query())
-    assert result.data is not None
-    return print_schema(build_client_schema(result.data))  # type: ignore[arg-type]
-
-
 def tool(package: str, *args: str, cwd: Path) -> None:
     """Run an npm package's command-line tool, as its `npx` would."""
     manifest = json.loads((ROOT / "node_modules" / package / "package.json").read_text())
@@ -108,7 +97,8 @@ def test_relay_compiler_persisted_output_runs_by_doc_id(
 ) -> None:
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "Page.js").write_text(RELAY_PAGE)
-    (tmp_path / "schema.graphql").write_text(client_schema())
+    # The SDL `graphql-api schema` prints, checked in, as a frontend's build reads it.
+    (tmp_path / "schema.graphql").write_text((ROOT / "schema.graphql").read_text())
     (tmp_path / "persisted.json").write_text("{}")
     config = {
         "src": "./src",
