@@ -10,6 +10,7 @@ out. It needs valgrind (Debian: `apt-get install valgrind`); about a minute.
     python -m bench.instructions                  # customers(first: 50), the bench's page
     python -m bench.instructions --first 1
     python -m bench.instructions --query relay    # Relay's CustomerListPaginationQuery
+    python -m bench.instructions --query relay --by-id  # the same, by `doc_id` from a manifest
     python -m bench.instructions --query billing  # 100 billing profiles: 101 upstream calls
                                                   # (cache and budget off, as in bench.peers)
     SPEED_LAYER_OFF=all python -m bench.instructions  # any setting reaches the served façade
@@ -25,6 +26,7 @@ when the process stops, which both runs do, so it cancels out like start-up).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -71,6 +73,8 @@ QUERIES: dict[str, tuple[str, Callable[[int], dict[str, Any]]]] = {
     ),
 }
 
+# The document id of `--by-id`, as relay-compiler's persisted output would name it.
+_DOC_ID = "bench-persisted-document"
 _TOTAL = re.compile(r"I\s+refs:\s+([\d,]+)")
 _START_TIMEOUT_S = 300.0
 # Under valgrind a request takes ~50 times longer; the first ones longer still.
@@ -83,11 +87,25 @@ def _served_instructions(
     first: int,
     requests: int,
     extra_env: dict[str, str] | None = None,
+    *,
+    by_id: bool = False,
 ) -> int:
-    """Total instructions of one façade process that started, answered, and stopped."""
+    """Total instructions of one façade process that started, answered, and stopped.
+
+    `by_id`: the query is a persisted document (a Relay manifest the façade reads at start),
+    asked for by its `doc_id`.
+    """
     port = free_port()
     env = {**os.environ, "CURSOR_SECRET": CURSOR_SECRET, "LOG_LEVEL": "WARNING"}
     env.update(extra_env or {})
+    text, variables = QUERIES[query]
+    body: dict[str, Any] = {"query": text, "variables": variables(first)}
+    manifest = None
+    if by_id:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as manifest:
+            json.dump({_DOC_ID: text}, manifest)
+        env["GRAPHQL_PERSISTED_DOCUMENTS"] = manifest.name
+        body = {"doc_id": _DOC_ID, "variables": variables(first)}
     # Same hash seeds in both runs, so that dictionaries grow the same way.
     env["PYTHONHASHSEED"] = "0"
     server_path = os.environ.get("BENCH_SERVER_PYTHONPATH")
@@ -106,8 +124,6 @@ def _served_instructions(
         url = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=url, timeout=_REQUEST_TIMEOUT_S) as client:
             _wait_healthy(client)
-            text, variables = QUERIES[query]
-            body = {"query": text, "variables": variables(first)}
             for _ in range(requests):
                 answer = client.post(
                     "/graphql",
@@ -119,6 +135,8 @@ def _served_instructions(
     finally:
         process.send_signal(signal.SIGINT)
         _, report = process.communicate(timeout=_START_TIMEOUT_S)
+        if manifest is not None:
+            os.unlink(manifest.name)
     match = _TOTAL.search(report)
     if match is None:
         raise RuntimeError("valgrind printed no instruction total")
@@ -147,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="which client's query (page: scenario 1's)")
     parser.add_argument("--warm", type=int, default=10, help="requests before counting (10)")
     parser.add_argument("--count", type=int, default=50, help="requests counted (50)")
+    parser.add_argument("--by-id", action="store_true",
+                        help="send the query by doc_id, from a manifest read at start")
     parser.add_argument("--tracing", action="store_true",
                         help="tracing on (OTLP/HTTP to a receiver in this process)")
     args = parser.parse_args(argv)
@@ -166,15 +186,18 @@ def main(argv: list[str] | None = None) -> int:
             control = EmulatorControl(emulator.url)
             control.configure(latency_ms=BILLING_LATENCY_MS)
             control.close()
-        base = _served_instructions(emulator.url, args.query, args.first, args.warm, env)
+        base = _served_instructions(
+            emulator.url, args.query, args.first, args.warm, env, by_id=args.by_id
+        )
         total = _served_instructions(
-            emulator.url, args.query, args.first, args.warm + args.count, env
+            emulator.url, args.query, args.first, args.warm + args.count, env, by_id=args.by_id
         )
     tree = os.environ.get("BENCH_SERVER_PYTHONPATH", "this checkout")
     spans = len(received.spans)
     tracing = f"tracing on ({spans} spans exported by both runs)" if args.tracing else "tracing off"
     print(
-        f"{args.query} query, customers(first: {args.first}), façade from {tree}, {tracing}: "
+        f"{args.query} query{' by id' if args.by_id else ''}, customers(first: {args.first}), "
+        f"façade from {tree}, {tracing}: "
         f"{(total - base) / args.count:,.0f} instructions per request"
     )
     return 0

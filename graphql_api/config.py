@@ -133,6 +133,21 @@ class ServerSettings(_Section):
     ftv1_secret: Annotated[SecretStr | None, BeforeValidator(_header_secret)] = Field(
         None, alias="FTV1_SECRET"
     )
+    # Persisted documents (web/manifest.py, web/persisted.py): manifest files read at start,
+    # whether only their documents run, and automatic persisted queries (APQ).
+    persisted_documents: CommaList = Field((), alias="GRAPHQL_PERSISTED_DOCUMENTS")
+    trusted_documents_only: bool = Field(False, alias="GRAPHQL_TRUSTED_DOCUMENTS_ONLY")
+    # Requests sending this in `Trusted-Documents-Bypass` may send text in trusted mode: the
+    # router's own operations (`_entities`, `_service`) are written per query plan.
+    trusted_bypass_secret: Annotated[SecretStr | None, BeforeValidator(_header_secret)] = Field(
+        None, alias="GRAPHQL_TRUSTED_BYPASS_SECRET"
+    )
+    apq: bool = Field(True, alias="GRAPHQL_APQ")
+    apq_max_documents: int = Field(1000, alias="GRAPHQL_APQ_MAX_DOCUMENTS", ge=1)
+    apq_max_bytes: int = Field(4 * 1024 * 1024, alias="GRAPHQL_APQ_MAX_BYTES", ge=1024)
+    apq_max_document_bytes: int = Field(
+        32 * 1024, alias="GRAPHQL_APQ_MAX_DOCUMENT_BYTES", ge=256
+    )
 
 
 AuthMode = Literal["passthrough", "client_credentials"]
@@ -296,7 +311,9 @@ class Settings:
 
 _Model = TypeVar("_Model", bound=BaseModel)
 # Never repeated in an error message.
-_SECRET_VARIABLES = frozenset({"AZURE_CLIENT_SECRET", "CURSOR_SECRET", "FTV1_SECRET"})
+_SECRET_VARIABLES = frozenset(
+    {"AZURE_CLIENT_SECRET", "CURSOR_SECRET", "FTV1_SECRET", "GRAPHQL_TRUSTED_BYPASS_SECRET"}
+)
 
 
 def _section(model: type[_Model], values: Mapping[str, str]) -> _Model:

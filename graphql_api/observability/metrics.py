@@ -5,7 +5,8 @@ the partner's call budget (level, waits, refusals) and failures of the shared st
 
 Label values are bounded so that a caller cannot grow the series without limit: operation
 names must look like GraphQL names and only the first `MAX_OPERATION_NAMES` distinct ones per
-process get their own series (later ones count as `other`), and only an operation that ran
+process get their own series (later ones count as `other`; a persisted-document manifest's
+names have theirs beside them, bounded by the manifest), and only an operation that ran
 (valid, authenticated, with data) may take one of those places, so junk or refused requests
 cannot use them up; error codes must look like codes;
 upstream paths are reduced to route templates. Each `Metrics` owns its registry, so several
@@ -74,6 +75,8 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self._names: set[str] = set()
         self._names_lock = threading.Lock()
+        # A manifest's operation names: bounded by the manifest, each has its own series.
+        self._manifest_names: frozenset[str] = frozenset()
         # (metric, label values) -> its child: prometheus_client's `labels()` checks the
         # values and takes a lock on every call (three times per request); the child
         # it returns for the same values is always the same object. Label values are bounded
@@ -150,6 +153,14 @@ class Metrics:
             multiprocess_mode="livemostrecent",
         )
         self.ready.set(math.nan)
+        self.persisted_documents = Counter(
+            "graphql_persisted_documents_total",
+            "Requests by document id, by event: persisted_hit (a manifest document), apq_hit, "
+            "apq_miss (PERSISTED_QUERY_NOT_FOUND), apq_registered, trusted_refused (a text "
+            "or unlisted hash in trusted mode).",
+            ["event"],
+            registry=self.registry,
+        )
         self.store_errors = Counter(
             "partner_center_redis_errors_total",
             "Failed Redis operations, by operation; in-process state served each of them.",
@@ -164,7 +175,8 @@ class Metrics:
         """
         if not name:
             return ANONYMOUS
-        if name in self._names:  # the common case, without the lock (a set read is atomic)
+        # The common case, without the lock (a set read is atomic).
+        if name in self._names or name in self._manifest_names:
             return name
         if not may_claim or not _GRAPHQL_NAME.match(name):
             return OTHER
@@ -175,6 +187,14 @@ class Metrics:
                 self._names.add(name)
                 return name
         return OTHER
+
+    def name_operations(self, names: Sequence[str]) -> None:
+        """Give each of a manifest's operation names a series, outside `MAX_OPERATION_NAMES`."""
+        self._manifest_names = frozenset(name for name in names if _GRAPHQL_NAME.match(name))
+
+    def persisted(self, event: str) -> None:
+        """Count one request by document id (see `graphql_persisted_documents_total`)."""
+        self._labelled(self.persisted_documents, event).inc()
 
     def observe_request(
         self,

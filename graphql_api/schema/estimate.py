@@ -24,7 +24,8 @@ carries costs a call more, which the running budget counts and refuses past the 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from graphql import (
     DocumentNode,
@@ -107,69 +108,105 @@ def _argument(field: FieldNode, name: str, variables: dict[str, Any]) -> Any:
     return None
 
 
-class _Estimator:
-    def __init__(
-        self, document: DocumentNode, variables: dict[str, Any], settings: Settings
-    ) -> None:
-        self._selections = _Selections(document)
-        self._variables = variables
-        self._settings = settings.schema
-        self._codec = CursorCodec(settings.schema.cursor_key)
+@dataclass(frozen=True, slots=True)
+class _RootField:
+    """One response name at the operation's root, as far as the estimate cares."""
 
-    def operation(self, operation: OperationDefinitionNode) -> int:
+    # customers, customer, node or _entities.
+    name: str
+    # The first field of that response name: its arguments are the window or the id.
+    field: FieldNode
+    # For `customers`: whether a listed customer needs a call of its own.
+    needs_a_call: bool
+
+
+class EstimatePlan:
+    """The part of an operation's estimate that its document alone fixes, worked out once.
+
+    What remains per request is reading the arguments under the request's variables.
+    """
+
+    __slots__ = ("_operation", "_roots")
+
+    def __init__(self, document: DocumentNode, operation: OperationDefinitionNode) -> None:
+        selections = _Selections(document)
+        roots = []
+        for fields in selections.fields([operation.selection_set]).values():
+            field_name = fields[0].name.value
+            if field_name == "customers":
+                needs = _customer_needs_a_call(selections, fields)
+                roots.append(_RootField(field_name, fields[0], needs))
+            elif field_name in _ONE_CALL_FIELDS or field_name == "_entities":
+                roots.append(_RootField(field_name, fields[0], False))
+        self._operation = operation
+        self._roots = tuple(roots)
+
+    @classmethod
+    def of(cls, document: DocumentNode, operation_name: str | None) -> EstimatePlan | None:
+        """The plan of the operation `operation_name` names (None when there is none)."""
+        operation = get_operation_ast(document, operation_name)
+        return None if operation is None else cls(document, operation)
+
+    def calls(self, given: Mapping[str, Any] | None, settings: Settings) -> int:
+        """The upstream calls the operation is expected to cause with these variables."""
+        variables = _variables(self._operation, given)
         calls = 0
         # Aliases of one list window share its pages and per-customer calls, and one customer
         # asked for twice is loaded once: the loaders de-duplicate both within an operation.
-        windows: dict[str, list[FieldNode]] = {}
+        windows: dict[str, list[_RootField]] = {}
         customer_ids: set[str] = set()
-        for fields in self._selections.fields([operation.selection_set]).values():
-            field_name = fields[0].name.value
-            if field_name == "customers":
-                key = repr([_argument(fields[0], name, self._variables) for name in _WINDOW])
-                windows.setdefault(key, []).extend(fields)
-            elif field_name in _ONE_CALL_FIELDS:
-                customer_ids.add(repr(_argument(fields[0], "id", self._variables)))
-            elif field_name == "_entities":
-                representations = _argument(fields[0], "representations", self._variables)
+        for root in self._roots:
+            if root.name == "customers":
+                key = repr([_argument(root.field, name, variables) for name in _WINDOW])
+                windows.setdefault(key, []).append(root)
+            elif root.name in _ONE_CALL_FIELDS:
+                customer_ids.add(repr(_argument(root.field, "id", variables)))
+            else:
+                representations = _argument(root.field, "representations", variables)
                 calls += len(representations) if isinstance(representations, list) else 0
-        calls += sum(self._customers(fields) for fields in windows.values())
+        for roots in windows.values():
+            calls += _window_calls(roots, variables, settings)
         return calls + len(customer_ids)
 
-    def _customers(self, fields: list[FieldNode]) -> int:
-        first = _argument(fields[0], "first", self._variables)
-        if first is None:
-            first = self._settings.customers_default_page_size
-        if not isinstance(first, int) or isinstance(first, bool):
-            return 0  # refused as BAD_USER_INPUT before any call
-        first = max(0, min(first, self._settings.customers_max_page_size))
-        offset, size = 0, max(1, min(first, self._settings.upstream_page_size))
-        after = _argument(fields[0], "after", self._variables)
-        if isinstance(after, str):
-            try:
-                cursor = self._codec.decode(after)
-            except InvalidCursor:
-                return 0  # refused as BAD_USER_INPUT before any call
-            offset, size = cursor.offset, cursor.page_size
-        pages = max(1, -(-(offset + first) // size))
-        return pages + (first if self._customer_needs_a_call(fields) else 0)
 
-    def _customer_needs_a_call(self, connections: list[FieldNode]) -> bool:
-        parts = self._selections.children(connections)
-        customers = list(parts.get("nodes", []))
-        for edge in parts.get("edges", []):
-            customers.extend(self._selections.children([edge]).get("node", []))
-        for fields in self._selections.children(customers).values():
-            field_name = fields[0].name.value
-            if field_name not in LISTED_CUSTOMER_FIELDS_WITHOUT_A_CALL:
+def _window_calls(roots: list[_RootField], variables: dict[str, Any], settings: Settings) -> int:
+    schema_settings = settings.schema
+    field = roots[0].field
+    first = _argument(field, "first", variables)
+    if first is None:
+        first = schema_settings.customers_default_page_size
+    if not isinstance(first, int) or isinstance(first, bool):
+        return 0  # refused as BAD_USER_INPUT before any call
+    first = max(0, min(first, schema_settings.customers_max_page_size))
+    offset, size = 0, max(1, min(first, schema_settings.upstream_page_size))
+    after = _argument(field, "after", variables)
+    if isinstance(after, str):
+        try:
+            cursor = CursorCodec(schema_settings.cursor_key).decode(after)
+        except InvalidCursor:
+            return 0  # refused as BAD_USER_INPUT before any call
+        offset, size = cursor.offset, cursor.page_size
+    pages = max(1, -(-(offset + first) // size))
+    return pages + (first if any(root.needs_a_call for root in roots) else 0)
+
+
+def _customer_needs_a_call(selections: _Selections, connections: list[FieldNode]) -> bool:
+    parts = selections.children(connections)
+    customers = list(parts.get("nodes", []))
+    for edge in parts.get("edges", []):
+        customers.extend(selections.children([edge]).get("node", []))
+    for fields in selections.children(customers).values():
+        field_name = fields[0].name.value
+        if field_name not in LISTED_CUSTOMER_FIELDS_WITHOUT_A_CALL:
+            return True
+        if field_name == "companyProfile":
+            profile = selections.children(fields)
+            if any(
+                sub[0].name.value not in LISTED_COMPANY_FIELDS_WITHOUT_A_CALL
+                for sub in profile.values()
+            ):
                 return True
-            if field_name == "companyProfile":
-                profile = self._selections.children(fields)
-                if any(
-                    sub[0].name.value not in LISTED_COMPANY_FIELDS_WITHOUT_A_CALL
-                    for sub in profile.values()
-                ):
-                    return True
-        return False
+    return False
 
 
 def estimate_upstream_calls(
@@ -179,26 +216,41 @@ def estimate_upstream_calls(
     settings: Settings,
 ) -> int:
     """The upstream calls the operation is expected to cause (0 when there is no operation)."""
-    operation = get_operation_ast(document, operation_name)
-    if operation is None:
-        return 0
-    return _Estimator(document, _variables(operation, variables), settings).operation(operation)
+    plan = EstimatePlan.of(document, operation_name)
+    return 0 if plan is None else plan.calls(variables, settings)
+
+
+class EstimatePlans(Protocol):
+    """Plans worked out ahead of requests (the manifest's documents), found by document."""
+
+    def estimate_plan(
+        self, document: DocumentNode, operation_name: str | None
+    ) -> EstimatePlan | None:
+        """The plan made for this document and operation, or None when none was made."""
 
 
 class UpstreamBudget(SchemaExtension):
-    """Refuses, before any call, an operation estimated over GRAPHQL_MAX_UPSTREAM_CALLS."""
+    """Refuses, before any call, an operation estimated over GRAPHQL_MAX_UPSTREAM_CALLS.
+
+    `plans` holds the plans of documents known ahead (a manifest's); others are planned per
+    request.
+    """
+
+    def __init__(self, plans: EstimatePlans | None = None) -> None:
+        self._plans = plans
 
     def on_execute(self) -> Iterator[None]:
         execution = self.execution_context
         context = execution.context
-        if isinstance(context, RequestContext) and execution.graphql_document is not None:
+        document = execution.graphql_document
+        if isinstance(context, RequestContext) and document is not None:
             bound = context.settings.server.max_upstream_calls
-            estimate = estimate_upstream_calls(
-                execution.graphql_document,
-                execution.operation_name,
-                execution.variables,
-                context.settings,
-            )
+            plan = None
+            if self._plans is not None:
+                plan = self._plans.estimate_plan(document, execution.operation_name)
+            if plan is None:
+                plan = EstimatePlan.of(document, execution.operation_name)
+            estimate = 0 if plan is None else plan.calls(execution.variables, context.settings)
             if estimate > bound:
                 # A result set here means Strawberry executes nothing.
                 execution.result = ExecutionResult(
@@ -220,4 +272,4 @@ class UpstreamBudget(SchemaExtension):
         yield
 
 
-__all__ = ["UpstreamBudget", "estimate_upstream_calls"]
+__all__ = ["EstimatePlan", "EstimatePlans", "UpstreamBudget", "estimate_upstream_calls"]

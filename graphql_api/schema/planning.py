@@ -142,6 +142,16 @@ _Position = tuple[tuple[str, str | None], ...]
 _NeedsKey = tuple[int, _Position, tuple[tuple[str, bool], ...], Callable[..., CustomerNeeds]]
 _needs_memo: dict[_NeedsKey, tuple[object, CustomerNeeds]] = {}
 _MAX_MEMOIZED_NEEDS = 1024
+# Operations known ahead of requests (a manifest's, kept alive for the process): their needs
+# are kept apart and never cleared, so a flood of other documents cannot make them planned
+# again. Bounded by the manifest: positions times its operations' Boolean variables.
+_pinned_operations: dict[int, object] = {}
+_pinned_needs: dict[_NeedsKey, tuple[object, CustomerNeeds]] = {}
+
+
+def pin_operation(operation: object) -> None:
+    """Keep the needs planned for `operation` (an AST node that lives as long as the process)."""
+    _pinned_operations[id(operation)] = operation
 
 
 def _position(path: Path | None) -> _Position:
@@ -164,6 +174,11 @@ def _memoized(
     key = (id(operation), _position(info.path), flags, work_out)
     entry = _needs_memo.get(key)
     if entry is not None and entry[0] is operation:
+        return entry[1]
+    if _pinned_operations.get(id(operation)) is operation:
+        entry = _pinned_needs.get(key)
+        if entry is None:
+            entry = _pinned_needs[key] = (operation, work_out(info))
         return entry[1]
     needs = work_out(info)
     if len(_needs_memo) >= _MAX_MEMOIZED_NEEDS:
@@ -230,4 +245,5 @@ __all__ = [
     "CustomerNeeds",
     "connection_needs",
     "customer_needs",
+    "pin_operation",
 ]

@@ -38,21 +38,26 @@ from .body_limit import BodySizeLimitMiddleware
 from .collector import tune_for_serving
 from .graphql_view import GraphQLView
 from .limits import hardening_extensions
+from .persisted import PersistedRequests, persisted_requests
+from .prepared import PreparedDocuments
 from .readiness import ProbeResult, SharedProbe, probe_upstream
 from .request_headers import CORRELATION_HEADER
 
 GRAPHQL_PATH = "/graphql"
 
 
-def http_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+def http_extensions(
+    settings: Settings, prepared: PreparedDocuments | None = None
+) -> list[Callable[[], SchemaExtension]]:
     """The schema extensions the HTTP layer relies on: its observer, the limits, the caches,
     and ftv1 traces for trusted callers when `FTV1_SECRET` is set.
 
-    Pass them to a schema built outside `create_app` (`create_app` does it for its own).
+    Pass them to a schema built outside `create_app` (`create_app` does it for its own);
+    `prepared` is where the manifest's documents will be kept once prepared.
     """
     extensions: list[Callable[[], SchemaExtension]] = [
         OperationObserver,
-        *hardening_extensions(settings.server),
+        *hardening_extensions(settings.server, prepared),
     ]
     if settings.server.ftv1_secret is not None:
         secret = settings.server.ftv1_secret.get_secret_value().encode()
@@ -68,6 +73,7 @@ class _Resources:
     settings: Settings
     metrics: Metrics
     tracing: Tracing | None = None
+    persisted: PersistedRequests | None = None
     client: PartnerCenterClient | None = None
     probe: Wire | None = None
     readiness: SharedProbe | None = None
@@ -119,9 +125,13 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     resources.readiness = SharedProbe(probe, reuse_for=settings.server.readiness_reuse)
     # Callers' tokens and the upstream credentials, per settings.auth (authentication.py).
     resources.authenticator = Authenticator(settings.auth)
+    if resources.persisted is not None:
+        await resources.persisted.open()
     try:
         yield
     finally:
+        if resources.persisted is not None:
+            await resources.persisted.aclose()
         await resources.client.aclose()
         await resources.probe.aclose()
         await resources.authenticator.aclose()
@@ -190,18 +200,22 @@ def create_app(
     """
     settings = settings if settings is not None else Settings.from_env()
     server = settings.server
+    prepared = PreparedDocuments()
     if schema is None:
         from ..schema import create_schema
 
-        schema = create_schema(settings, extensions=http_extensions(settings))
+        schema = create_schema(settings, extensions=http_extensions(settings, prepared))
     resources = _Resources(settings=settings, metrics=Metrics(), tracing=tracing)
+    # The manifests' documents, prepared once; a bad one is a ManifestError naming it.
+    resources.persisted = persisted_requests(settings, schema, prepared, resources.metrics)
     graphiql = (
         GraphiQLPage(
             endpoint=GRAPHQL_PATH,
             assets=AssetDirectory.locate(server.graphiql_assets_dir),
             demo_token=server.graphiql_demo_token,
         )
-        if server.graphiql
+        # Trusted mode runs no typed text, so GraphiQL would have nothing to run.
+        if server.graphiql and not server.trusted_documents_only
         else None
     )
     view = GraphQLView(
@@ -212,6 +226,7 @@ def create_app(
         metrics=resources.metrics,
         graphiql=graphiql,
         spans=None if tracing is None else tracing.spans,
+        persisted=resources.persisted,
     )
     routes = [
         Route(GRAPHQL_PATH, view),

@@ -9,12 +9,15 @@ request failed, and the log line, the metrics and the trace span read that outco
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from starlette.requests import Request
 
 from ..schema.context import RequestContext
 from ..schema.operation_record import OperationRecord
+
+if TYPE_CHECKING:
+    from .persisted import Resolved
 
 # How a request can end.
 Label = Literal["ok", "partial", "failed", "rejected", "disconnected", "graphiql"]
@@ -57,6 +60,8 @@ class Exchange:
     context: RequestContext | None = None
     # The answer is the GraphiQL page, not a GraphQL response.
     graphiql_page: bool = False
+    # How a request by document id came by its text (persisted.py); None for a plain text.
+    persisted: Resolved | None = None
     # The GraphQL result's verdict, once there is a result.
     verdict: Verdict | None = None
     # The parts of an incremental result to send as multipart (web/incremental.py's

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import orjson
-from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
 from graphql import ExperimentalIncrementalExecutionResults
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -52,13 +52,24 @@ from .exchange import GRAPHIQL, OK, REJECTED, Exchange, exchange_of
 from .incremental import MultipartAnswer
 from .negotiation import GRAPHQL_RESPONSE_JSON, JSON, negotiate, response_media_type
 from .outcome import outcome_of, unfinished, verdict_of
+from .persisted import PersistedRequests, names_a_document
 from .refusal import MethodNotAllowed, error_body, refusal
 from .request_headers import CORRELATION_HEADER, read_request_headers
 from .request_log import observe
 
 
+class _RequestAdapter(StarletteRequestAdapter):
+    """Strawberry's request adapter, carrying the request's exchange to the body's parsing."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(request)
+        self.exchange = exchange_of(request)
+
+
 class GraphQLView(GraphQL[RequestContext, None]):
     """Strawberry's ASGI GraphQL endpoint with the behaviour described in this module."""
+
+    request_adapter_class = _RequestAdapter
 
     def __init__(
         self,
@@ -70,6 +81,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         graphiql: GraphiQLPage | None,
         authenticator: Callable[[], Authenticator] | None = None,
         spans: Spans | None = None,
+        persisted: PersistedRequests | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -83,6 +95,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self._metrics = metrics
         self._graphiql = graphiql
         self._spans = spans
+        self._persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one HTTP request: run it, fit the response to `Accept`, log and count it."""
@@ -223,6 +236,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             self._graphiql is not None
             and request.method == "GET"
             and request.query_params.get("query") is None
+            and not names_a_document(request.query_params)
             and "text/html" in request.headers.get("accept", "")
         )
 
@@ -247,11 +261,23 @@ class GraphQLView(GraphQL[RequestContext, None]):
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
-        """Refuse what is not a GraphQL request; a POST body is read and decoded once."""
-        if request.method != "POST":
+        """Refuse what is not a GraphQL request; a POST body is read and decoded once.
+
+        A request by document id gets its text here (persisted.py), before any parsing.
+        """
+        if request.method == "GET":
+            data: object = self.parse_query_params(request.query_params)
+        elif request.method != "POST":
             return await super().parse_http_body(request)
-        body_parsing.require_json(request.content_type)
-        data = self.parse_json(await request.get_body())
+        else:
+            body_parsing.require_json(request.content_type)
+            data = self.parse_json(await request.get_body())
+        if self._persisted is not None and isinstance(data, dict):
+            resolved = await self._persisted.resolve(data, request.headers)
+            if isinstance(request, _RequestAdapter):
+                request.exchange.persisted = resolved
+            if resolved.query is not None:
+                data = {**data, "query": resolved.query}
         transport = self._get_stream_transport_from_headers(request.headers)
         return body_parsing.graphql_request(data, transport.protocol if transport else "http")
 
@@ -291,6 +317,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
         response = strawberry_process_result(result)
         exchange = exchange_of(request)
         exchange.verdict = verdict = verdict_of(result, exchange.operation)
+        # An APQ text is kept once it parsed and validated (execution started).
+        if exchange.persisted is not None and exchange.operation.executed and self._persisted:
+            await self._persisted.registered(exchange.persisted)
         if verdict.label == REJECTED:
             response.pop("data", None)
             for error, code in zip(response.get("errors") or (), verdict.error_codes, strict=True):

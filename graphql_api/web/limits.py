@@ -17,6 +17,7 @@ instances, so that the validation cache, keyed by the rule classes, actually hit
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
@@ -50,6 +51,7 @@ from ..schema.context import RequestContext
 from ..schema.errors import ErrorCode
 from ..schema.estimate import UpstreamBudget
 from .document_shape import ShapeBounds, shape_errors
+from .prepared import PreparedDocuments, PreparedParser, PreparedValidation
 
 # Distinct documents kept parsed and validated per process; bounded so that unique query
 # texts cannot grow memory.
@@ -145,6 +147,9 @@ class _IdentityValidationCache(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         assert context.graphql_document is not None  # validation follows a successful parse
+        if context.pre_execution_errors is not None:  # decided already (a prepared document)
+            yield
+            return
         context.pre_execution_errors = self._validated.errors(
             context.schema._schema, context.graphql_document, context.validation_rules
         )
@@ -206,8 +211,13 @@ class _ServiceSDLForAuthenticatedCallers(SchemaExtension):
         yield
 
 
-def hardening_extensions(server: ServerSettings) -> tuple[ExtensionFactory, ...]:
-    """Extension factories (one fresh instance per request) enforcing the limits, with caches."""
+def hardening_extensions(
+    server: ServerSettings, prepared: PreparedDocuments | None = None
+) -> tuple[ExtensionFactory, ...]:
+    """Extension factories (one fresh instance per request) enforcing the limits, with caches.
+
+    `prepared` documents (a manifest's) skip the parser, validation and estimate planning.
+    """
     rules = list(validation_rules(server))
     max_tokens = server.max_tokens
 
@@ -218,6 +228,8 @@ def hardening_extensions(server: ServerSettings) -> tuple[ExtensionFactory, ...]
         return AddValidationRules(rules)
 
     def parser_cache() -> SchemaExtension:
+        if prepared is not None:
+            return PreparedParser(prepared, CACHE_SIZE)
         return ParserCache(maxsize=CACHE_SIZE)
 
     validated = _ValidatedDocuments(
@@ -231,8 +243,9 @@ def hardening_extensions(server: ServerSettings) -> tuple[ExtensionFactory, ...]
         tokens,
         limits,
         parser_cache,
+        *(() if prepared is None else (functools.partial(PreparedValidation, prepared),)),
         validation_cache,
-        UpstreamBudget,
+        functools.partial(UpstreamBudget, prepared),
     )
     if server.introspection:
         return factories

@@ -27,7 +27,7 @@ from .exchange import (
     Outcome,
     Verdict,
 )
-from .refusal import http_error_code
+from .refusal import refusal_code
 
 # Logged and counted for a client that closed its connection before its request was read
 # (nginx's convention; never sent, as nobody is left to receive it).
@@ -67,7 +67,7 @@ def verdict_of(result: ExecutionResult, record: OperationRecord) -> Verdict:
 def outcome_of(exchange: Exchange, response: Response | None, failure: Exception | None) -> Outcome:
     """How the request ended, from what the view has to send (or why it has nothing)."""
     if isinstance(failure, HTTPException):
-        return Outcome(REJECTED, failure.status_code, (http_error_code(failure.status_code),))
+        return Outcome(REJECTED, failure.status_code, (refusal_code(failure),))
     if isinstance(failure, BodyTooLarge):
         return Outcome(REJECTED, 413, (BODY_TOO_LARGE_CODE,))
     if isinstance(failure, ClientDisconnect):

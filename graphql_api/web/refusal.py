@@ -26,6 +26,14 @@ _HTTP_ERROR_CODES = {
 }
 
 
+class CodedRefusal(HTTPException):
+    """A refusal with an `extensions.code` of its own, rather than its status's."""
+
+    def __init__(self, status: int, reason: str, code: str) -> None:
+        super().__init__(status, reason)
+        self.code = code
+
+
 class MethodNotAllowed(HTTPException):
     """A method GraphQL over HTTP refuses here; `allow` lists what would work."""
 
@@ -37,6 +45,11 @@ class MethodNotAllowed(HTTPException):
 def http_error_code(status: int) -> str:
     """The `extensions.code` of a refusal with this HTTP status."""
     return _HTTP_ERROR_CODES.get(status, "BAD_REQUEST")
+
+
+def refusal_code(exc: HTTPException) -> str:
+    """The `extensions.code` of the refusal `exc`."""
+    return exc.code if isinstance(exc, CodedRefusal) else http_error_code(exc.status_code)
 
 
 def error_body(message: str, code: str) -> dict[str, Any]:
@@ -54,11 +67,18 @@ def refusal(exc: HTTPException, *, accept: str | None, correlation_id: str | Non
     elif exc.status_code == 405:
         headers["Allow"] = "GET, POST"
     return Response(
-        orjson.dumps(error_body(exc.reason, http_error_code(exc.status_code))),
+        orjson.dumps(error_body(exc.reason, refusal_code(exc))),
         status_code=exc.status_code,
         headers=headers,
         media_type=content_type(accept),
     )
 
 
-__all__ = ["MethodNotAllowed", "error_body", "http_error_code", "refusal"]
+__all__ = [
+    "CodedRefusal",
+    "MethodNotAllowed",
+    "error_body",
+    "http_error_code",
+    "refusal",
+    "refusal_code",
+]

@@ -31,6 +31,8 @@ def observe(
     }
     if exchange.correlation_id is not None:
         line["correlation_id"] = exchange.correlation_id
+    if exchange.persisted is not None:
+        line.update(exchange.persisted.log_fields())
     logger.info("graphql request", extra=line)
 
 

@@ -34,6 +34,7 @@ from ..config import ConfigError, Settings
 from ..observability import exporters_from_env
 from ..observability.logging_setup import configure_logging, uvicorn_log_config
 from .connection_guard import GuardedHttpProtocol
+from .persisted import check_manifests
 
 # Not a credential: the embedded emulator accepts any bearer token; this one is only shown.
 DEMO_TOKEN = "demo-token-for-the-embedded-emulator"  # noqa: S105
@@ -148,6 +149,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
         exporters_from_env(env)  # an exporter we lack: said here, not in each worker
+        check_manifests(settings)  # a bad persisted-document manifest: the same
     except ConfigError as exc:
         print(f"graphql-api serve: {exc}", file=sys.stderr)
         return 2

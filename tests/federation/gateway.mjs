@@ -19,9 +19,16 @@ function parseSubgraphs(argv) {
   });
 }
 
+// Headers the gateway adds to every subgraph request (SUBGRAPH_HEADERS, a JSON object), as a
+// router's `headers` configuration does: e.g. the customers subgraph's trusted-mode bypass.
+const subgraphHeaders = JSON.parse(process.env.SUBGRAPH_HEADERS ?? '{}');
+
 class ForwardAuthorization extends RemoteGraphQLDataSource {
   willSendRequest({ request, context }) {
-    if (context.authorization) {
+    for (const [name, value] of Object.entries(subgraphHeaders)) {
+      request.http.headers.set(name, value);
+    }
+    if (context?.authorization) {
       request.http.headers.set('authorization', context.authorization);
     }
   }
