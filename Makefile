@@ -90,6 +90,7 @@ reliability: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/graphql-api schema > schema.graphql
+	$(BIN)/graphql-api schema --client > schema.client.graphql
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -11,10 +11,10 @@ pins, from a directory far from any checkout.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
-import shutil
 import tarfile
 import time
 import tomllib
@@ -62,17 +62,19 @@ def _pristine_clone(tmp: Path) -> tuple[Path, str]:
     listed = _run(
         "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT
     ).split("\0")
-    _run("git", "rm", "-r", "--quiet", "--cached", ".", cwd=clone)
+    for entry in clone.iterdir():
+        if entry.is_dir() and entry.name != ".git":
+            shutil.rmtree(entry)
+        elif entry.is_file():
+            entry.unlink()
     for relative in filter(None, listed):
         source = ROOT / relative
-        if not source.is_file():
-            continue
-        target = clone / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(source.read_bytes())
-        target.chmod(source.stat().st_mode)
-        _run("git", "add", "--", relative, cwd=clone)
-    _run("git", *GIT_IDENTITY, "commit", "--quiet", "--allow-empty", "-m", "working tree", cwd=clone)
+        if source.is_file():
+            target = clone / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    _run("git", "add", "--all", cwd=clone)
+    _run("git", *GIT_IDENTITY, "commit", "-q", "--allow-empty", "-m", "working tree", cwd=clone)
     assert not (clone / "node_modules").exists()
     return clone, _run("git", "rev-parse", "HEAD", cwd=clone).strip()
 
