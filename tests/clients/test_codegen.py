@@ -2,26 +2,25 @@
 
 The tools are the real npm packages, pinned in package.json. The documents are the ones the
 benchmarks send: Relay's page query (which relay-compiler must produce verbatim from the
-component in tests/clients/relay/) and the billing query.
+component docs/clients.md shows) and the billing query.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from bench.scenarios import BILLING_QUERY, RELAY_QUERY
+from tests.clients.docs_snippets import workspace
 from tests.node_tools import ROOT, node, run_node
 
 CLIENT_SCHEMA = ROOT / "schema.client.graphql"
 SUBGRAPH_SCHEMA = ROOT / "schema.graphql"
 BUILD_SCHEMA = ROOT / "tests" / "js" / "build_schema.mjs"
-RELAY_SOURCES = Path(__file__).resolve().parent / "relay" / "src"
 CODEGEN = ROOT / "node_modules" / "@graphql-codegen" / "cli" / "cjs" / "bin.js"
 RELAY_COMPILER = ROOT / "node_modules" / "relay-compiler" / "cli.js"
 
@@ -86,7 +85,7 @@ def test_codegen_refuses_a_field_the_schema_lacks(tmp_path: Path) -> None:
 
 
 def test_relay_compiler_makes_the_page_query_the_benchmarks_send(tmp_path: Path) -> None:
-    shutil.copytree(RELAY_SOURCES, tmp_path / "src")
+    workspace(tmp_path)  # the Relay sources of docs/clients.md
     config = {"src": "./src", "schema": str(CLIENT_SCHEMA), "language": "javascript"}
     (tmp_path / "relay.config.json").write_text(json.dumps(config))
     finished = subprocess.run(
