@@ -79,7 +79,7 @@ def test_the_page_has_the_snippets_the_tests_run() -> None:
 
 def _prefix(emulator: LiveEmulator) -> str:
     """A company-name prefix of more than two customers, so the search has two pages."""
-    counts = Counter(c.company_name[:2] for c in emulator.customers)
+    counts = Counter(str(c.company_name)[:2] for c in emulator.customers)
     prefix, count = counts.most_common(1)[0]
     assert count > 2
     return prefix
