@@ -115,7 +115,7 @@ def test_a_tampered_version_1_cursor_is_refused() -> None:
 
 def test_a_cursor_signed_with_another_secret_is_refused_naming_cursor_secret() -> None:
     text = CursorCodec(b"another-secret-of-enough-length!").encode(Cursor(None, 1, 5, None))
-    with pytest.raises(InvalidCursor, match="CURSOR_SECRET.*restart"):
+    with pytest.raises(InvalidCursor, match=r"CURSOR_SECRET.*restart"):
         CursorCodec(SECRET).decode(text)
     version_1 = v1_text(CursorCodec(b"another-secret-of-enough-length!"), Cursor(None, 1, 5, None))
     with pytest.raises(InvalidCursor, match="CURSOR_SECRET"):
