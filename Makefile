@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck check bench bench-peers bench-profile bench-loaders bench-hostile bench-budget bench-defer reliability schema clean
+.PHONY: serve supergraph test lint typecheck check bench bench-peers bench-profile bench-loaders bench-hostile bench-budget bench-defer reliability schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/graphql-api serve
+
+# This service, an example orders subgraph and @apollo/gateway over both (docs/federation.md).
+supergraph: $(STAMP)
+	$(BIN)/python examples/supergraph/run.py $(SUPERGRAPH_ARGS)
 
 # The suites that run the service's own schema and serving also run once more on the stock
 # path (SPEED_LAYER_OFF=all: graphql-core's executor with Strawberry's resolver wrappers, and
@@ -90,6 +94,7 @@ reliability: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/graphql-api schema > schema.graphql
+	$(BIN)/graphql-api schema --client > schema.client.graphql
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -7,11 +7,22 @@ import sys
 from collections.abc import Sequence
 
 
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml's, through the package metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("graphql_api")
+    except PackageNotFoundError:  # pragma: no cover - run from sources never installed
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="graphql-api",
         description="GraphQL façade over the Partner Center customers API.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the GraphQL service")
@@ -33,7 +44,12 @@ def _parser() -> argparse.ArgumentParser:
 
     add_emulator_arguments(emulator)
 
-    commands.add_parser("schema", help="print the GraphQL SDL")
+    schema = commands.add_parser("schema", help="print the GraphQL SDL")
+    schema.add_argument(
+        "--client", action="store_true",
+        help="the schema for client tools (codegen, relay-compiler): no federation directives, "
+             "no _service/_entities",
+    )
     return parser
 
 
@@ -51,10 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "schema":
         from graphql_api.config import Settings
         from graphql_api.schema import create_schema, print_sdl
+        from graphql_api.schema.client_sdl import print_client_sdl
 
         # Defaults, not the environment: the SDL is the same whatever the deployment, and
         # schema.graphql must match it on every machine.
-        sys.stdout.write(print_sdl(create_schema(Settings())))
+        printer = print_client_sdl if args.client else print_sdl
+        sys.stdout.write(printer(create_schema(Settings())))
         return 0
     print(f"graphql-api {args.command}: not built yet", file=sys.stderr)
     return 2

@@ -13,6 +13,7 @@ themselves, while the service reads one mapping (the environment, flags written 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -57,6 +58,17 @@ def _origins(origins: tuple[str, ...]) -> tuple[str, ...]:
     return cleaned
 
 
+# An HTTP field name is an RFC 9110 token.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _header_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    for name in names:
+        if not _TOKEN.fullmatch(name):
+            raise ValueError(f"entries must be HTTP header names, got {name!r}")
+    return names
+
+
 def _header_secret(raw: Any) -> Any:
     if isinstance(raw, str) and (len(raw) < 16 or not raw.isascii() or not raw.isprintable()):
         raise ValueError("must be at least 16 printable ASCII characters")
@@ -91,6 +103,10 @@ class ServerSettings(_Section):
     # Browser origins allowed by CORS; empty means no cross-origin browser access.
     cors_origins: Annotated[CommaList, AfterValidator(_origins)] = Field(
         (), alias="CORS_ORIGINS"
+    )
+    # Request headers browsers may send cross-origin, beyond the defaults (web/cors.py).
+    cors_allow_headers: Annotated[CommaList, AfterValidator(_header_names)] = Field(
+        (), alias="CORS_ALLOW_HEADERS"
     )
     introspection: bool = Field(True, alias="GRAPHQL_INTROSPECTION")
     graphiql: bool = Field(True, alias="GRAPHIQL")

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from ..config import ConfigError
 from .spans import Spans
@@ -71,6 +72,14 @@ def exporters_from_env(env: Mapping[str, str]) -> tuple[str, ...]:
             f"OTEL_TRACES_EXPORTER must name otlp, console or none, got {', '.join(unknown)}"
         )
     if "otlp" in named:
+        for name in _ENDPOINTS:
+            endpoint = _value(env, name)
+            parts = urlsplit(endpoint)
+            if endpoint and (parts.scheme not in ("http", "https") or not parts.hostname):
+                raise ConfigError(
+                    f"{name} must be an http(s) URL such as http://collector:4318, "
+                    f"got {endpoint!r}"
+                )
         for name in _PROTOCOLS:
             protocol = _value(env, name)
             if protocol and protocol != _HTTP_PROTOBUF:

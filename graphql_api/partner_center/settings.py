@@ -22,6 +22,21 @@ PemFile = Annotated[str | None, AfterValidator(_pem_file)]
 """An optional path to a PEM file of CA certificates, checked to exist."""
 
 
+def _base_url(url: str) -> str:
+    # Refused at start: a URL that cannot be called would otherwise surface only as every
+    # query's "Partner Center could not be reached", after the retries.
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"must be an http(s) URL such as {DEFAULT_UPSTREAM}")
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError:
+        raise ValueError("has a port that is not a number from 0 to 65535") from None
+    if parts.query or parts.fragment:
+        raise ValueError("must not carry a query or a fragment: paths go under its /v1")
+    return url.rstrip("/")
+
+
 class UpstreamSettings(BaseModel):
     """How the REST client talks to Partner Center.
 
@@ -31,7 +46,7 @@ class UpstreamSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
-    base_url: Annotated[str, AfterValidator(lambda url: url.rstrip("/"))] = Field(
+    base_url: Annotated[str, AfterValidator(_base_url)] = Field(
         DEFAULT_UPSTREAM, alias="PARTNER_CENTER_URL"
     )
     connect_timeout: float = Field(5.0, alias="UPSTREAM_CONNECT_TIMEOUT", gt=0)

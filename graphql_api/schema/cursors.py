@@ -122,6 +122,15 @@ def _tag_stream(keyed: bytes, offsets: int) -> str:
     return hashlib.shake_256(keyed).hexdigest(offsets * _V2_TAG_BYTES)
 
 
+# A well-formed cursor whose signature does not match: most often one issued before a restart
+# (or by another replica) while CURSOR_SECRET was unset, so each process made its own key.
+_NOT_SIGNED_HERE = (
+    "cursor is not signed with this service's CURSOR_SECRET (it was issued before a restart "
+    "or by another replica without a shared CURSOR_SECRET, or altered); start again from the "
+    "first page"
+)
+
+
 class CursorCodec:
     """Encodes and verifies cursors with one secret (shared by all replicas)."""
 
@@ -174,7 +183,7 @@ class CursorCodec:
         prefix = text[: match.start(2)]
         expected = _tag_stream(self._key + prefix.encode(), offset + 1)[offset * _TAG_HEX :]
         if not hmac.compare_digest(tag, expected):
-            raise InvalidCursor("cursor is not a cursor this service issued")
+            raise InvalidCursor(_NOT_SIGNED_HERE)
         try:
             payload = base64.urlsafe_b64decode(page + "=" * (-len(page) % 4))
             fields = json.loads(payload.decode("utf-8"))
@@ -198,7 +207,7 @@ class CursorCodec:
         if head[0] != _V1:
             raise InvalidCursor("cursor comes from an unsupported cursor version")
         if not hmac.compare_digest(tag, self._tag(head + payload)):
-            raise InvalidCursor("cursor is not a cursor this service issued")
+            raise InvalidCursor(_NOT_SIGNED_HERE)
         # Signed by us, so well-formed unless the format itself changed without a version bump;
         # checked all the same, because the token goes into an upstream header.
         try:

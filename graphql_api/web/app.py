@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -26,7 +25,7 @@ from strawberry import Schema
 from strawberry.extensions import SchemaExtension
 
 from ..auth.authentication import Authenticator
-from ..config import ServerSettings, Settings
+from ..config import Settings
 from ..graphiql import STATIC_PATH, AssetDirectory, GraphiQLPage
 from ..observability import Tracing
 from ..observability.ftv1 import TrustedFederatedTracing
@@ -36,12 +35,12 @@ from ..schema.operation_record import OperationObserver
 from ..speed import upstream_wire
 from .body_limit import BodySizeLimitMiddleware
 from .collector import tune_for_serving
+from .cors import cors_middleware
 from .graphql_view import GraphQLView
 from .limits import hardening_extensions
 from .persisted import PersistedRequests, persisted_requests
 from .prepared import PreparedDocuments
 from .readiness import ProbeResult, SharedProbe, probe_upstream
-from .request_headers import CORRELATION_HEADER
 
 GRAPHQL_PATH = "/graphql"
 
@@ -165,28 +164,6 @@ async def metrics_endpoint(request: Request) -> Response:
     return Response(body, headers={"Content-Type": content_type})
 
 
-def _cors(server: ServerSettings) -> Middleware:
-    return Middleware(
-        CORSMiddleware,
-        allow_origins=list(server.cors_origins),
-        allow_methods=["GET", "POST"],
-        allow_headers=[
-            "Authorization",
-            "Content-Type",
-            "Accept",
-            "Accept-Language",
-            "MS-CorrelationId",
-            "X-Correlation-Id",
-            # A page may ask for fresh data (`no-cache`).
-            "Cache-Control",
-        ],
-        expose_headers=[CORRELATION_HEADER],
-        # Bearer tokens travel in a header, never in cookies: no credentials mode.
-        allow_credentials=False,
-        max_age=600,
-    )
-
-
 def create_app(
     settings: Settings | None = None,
     *,
@@ -236,7 +213,10 @@ def create_app(
     ]
     if graphiql is not None:
         routes.append(Route(f"{STATIC_PATH}/{{name}}", graphiql.asset, methods=["GET"]))
-    middleware = [_cors(server)] if server.cors_origins else []
+    middleware = []
+    cors = cors_middleware(server)
+    if cors is not None:
+        middleware.append(cors)
     # Inside CORS, so that a 413 still carries the CORS headers a browser needs to read it.
     middleware.append(Middleware(BodySizeLimitMiddleware, max_bytes=server.max_body_bytes))
 

@@ -29,12 +29,14 @@ from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from ..config import ConfigError, Settings
 from ..observability import exporters_from_env
 from ..observability.logging_setup import configure_logging, uvicorn_log_config
 from .connection_guard import GuardedHttpProtocol
 from .persisted import check_manifests
+from .startup import STARTUP_FAILURE, StartupError, banner, bind, warn_of_unreachable
 
 # Not a credential: the embedded emulator accepts any bearer token; this one is only shown.
 DEMO_TOKEN = "demo-token-for-the-embedded-emulator"  # noqa: S105
@@ -47,6 +49,14 @@ class _NotFromEmulatorThread(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.threadName != _EMULATOR_THREAD
+
+
+class _EmulatorProblemsOnly(logging.Filter):
+    """Keeps the emulator's warnings and errors on uvicorn's shared error logger, but not its
+    start and shutdown lines: with the same pid they read as the service's own, twice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != _EMULATOR_THREAD or record.levelno >= logging.WARNING
 
 
 class EmbeddedEmulator:
@@ -84,6 +94,7 @@ class EmbeddedEmulator:
     def start(self, timeout: float = 15.0) -> None:
         """Start serving; returns once the emulator accepts connections."""
         logging.getLogger("uvicorn.access").addFilter(_NotFromEmulatorThread())
+        logging.getLogger("uvicorn.error").addFilter(_EmulatorProblemsOnly())
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
@@ -138,8 +149,39 @@ def _browser_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/graphql"
 
 
+def _uvicorn_config(settings: Settings, workers: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        APP_FACTORY,
+        factory=True,
+        workers=workers,
+        log_config=uvicorn_log_config(settings.server.log_level),
+        timeout_graceful_shutdown=math.ceil(settings.server.shutdown_timeout),
+        # The service sits behind load balancers; it reads no client-IP headers.
+        proxy_headers=False,
+        server_header=False,
+        # Bounds on each caller's connection (connection_guard.py), over uvicorn's own
+        # httptools protocol. The class, not an instance of it: workers read its
+        # limits from the environment.
+        http=GuardedHttpProtocol,
+        timeout_keep_alive=settings.server.keepalive_timeout,
+    )
+
+
+def _serve(config: uvicorn.Config, listener: socket.socket) -> int:
+    """uvicorn on the bound socket: in this process, or in `workers` processes sharing it."""
+    if config.workers > 1:
+        # What uvicorn.run does for workers, given our socket instead of one it binds.
+        Multiprocess(config, sockets=[listener]).run()
+        return 0
+    server = uvicorn.Server(config)
+    server.run(sockets=[listener])
+    # uvicorn.run's own rule: an app that never started (its lifespan failed) is exit 3.
+    return 0 if server.started else STARTUP_FAILURE
+
+
 def main(args: argparse.Namespace) -> int:
-    """Serve until interrupted (graceful shutdown on SIGINT/SIGTERM); 2 on bad configuration."""
+    """Serve until interrupted (graceful shutdown on SIGINT/SIGTERM); 2 on bad configuration,
+    3 when the port cannot be listened on or the app does not start."""
     env = os.environ
     if args.workers < 1:
         print("graphql-api serve: --workers must be at least 1", file=sys.stderr)
@@ -148,59 +190,49 @@ def main(args: argparse.Namespace) -> int:
         env["PARTNER_CENTER_URL"] = args.upstream
     try:
         settings = Settings.from_env()
-        exporters_from_env(env)  # an exporter we lack: said here, not in each worker
+        exporters = exporters_from_env(env)  # an exporter we lack: said here, not in each worker
         check_manifests(settings)  # a bad persisted-document manifest: the same
     except ConfigError as exc:
         print(f"graphql-api serve: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.server.log_level)
+    try:
+        listener = bind(args.host, args.port)
+    except StartupError as exc:
+        print(f"graphql-api serve: {exc}", file=sys.stderr)
+        return STARTUP_FAILURE
+    port = listener.getsockname()[1]
 
     emulator: EmbeddedEmulator | None = None
-    if settings.use_embedded_emulator:
-        emulator = EmbeddedEmulator()
-        emulator.start()
-        env["PARTNER_CENTER_URL"] = emulator.url
-        env.setdefault("GRAPHIQL_DEMO_TOKEN", DEMO_TOKEN)
-        settings = Settings.from_env()
-
     try:
+        if settings.use_embedded_emulator:
+            emulator = EmbeddedEmulator()
+            emulator.start()
+            env["PARTNER_CENTER_URL"] = emulator.url
+            env.setdefault("GRAPHIQL_DEMO_TOKEN", DEMO_TOKEN)
+            settings = Settings.from_env()
+        warnings = warn_of_unreachable(settings, embedded=emulator is not None)
         with shared_worker_state(env, args.workers):
-            upstream = (
-                f"the embedded Partner Center emulator at {settings.upstream.base_url}"
-                if emulator is not None
-                else settings.upstream.base_url
-            )
             graphiql = (
-                f"GraphiQL: {_browser_url(args.host, args.port)} (open it in a browser)"
+                f"GraphiQL: {_browser_url(args.host, port)} (open it in a browser)"
                 if settings.server.graphiql
                 else "GraphiQL is off (GRAPHIQL=false)"
             )
-            print(
-                f"graphql-api serving http://{args.host}:{args.port}/graphql with "
-                f"{args.workers} worker(s), upstream: {upstream}\n{graphiql}",
-                flush=True,
-            )
-            uvicorn.run(
-                APP_FACTORY,
-                factory=True,
-                host=args.host,
-                port=args.port,
+            shown = banner(
+                settings,
+                url=f"http://{args.host}:{port}/graphql",
                 workers=args.workers,
-                log_config=uvicorn_log_config(settings.server.log_level),
-                timeout_graceful_shutdown=math.ceil(settings.server.shutdown_timeout),
-                # The service sits behind load balancers; it reads no client-IP headers.
-                proxy_headers=False,
-                server_header=False,
-                # Bounds on each caller's connection (connection_guard.py), over uvicorn's own
-                # httptools protocol. The class, not an instance of it: workers read its
-                # limits from the environment.
-                http=GuardedHttpProtocol,
-                timeout_keep_alive=settings.server.keepalive_timeout,
+                embedded=emulator is not None,
+                exporters=exporters,
+                env=env,
+                redis_problem=any(warning.startswith("Redis") for warning in warnings),
             )
+            print(f"{shown.text()}\n{graphiql}", flush=True)
+            return _serve(_uvicorn_config(settings, args.workers), listener)
     finally:
+        listener.close()
         if emulator is not None:
             emulator.stop()
-    return 0
 
 
 __all__ = ["APP_FACTORY", "DEMO_TOKEN", "EmbeddedEmulator", "main", "shared_worker_state"]

@@ -23,7 +23,8 @@ from graphql_api.web.app import create_app
 from tests.live_server import live_server
 from tests.node_tools import node_server
 
-HERE = Path(__file__).resolve().parent
+# The example supergraph's orders subgraph and gateway (`make supergraph` runs them too).
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "supergraph"
 # The npm packages the orders subgraph and the gateway import.
 APOLLO_PACKAGES = ("@apollo/server", "@apollo/subgraph", "@apollo/gateway")
 AUTH = {"Authorization": "Bearer federation-tests-token"}
@@ -103,10 +104,11 @@ def stack(subgraph: Subgraph) -> Iterator[Stack]:
     """The subgraph, the orders subgraph and a gateway over both, shared by a module's tests."""
     ids = [subgraph.customers[i].id for i in ORDER_CUSTOMER_POSITIONS]
     orders_env = {"ORDERS_CUSTOMER_IDS": json.dumps(ids)}
-    orders_script = HERE / "orders-subgraph.mjs"
+    orders_script = EXAMPLE / "orders-subgraph.mjs"
     with node_server(orders_script, packages=APOLLO_PACKAGES, env=orders_env) as orders:
         gateway_args = (f"customers={subgraph.service_url}", f"orders={orders}")
-        with node_server(HERE / "gateway.mjs", *gateway_args, packages=APOLLO_PACKAGES) as gateway:
+        gateway_script = EXAMPLE / "gateway.mjs"
+        with node_server(gateway_script, *gateway_args, packages=APOLLO_PACKAGES) as gateway:
             yield Stack(
                 subgraph.emulator, subgraph.service_url, subgraph.defaults, orders, gateway
             )

@@ -15,8 +15,8 @@ from graphql_api.web.app import create_app
 from tests.live_server import live_server
 from tests.node_tools import ROOT, run_node
 
-HERE = Path(__file__).resolve().parent
-ORDERS_SDL = HERE / "orders.graphql"
+EXAMPLE = ROOT / "examples" / "supergraph"
+ORDERS_SDL = EXAMPLE / "orders.graphql"
 SCHEMA_FILE = ROOT / "schema.graphql"
 
 
@@ -37,7 +37,9 @@ class Composition:
 def compose(subgraphs: Mapping[str, str]) -> Composition:
     """Compose NAME -> SDL file or subgraph URL with @apollo/composition."""
     args = [f"{name}={source}" for name, source in subgraphs.items()]
-    done = run_node(HERE / "compose.mjs", *args, packages=("@apollo/composition",), cwd=HERE)
+    done = run_node(
+        EXAMPLE / "compose.mjs", *args, packages=("@apollo/composition",), cwd=EXAMPLE
+    )
     return Composition(done.returncode, done.stdout, done.stderr.splitlines())
 
 

@@ -21,7 +21,7 @@ from tests.federation.conftest import (
     APOLLO_PACKAGES,
     AUTH,
     CUSTOMERS,
-    HERE,
+    EXAMPLE,
     ORDER_CUSTOMER_POSITIONS,
     post,
 )
@@ -54,9 +54,9 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
             ids = [customers[i].id for i in ORDER_CUSTOMER_POSITIONS]
             orders_env = {"ORDERS_CUSTOMER_IDS": json.dumps(ids)}
             with node_server(
-                HERE / "orders-subgraph.mjs", packages=APOLLO_PACKAGES, env=orders_env
+                EXAMPLE / "orders-subgraph.mjs", packages=APOLLO_PACKAGES, env=orders_env
             ) as orders, node_server(
-                HERE / "gateway.mjs",
+                EXAMPLE / "gateway.mjs",
                 f"customers={base}/graphql",
                 f"orders={orders}",
                 packages=APOLLO_PACKAGES,

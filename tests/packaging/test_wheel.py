@@ -51,6 +51,10 @@ def _source_copy(tmp_path: Path) -> Path:
         source / "graphql_api",
         ignore=shutil.ignore_patterns("__pycache__", "vendor"),
     )
+    shutil.copytree(
+        ROOT / "build_backend", source / "build_backend",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     (source / "node_modules").symlink_to(PROJECT_NODE_MODULES)
     return source
 

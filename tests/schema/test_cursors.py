@@ -113,10 +113,13 @@ def test_a_tampered_version_1_cursor_is_refused() -> None:
         codec.decode(as_text(bytes(blob)))
 
 
-def test_a_cursor_signed_with_another_secret_is_refused() -> None:
+def test_a_cursor_signed_with_another_secret_is_refused_naming_cursor_secret() -> None:
     text = CursorCodec(b"another-secret-of-enough-length!").encode(Cursor(None, 1, 5, None))
-    with pytest.raises(InvalidCursor):
+    with pytest.raises(InvalidCursor, match=r"CURSOR_SECRET.*restart"):
         CursorCodec(SECRET).decode(text)
+    version_1 = v1_text(CursorCodec(b"another-secret-of-enough-length!"), Cursor(None, 1, 5, None))
+    with pytest.raises(InvalidCursor, match="CURSOR_SECRET"):
+        CursorCodec(SECRET).decode(version_1)
 
 
 def test_a_tampered_payload_is_refused() -> None:

@@ -8,17 +8,28 @@ import sys
 from pathlib import Path
 
 from graphql import (
+    DirectiveLocation,
     GraphQLEnumType,
     GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLObjectType,
+    build_schema,
     is_specified_scalar_type,
+    print_schema,
+    specified_directives,
 )
 
 from graphql_api.config import Settings
 from graphql_api.schema import create_schema, print_sdl
+from graphql_api.schema.client_sdl import print_client_sdl
 
 ROOT = Path(__file__).resolve().parents[2]
+EXECUTABLE = {
+    DirectiveLocation.QUERY,
+    DirectiveLocation.FIELD,
+    DirectiveLocation.FRAGMENT_SPREAD,
+    DirectiveLocation.INLINE_FRAGMENT,
+}
 
 
 def test_schema_graphql_is_the_output_of_graphql_api_schema() -> None:
@@ -32,6 +43,39 @@ def test_schema_graphql_is_the_output_of_graphql_api_schema() -> None:
     assert printed == (ROOT / "schema.graphql").read_text(), (
         "schema.graphql is stale: run `make schema`"
     )
+
+
+def test_schema_client_graphql_is_the_output_of_graphql_api_schema_client() -> None:
+    printed = subprocess.run(
+        [sys.executable, "-m", "graphql_api", "schema", "--client"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
+    assert printed == (ROOT / "schema.client.graphql").read_text(), (
+        "schema.client.graphql is stale: run `make schema`"
+    )
+
+
+def test_client_schema_is_the_subgraph_schema_without_federation() -> None:
+    client = build_schema(print_client_sdl(create_schema(Settings())))
+    full = create_schema(Settings())._schema
+    # What a client may write in an operation stays (@skip, @include, @defer, @stream);
+    # federation's type-system directives, which graphql-js could not build, go.
+    assert {d.name for d in client.directives} == {
+        d.name for d in specified_directives
+    } | {d.name for d in full.directives if set(d.locations) & EXECUTABLE}
+    assert not {"link", "key", "shareable", "cost", "listSize"} & {
+        d.name for d in client.directives
+    }
+    ours = {name for name in full.type_map if not name.startswith("_") and "__" not in name}
+    assert {name for name in client.type_map if not name.startswith("__")} == ours
+    query, full_query = client.query_type, full.query_type
+    assert query is not None
+    assert full_query is not None
+    assert set(full_query.fields) - set(query.fields) == {"_service", "_entities"}
+    assert print_schema(client) == (ROOT / "schema.client.graphql").read_text().rstrip("\n")
 
 
 def test_no_password_or_user_credentials_in_the_sdl() -> None:

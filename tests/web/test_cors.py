@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
+from graphql_api.config import ConfigError, Settings
 from tests.web.conftest import AUTH, ServiceFactory
 
 FRONTEND = "https://app.example.com"
@@ -67,3 +69,42 @@ def test_a_refused_large_body_still_carries_cors_headers(make_service: ServiceFa
         )
     assert response.status_code == 413
     assert response.headers["access-control-allow-origin"] == FRONTEND
+
+
+def _preflight_for(client: httpx.Client, headers: str) -> httpx.Response:
+    return client.options(
+        "/graphql", headers={**PREFLIGHT, "Access-Control-Request-Headers": headers}
+    )
+
+
+def test_browser_clients_trace_and_awareness_headers_pass_preflight_by_default(
+    make_service: ServiceFactory,
+) -> None:
+    asked = (
+        "authorization, content-type, traceparent, tracestate, "
+        "apollographql-client-name, apollographql-client-version"
+    )
+    with make_service({"CORS_ORIGINS": FRONTEND}) as client:
+        preflight = _preflight_for(client, asked)
+        other = _preflight_for(client, "authorization, x-frontend-build")
+    assert preflight.status_code == 200
+    listed = preflight.headers["access-control-allow-headers"]
+    allowed = {header.strip().lower() for header in listed.split(",")}
+    assert set(asked.split(", ")) <= allowed
+    assert other.status_code == 400
+
+
+def test_cors_allow_headers_adds_to_the_defaults(make_service: ServiceFactory) -> None:
+    with make_service(
+        {"CORS_ORIGINS": FRONTEND, "CORS_ALLOW_HEADERS": "X-Frontend-Build, traceparent"}
+    ) as client:
+        preflight = _preflight_for(client, "x-frontend-build, traceparent, authorization")
+    assert preflight.status_code == 200
+    allowed = preflight.headers["access-control-allow-headers"].lower().split(", ")
+    assert allowed.count("traceparent") == 1
+    assert "x-frontend-build" in allowed
+
+
+def test_cors_allow_headers_refuses_what_is_not_a_header_name() -> None:
+    with pytest.raises(ConfigError, match="CORS_ALLOW_HEADERS"):
+        Settings.from_env({"CORS_ALLOW_HEADERS": "X-Good, bad header"})

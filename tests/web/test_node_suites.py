@@ -11,7 +11,7 @@ import pytest
 
 from graphql_api.config import Settings
 from graphql_api.web.app import create_app
-from tests.live_server import live_server
+from tests.live_server import free_port, live_server
 from tests.node_tools import ROOT, chromium, run_node
 from tests.web.conftest import AUTH
 
@@ -73,3 +73,35 @@ def test_graphiql_in_chromium_runs_the_customers_query_offline(demo_service: str
     assert seen["consoleErrors"] == []
     hosts = {urlsplit(url).hostname for url in seen["requests"]}
     assert hosts == {"127.0.0.1"}, seen["requests"]
+
+
+def test_a_frontend_on_another_origin_sends_trace_and_client_headers_from_chromium(
+    emulator_url: str,
+) -> None:
+    chromium()
+    frontend_port = free_port()
+    frontend = f"http://127.0.0.1:{frontend_port}"
+    settings = Settings.from_env(
+        {
+            "PARTNER_CENTER_URL": emulator_url,
+            "CORS_ORIGINS": frontend,
+            "CORS_ALLOW_HEADERS": "X-Frontend-Build",
+        }
+    )
+    with live_server(create_app(settings)) as base:
+        finished = run_node(
+            JS / "cors_browser.mjs", f"{base}/graphql", "cors-test-token", str(frontend_port),
+            packages=("playwright-core",),
+        )
+    print(finished.stdout[-3000:], finished.stderr[-3000:])
+    assert finished.returncode == 0, finished.stderr
+    seen = json.loads(finished.stdout)
+    assert seen["origin"] == frontend
+    for name in ("tracing_and_client_awareness", "configured_extra"):
+        call = seen["calls"][name]
+        assert call["ok"] is True, call
+        assert call["status"] == 200
+        assert len(call["body"]["data"]["customers"]["nodes"]) == 2
+    refused = seen["calls"]["not_allowed"]
+    assert refused["ok"] is False
+    assert "Failed to fetch" in refused["error"]

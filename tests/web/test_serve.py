@@ -51,7 +51,12 @@ def serve(*args: str, env: dict[str, str] | None = None, tmp: Path) -> Iterator[
         )
     try:
         assert process.stdout is not None
-        banner = process.stdout.readline() + process.stdout.readline()
+        # The banner ends with its GraphiQL line (web/startup.py).
+        banner = ""
+        while not banner.splitlines()[-1:] or not banner.splitlines()[-1].startswith("GraphiQL"):
+            line = process.stdout.readline()
+            assert line, f"serve printed no banner: {stderr.read_text()}"
+            banner += line
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:

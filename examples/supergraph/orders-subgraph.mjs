@@ -1,4 +1,4 @@
-// The "orders" subgraph: fixed orders whose customers are Partner Center customer ids given
+// The "orders" subgraph of the example supergraph (`make supergraph`): fixed orders whose customers are Partner Center customer ids given
 // at run time (the emulator generates its ids from a seed, so they cannot be hard-coded here).
 //
 //   ORDERS_CUSTOMER_IDS='["id-a","id-b","id-c"]' node orders-subgraph.mjs
