@@ -70,7 +70,9 @@ class Customer(Node):
 
     # The request's loaders, for the fields the record at hand lacks. Held here rather than
     # read from `info` so that the field resolvers take no `info`: graphql-core then builds
-    # no resolve info per customer for them (the lean executor calls them directly).
+    # no resolve info per customer for them (the lean executor calls them directly). It stays
+    # here, outside speed/, and on with SPEED_LAYER_OFF: stock graphql-core builds no info
+    # for these resolvers either, so the saving is not the switchable layer's.
     loaders: strawberry.Private[Loaders]
     # The request's plan (planning.py) for a list summary: True when the summary holds every
     # company-profile field the operation asks for; when False the profile is served from

@@ -83,16 +83,20 @@ class _Loader(DataLoader[str, V]):
         *,
         max_batch_size: int,
     ) -> None:
+        # The loader's cache, held here too (DataLoader's public `cache_map`), so that it can
+        # be asked whether a key is known and given a call started outside a batch.
+        self._futures: dict[str, asyncio.Future[V]] = {}
         super().__init__(
             batch_load_fn,
             max_batch_size=max_batch_size,
             get_cache_key=customer_key,
+            cache_map=self._futures,
             loop=asyncio.get_running_loop(),
         )
 
     def has(self, key: str) -> bool:
         """True when `key` is loaded, loading, or primed in this request."""
-        return customer_key(key) in self._cache
+        return customer_key(key) in self._futures
 
     def hold(self, key: str, loading: asyncio.Future[V]) -> None:
         """Cache `loading` as `key`'s value, as `load` would cache its own future.
@@ -100,7 +104,7 @@ class _Loader(DataLoader[str, V]):
         For calls started outside a batch: `load(key)` then returns `loading`, and no batch
         asks for the key again. aiodataloader's `prime` takes only finished values.
         """
-        self._cache[customer_key(key)] = loading
+        self._futures[customer_key(key)] = loading
 
 
 async def _settle(calls: Sequence[Awaitable[V]]) -> list[V]:

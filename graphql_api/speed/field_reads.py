@@ -31,7 +31,6 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
-    GraphQLSchema,
     GraphQLString,
     GraphQLUnionType,
     get_named_type,
@@ -41,6 +40,8 @@ from strawberry.resolvers import is_default_resolver
 from strawberry.schema.base import BaseSchema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
+
+from .._compat import graphql_core_schema, strawberry_info
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +117,7 @@ class DirectResolver:
             return self._function(source)
         kwargs: dict[str, Any] = dict.fromkeys(self._names, source)
         if self._info_name is not None:
-            kwargs[self._info_name] = self._info_class(_raw_info=info, _field=self._field)
+            kwargs[self._info_name] = strawberry_info(self._info_class, info, self._field)
         if self._takes_self:
             return self._function(source, **kwargs)
         return self._function(**kwargs)
@@ -146,7 +147,7 @@ def _direct_resolver(field: StrawberryField, info_class: type[Any]) -> DirectRes
 
 def use_direct_resolvers(schema: BaseSchema) -> int:
     """Let graphql-core call plain sync resolvers of `schema` directly; how many were."""
-    graphql_schema: GraphQLSchema = schema._schema  # type: ignore[attr-defined]
+    graphql_schema = graphql_core_schema(schema)
     info_class = schema.config.info_class
     count = 0
     for graphql_type in graphql_schema.type_map.values():

@@ -96,7 +96,7 @@ def _resources(app: Starlette) -> _Resources:
 
 def _upstream_wire(settings: Settings, metrics: Metrics) -> Wire:
     """The client's own wire (the speed layer's choice), counting every request."""
-    return MeteredWire(upstream_wire(settings.upstream), metrics)
+    return MeteredWire(upstream_wire(settings.upstream, settings.speed), metrics)
 
 
 @asynccontextmanager
@@ -111,7 +111,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.upstream, transport=_upstream_wire(settings, metrics), sharing=sharing
     )
     # The readiness probe's own wire, of the client's kind and settings, uncounted.
-    resources.probe = probe_wire = upstream_wire(settings.upstream)
+    resources.probe = probe_wire = upstream_wire(settings.upstream, settings.speed)
 
     def probe() -> Awaitable[ProbeResult]:
         return probe_upstream(

@@ -42,10 +42,13 @@ from strawberry.extensions import (
     ParserCache,
     SchemaExtension,
 )
-from strawberry.schema.schema import validate_document
-from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
-from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from .._compat import (
+    MaybeNullValidationRule,
+    OneOfInputValidationRule,
+    graphql_core_schema,
+    validate_document,
+)
 from ..config import ServerSettings
 from ..schema.context import RequestContext
 from ..schema.errors import ErrorCode
@@ -151,7 +154,9 @@ class _IdentityValidationCache(SchemaExtension):
             yield
             return
         context.pre_execution_errors = self._validated.errors(
-            context.schema._schema, context.graphql_document, context.validation_rules
+            graphql_core_schema(context.schema),
+            context.graphql_document,
+            context.validation_rules,
         )
         yield
 
