@@ -35,8 +35,8 @@ from pydantic import (
 
 from .partner_center.settings import (
     DEFAULT_UPSTREAM,
-    BudgetSettings,
     PemFile,
+    SharedStateSettings,
     UpstreamSettings,
 )
 
@@ -352,7 +352,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     schema: SchemaSettings = field(default_factory=SchemaSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
-    budget: BudgetSettings = field(default_factory=BudgetSettings)
+    shared: SharedStateSettings = field(default_factory=SharedStateSettings)
     speed: SpeedSettings = field(default_factory=SpeedSettings.from_process)
 
     @classmethod
@@ -368,7 +368,7 @@ class Settings:
             server=ServerSettings.from_env(values),
             schema=SchemaSettings.from_env(values),
             auth=AuthSettings.from_env(values),
-            budget=_section(BudgetSettings, values),
+            shared=_section(SharedStateSettings, values),
             speed=(
                 SpeedSettings.from_env(values)
                 if SPEED_LAYER_OFF in values
@@ -414,11 +414,11 @@ __all__ = [
     "SPEED_LAYER_OFF",
     "AuthMode",
     "AuthSettings",
-    "BudgetSettings",
     "ConfigError",
     "SchemaSettings",
     "ServerSettings",
     "Settings",
+    "SharedStateSettings",
     "SpeedPiece",
     "SpeedSettings",
     "UpstreamSettings",

@@ -12,9 +12,9 @@ from pydantic_core import PydanticUndefined
 
 from graphql_api.config import (
     AuthSettings,
-    BudgetSettings,
     SchemaSettings,
     ServerSettings,
+    SharedStateSettings,
     SpeedSettings,
     UpstreamSettings,
 )
@@ -37,7 +37,7 @@ def _variables() -> dict[str, Any]:
     model: type[BaseModel]
     for model in (
         UpstreamSettings,
-        BudgetSettings,
+        SharedStateSettings,
         ServerSettings,
         SchemaSettings,
         AuthSettings,

@@ -194,7 +194,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         context, verdict = exchange.context, exchange.verdict
         complete = verdict is not None and verdict.label == OK
         answers = None if context is None else context.answers
-        return cache_control(self._settings.budget, complete, answers)
+        return cache_control(self._settings.shared, complete, answers)
 
     # -- Strawberry hooks -------------------------------------------------------------------
 

@@ -52,7 +52,7 @@ from .._compat import (
 from ..config import ServerSettings
 from ..schema.context import RequestContext
 from ..schema.errors import ErrorCode
-from ..schema.estimate import UpstreamBudget
+from ..schema.estimate import UpstreamEstimate
 from .document_shape import ShapeBounds, shape_errors
 from .prepared import PreparedDocuments, PreparedParser, PreparedValidation
 
@@ -250,7 +250,7 @@ def hardening_extensions(
         parser_cache,
         *(() if prepared is None else (functools.partial(PreparedValidation, prepared),)),
         validation_cache,
-        functools.partial(UpstreamBudget, prepared),
+        functools.partial(UpstreamEstimate, prepared),
     )
     if server.introspection:
         return factories
