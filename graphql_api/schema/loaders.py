@@ -263,6 +263,19 @@ class Loaders:
         """True when the customer's full record is expected or loading: it carries billing."""
         return customer_key(customer_id) in self._full_expected or self.customer.has(customer_id)
 
+    async def full_records(self, customer_ids: Iterable[str]) -> dict[str, Customer]:
+        """The full records of these customers that load, by id; those that fail are left
+        out, for the fields that need them to report (their loader keeps the failure)."""
+        ids = list(customer_ids)
+        loaded = await asyncio.gather(
+            *(self.customer.load(customer_id) for customer_id in ids), return_exceptions=True
+        )
+        return {
+            customer_id: record
+            for customer_id, record in zip(ids, loaded, strict=True)
+            if isinstance(record, Customer)
+        }
+
     def _start(
         self,
         loader: _Loader[V],

@@ -5,11 +5,13 @@ complete it: no arguments, and a value that comes either from Strawberry's plain
 read (a "basic" field) or from a direct resolver (below). Its type then says how to
 complete the value:
 
-- a scalar or enum (`LeafRead`): the scalar's own `coerce_output_value`;
+- a scalar or enum (`LeafRead`, `ResolvedLeafRead` for a direct resolver's): the scalar's
+  own `coerce_output_value`;
 - an object type, or a list of one (`ObjectRead`): its sub-selection, field by field.
 
 Interfaces and unions (the runtime type must be resolved), lists of lists and lists of
-leaves stay with graphql-core.
+leaves read from an attribute stay with graphql-core (a direct resolver's list of leaves is
+completed in place).
 
 `use_direct_resolvers` lets graphql-core call a sync resolver that takes nothing but the
 reserved parameters (self, root, parent, info) itself: Strawberry wraps each in argument
@@ -77,7 +79,25 @@ class ObjectRead:
     type_check_needs_info: bool
 
 
-FieldRead = LeafRead | ObjectRead
+@dataclass(frozen=True, slots=True)
+class ResolvedLeafRead:
+    """A scalar or enum field whose value a direct resolver returns (`Customer`'s enum and
+    the fields it reads from the record at hand): called without Strawberry's wrapper, and
+    completed as a plain leaf is when the value is at hand."""
+
+    field_def: GraphQLField
+    resolver: DirectResolver
+    # For a list of leaves (`customDomains`): the item's scalar or enum.
+    leaf_type: GraphQLLeafType
+    non_null: bool
+    # A `str` value is the answer as is (never for a list, whose value is not a leaf).
+    str_as_is: bool
+    is_list: bool = False
+    item_non_null: bool = False
+    item_str_as_is: bool = False
+
+
+FieldRead = LeafRead | ObjectRead | ResolvedLeafRead
 
 
 class DirectResolver:
@@ -237,10 +257,10 @@ def field_read(field_def: GraphQLField) -> FieldRead | None:
         return None
     named, non_null = _unwrap(field_def.type)
     if is_leaf_type(named):
-        # A direct resolver's leaf saves little over the long path; only attributes.
-        if attribute is None:
-            return None
         str_as_is = named is GraphQLString or named is GraphQLID
+        if resolver is not None:
+            return ResolvedLeafRead(field_def, resolver, named, non_null, str_as_is)
+        assert attribute is not None
         return LeafRead(attribute, named, non_null, str_as_is)
     if isinstance(named, GraphQLObjectType):
         return ObjectRead(
@@ -250,6 +270,11 @@ def field_read(field_def: GraphQLField) -> FieldRead | None:
     if isinstance(named, GraphQLList):
         item_type = named.of_type
         item, item_non_null = _unwrap(item_type)
+        if resolver is not None and is_leaf_type(item):
+            item_str_as_is = item is GraphQLString or item is GraphQLID
+            return ResolvedLeafRead(
+                field_def, resolver, item, non_null, False, True, item_non_null, item_str_as_is
+            )
         if isinstance(item, GraphQLObjectType):
             return ObjectRead(
                 field_def, attribute, resolver, item, non_null, named, True, item_type,
@@ -263,6 +288,7 @@ __all__ = [
     "FieldRead",
     "LeafRead",
     "ObjectRead",
+    "ResolvedLeafRead",
     "field_read",
     "type_check_without_info",
     "use_direct_resolvers",
