@@ -171,7 +171,11 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     except Exception:  # the long path raises it again, located and typed
                         value = Undefined
                     else:
-                        if type(value) is not str or not read.str_as_is:
+                        if value is None:
+                            # A profile's absent fields: most of an address, often.
+                            if read.non_null:
+                                value = Undefined
+                        elif type(value) is not str or not read.str_as_is:
                             value = _coerced_leaf(read, value)
                     if value is not Undefined:
                         results[response_name] = value
