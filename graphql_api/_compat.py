@@ -99,6 +99,34 @@ except ImportError as error:
     ) from error
 
 
+try:
+    # Apollo's federated tracing; `FederatedTracingOnDemand` below decides when it runs.
+    from strawberry.extensions.tracing.apollo_federation import (
+        ApolloFederationTracingExtension,
+    )
+except ImportError as error:
+    raise _moved("Strawberry", "ApolloFederationTracingExtension", error) from error
+
+
+class FederatedTracingOnDemand(ApolloFederationTracingExtension):
+    """Strawberry's ftv1 extension, tracing only a request `wants_trace` says yes to.
+
+    Strawberry asks two private methods: `_implements_resolve` (once per request, with the
+    execution context set, to build the resolver middleware: a yes turns the lean executor
+    off for that request) and `_check_should_trace` (whether to trace and answer the trace).
+    """
+
+    def wants_trace(self) -> bool:
+        """Whether this request is traced; asked once or twice per request."""
+        raise NotImplementedError
+
+    def _implements_resolve(self) -> bool:  # type: ignore[override]
+        return self.wants_trace()
+
+    def _check_should_trace(self) -> bool:
+        return self.wants_trace()
+
+
 def graphql_core_schema(schema: Any) -> GraphQLSchema:
     """The graphql-core schema a Strawberry schema runs on (`schema._schema`).
 
@@ -133,6 +161,7 @@ def stream_protocol(view: Any, headers: Mapping[str, str]) -> GraphQLRequestProt
 __all__ = [
     "EXECUTOR_ATTRIBUTES",
     "EXECUTOR_MEMBERS",
+    "FederatedTracingOnDemand",
     "FieldDetailsList",
     "GroupedFieldSet",
     "MaybeNullValidationRule",

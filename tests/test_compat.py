@@ -6,6 +6,7 @@ touch broke; the fix belongs in `_compat.py` (and its one user), nowhere else.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from types import SimpleNamespace
 from typing import Any
@@ -149,4 +150,23 @@ def test_strawberry_stream_transport_from_headers(accept: str, protocol: str) ->
     view = GraphQL(SCHEMA, subscription_protocols=("multipart-subscription",))
     assert _compat.stream_protocol(view, {"accept": accept}) == protocol, (
         "Strawberry's view chooses its streaming protocol differently"
+    )
+
+
+@pytest.mark.parametrize(
+    ("owner", "name"),
+    [
+        ("strawberry.extensions.base_extension.SchemaExtension", "_implements_resolve"),
+        (
+            "strawberry.extensions.tracing.apollo_federation.ApolloFederationTracingExtension",
+            "_check_should_trace",
+        ),
+    ],
+)
+def test_strawberry_asks_the_private_hook_of_federated_tracing(owner: str, name: str) -> None:
+    module, _, cls = owner.rpartition(".")
+    klass = getattr(importlib.import_module(module), cls)
+    assert name in vars(klass), (
+        f"Strawberry's {cls} has no `{name}` now: FederatedTracingOnDemand's override does "
+        "nothing, and ftv1 traces go to every caller or none"
     )
