@@ -13,10 +13,11 @@ Example:
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from typing import Any, Final
 
-from graphql import GraphQLObjectType, GraphQLSchema
+from graphql import GraphQLEnumType, GraphQLObjectType, GraphQLSchema
 from strawberry.http import GraphQLRequestProtocol
 
 
@@ -127,6 +128,28 @@ class FederatedTracingOnDemand(ApolloFederationTracingExtension):
         return self.wants_trace()
 
 
+def enum_output_names(leaf_type: Any) -> tuple[type, dict[Any, str]] | None:
+    """For a Strawberry enum type: its Python enum class, and each member's GraphQL name as
+    the type's `coerce_output_value` gives it; None for any other leaf type.
+
+    Strawberry's `CustomGraphQLEnumType` finds a member's name by scanning every value of the
+    enum (microseconds a field); the lean executor looks it up instead. The class it wraps
+    (`wrapped_cls`) is not documented API.
+    """
+    wrapped = getattr(leaf_type, "wrapped_cls", None)
+    if not isinstance(leaf_type, GraphQLEnumType) or not (
+        isinstance(wrapped, type) and issubclass(wrapped, enum.Enum)
+    ):
+        return None
+    try:
+        names: dict[Any, str] = {
+            member: leaf_type.coerce_output_value(member) for member in wrapped
+        }
+    except Exception:  # a member the type refuses: leave every value to the type itself
+        return None
+    return wrapped, names
+
+
 def graphql_core_schema(schema: Any) -> GraphQLSchema:
     """The graphql-core schema a Strawberry schema runs on (`schema._schema`).
 
@@ -167,6 +190,7 @@ __all__ = [
     "MaybeNullValidationRule",
     "OneOfInputValidationRule",
     "StrawberryGraphQLCoreExecutionContext",
+    "enum_output_names",
     "graphql_core_schema",
     "invalid_return_type_error",
     "non_null_error",

@@ -6,6 +6,7 @@ touch broke; the fix belongs in `_compat.py` (and its one user), nowhere else.
 
 from __future__ import annotations
 
+import enum
 import importlib
 import inspect
 from types import SimpleNamespace
@@ -43,6 +44,17 @@ class Query:
 
 
 SCHEMA = strawberry.Schema(query=Query)
+
+
+@strawberry.enum
+class Shade(enum.Enum):
+    DARK = "dark"
+    LIGHT = "light"
+
+
+@strawberry.type
+class ShadeQuery:
+    shade: Shade = Shade.DARK
 
 
 def _field_details(name: str) -> Any:
@@ -170,3 +182,11 @@ def test_strawberry_asks_the_private_hook_of_federated_tracing(owner: str, name:
         f"Strawberry's {cls} has no `{name}` now: FederatedTracingOnDemand's override does "
         "nothing, and ftv1 traces go to every caller or none"
     )
+
+
+def test_strawberry_enum_type_wraps_its_python_enum() -> None:
+    schema = _compat.graphql_core_schema(strawberry.Schema(query=ShadeQuery))
+    found = _compat.enum_output_names(schema.type_map["Shade"])
+    assert found is not None, "Strawberry's enum type no longer names the class it wraps"
+    assert found == (Shade, {Shade.DARK: "DARK", Shade.LIGHT: "LIGHT"})
+    assert _compat.enum_output_names(GraphQLString) is None

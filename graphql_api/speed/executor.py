@@ -647,6 +647,11 @@ def _coerced_leaf(read: LeafRead | ResolvedLeafRead, value: Any) -> Any:
     """The completed leaf, or Undefined to have the long path decide (and report)."""
     if value is None:
         return Undefined if read.non_null else None
+    if type(value) is read.enum_class:
+        # A member's name, looked up rather than scanned for (Strawberry's enum type).
+        name = read.enum_names.get(value)  # type: ignore[union-attr]
+        if name is not None:
+            return name
     try:
         coerced = read.leaf_type.coerce_output_value(value)
     except Exception:  # the long path raises it again, located and typed

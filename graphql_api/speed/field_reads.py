@@ -43,7 +43,7 @@ from strawberry.schema.base import BaseSchema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
-from .._compat import graphql_core_schema, strawberry_info
+from .._compat import enum_output_names, graphql_core_schema, strawberry_info
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,9 @@ class LeafRead:
     non_null: bool
     # String and ID (graphql-core's own scalars) return a `str` value unchanged.
     str_as_is: bool
+    # A Strawberry enum's Python class and each member's GraphQL name (`enum_output_names`).
+    enum_class: type | None = None
+    enum_names: dict[Any, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,8 @@ class ResolvedLeafRead:
     is_list: bool = False
     item_non_null: bool = False
     item_str_as_is: bool = False
+    enum_class: type | None = None
+    enum_names: dict[Any, str] | None = None
 
 
 FieldRead = LeafRead | ObjectRead | ResolvedLeafRead
@@ -258,10 +263,14 @@ def field_read(field_def: GraphQLField) -> FieldRead | None:
     named, non_null = _unwrap(field_def.type)
     if is_leaf_type(named):
         str_as_is = named is GraphQLString or named is GraphQLID
+        enum_class, enum_names = enum_output_names(named) or (None, None)
         if resolver is not None:
-            return ResolvedLeafRead(field_def, resolver, named, non_null, str_as_is)
+            return ResolvedLeafRead(
+                field_def, resolver, named, non_null, str_as_is,
+                enum_class=enum_class, enum_names=enum_names,
+            )
         assert attribute is not None
-        return LeafRead(attribute, named, non_null, str_as_is)
+        return LeafRead(attribute, named, non_null, str_as_is, enum_class, enum_names)
     if isinstance(named, GraphQLObjectType):
         return ObjectRead(
             field_def, attribute, resolver, named, non_null, named, False, None, False,
