@@ -11,6 +11,10 @@ out. It needs valgrind (Debian: `apt-get install valgrind`); about a minute.
     python -m bench.instructions --first 1
     python -m bench.instructions --query relay    # Relay's CustomerListPaginationQuery
     python -m bench.instructions --query relay --by-id  # the same, by `doc_id` from a manifest
+    python -m bench.instructions --query every-field  # every field of a customer: 51 calls
+    python -m bench.instructions --query relay+enum   # one field more per edge than relay
+                                                  # (relay+id: an alias of id; relay+nested:
+                                                  # companyProfile.tenantId)
     python -m bench.instructions --query billing  # 100 billing profiles: 101 upstream calls
                                                   # (cache and budget off, as in bench.peers)
     SPEED_LAYER_OFF=all python -m bench.instructions  # any setting reaches the served façade
@@ -54,6 +58,7 @@ from bench.scenarios import (
     BILLING_LATENCY_MS,
     BILLING_PAGE,
     BILLING_QUERY,
+    EVERY_FIELD_QUERY,
     PAGE_QUERY,
     RELAY_QUERY,
 )
@@ -66,6 +71,22 @@ QUERIES: dict[str, tuple[str, Callable[[int], dict[str, Any]]]] = {
     "apollo": (APOLLO_QUERY, lambda first: {"first": first, "after": None}),
     # bench.peers' billing query: a page, then one billing profile call per customer.
     "billing": (BILLING_QUERY, lambda first: {"first": first}),
+    # Every field of Customer, CompanyProfile, BillingProfile and Address, Relay-shaped.
+    "every-field": (EVERY_FIELD_QUERY, lambda first: {"count": first, "cursor": None}),
+    # Relay's page with one field more per edge: what that field costs is the difference
+    # from `relay`, over 50 edges. An alias of `id` is the yardstick.
+    "relay+id": (
+        RELAY_QUERY.replace("        id\n", "        id\n        sameId: id\n", 1),
+        lambda first: {"count": first, "cursor": None, "search": None},
+    ),
+    "relay+enum": (
+        RELAY_QUERY.replace("        id\n", "        id\n        relationshipToPartner\n", 1),
+        lambda first: {"count": first, "cursor": None, "search": None},
+    ),
+    "relay+nested": (
+        RELAY_QUERY.replace("          domain\n", "          domain\n          tenantId\n", 1),
+        lambda first: {"count": first, "cursor": None, "search": None},
+    ),
     # Relay's text without the edge cursors: what the cursors cost is the difference.
     "relay-no-cursors": (
         RELAY_QUERY.replace("      cursor\n", ""),

@@ -5,10 +5,13 @@ serves the same customers over the same emulator. Both run as their own process 
 same in-flight cap to the upstream, and the load generator alternates between them round by
 round (façade, peer, façade, peer...), so that the machine's drift falls on both alike.
 
-Two queries:
+Three queries:
 
 - `relay page`: Relay's `CustomerListPaginationQuery` (50 customers, a cursor per edge),
   upstream latency 0, at concurrency 16 by default;
+- `every field`: the same page asking every field of Customer, CompanyProfile,
+  BillingProfile and Address (one list call and 50 full records), upstream latency 0, at
+  concurrency 16 by default;
 - `billing`: `customers(first: 100)` with billing profiles at 50 ms upstream latency (one
   list call and 100 profile calls, the minimum), at concurrency 4 by default.
 
@@ -21,6 +24,7 @@ calls.
 
     python -m bench.peers
     python -m bench.peers --rounds 5 --round-seconds 3 --relay-concurrency 1,16
+    python -m bench.peers --every-field-concurrency 0 --billing-concurrency 0  # relay only
 """
 
 from __future__ import annotations
@@ -49,7 +53,13 @@ from .processes import (
     service_process,
 )
 from .report import machine
-from .scenarios import BILLING_LATENCY_MS, BILLING_QUERY, RELAY_QUERY, RELAY_VARIABLES
+from .scenarios import (
+    BILLING_LATENCY_MS,
+    BILLING_QUERY,
+    EVERY_FIELD_QUERY,
+    RELAY_QUERY,
+    RELAY_VARIABLES,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER_SCRIPT = Path(__file__).resolve().parent / "peer" / "server.mjs"
@@ -209,7 +219,8 @@ def table(rows: list[Row]) -> str:
 
 
 def _numbers(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split(",") if part.strip())
+    """Concurrencies from `1,16`; a 0 skips the query."""
+    return tuple(n for part in text.split(",") if part.strip() and (n := int(part)) > 0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,8 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=4, help="rounds per target (4)")
     parser.add_argument("--round-seconds", type=float, default=3.0)
     parser.add_argument("--warmup-seconds", type=float, default=2.0)
-    parser.add_argument("--relay-concurrency", default="16", help="e.g. 1,16 (16)")
-    parser.add_argument("--billing-concurrency", default="4", help="e.g. 1,4 (4)")
+    parser.add_argument("--relay-concurrency", default="16", help="e.g. 1,16 (16); 0 to skip")
+    parser.add_argument(
+        "--every-field-concurrency", default="16", help="e.g. 1,16 (16); 0 to skip"
+    )
+    parser.add_argument("--billing-concurrency", default="4", help="e.g. 1,4 (4); 0 to skip")
     args = parser.parse_args(argv)
     facade_env = {"LOG_LEVEL": "WARNING", "UPSTREAM_MAX_IN_FLIGHT": str(MAX_IN_FLIGHT)}
     with emulator_process(customers=CUSTOMERS) as emulator, service_process(
@@ -233,6 +247,12 @@ def main(argv: list[str] | None = None) -> int:
             t.name: graphql_sender(t.graphql_url, RELAY_QUERY, RELAY_VARIABLES, bearer=BEARER)
             for t in targets
         }
+        every_field = {
+            t.name: graphql_sender(
+                t.graphql_url, EVERY_FIELD_QUERY, {"count": 50, "cursor": None}, bearer=BEARER
+            )
+            for t in targets
+        }
         billing = {
             t.name: graphql_sender(t.graphql_url, BILLING_QUERY, {"first": 100}, bearer=BEARER)
             for t in targets
@@ -243,6 +263,13 @@ def main(argv: list[str] | None = None) -> int:
                 rows += asyncio.run(
                     _compare("relay page", targets, relay, control, concurrency=concurrency,
                              min_calls=1, rounds=args.rounds,
+                             round_seconds=args.round_seconds,
+                             warmup_seconds=args.warmup_seconds)
+                )
+            for concurrency in _numbers(args.every_field_concurrency):
+                rows += asyncio.run(
+                    _compare("every field", targets, every_field, control,
+                             concurrency=concurrency, min_calls=51, rounds=args.rounds,
                              round_seconds=args.round_seconds,
                              warmup_seconds=args.warmup_seconds)
                 )

@@ -30,10 +30,10 @@ from typing import IO
 import httpx
 
 from graphql_api.config import (
-    BudgetSettings,
     SchemaSettings,
     ServerSettings,
     Settings,
+    SharedStateSettings,
     UpstreamSettings,
 )
 
@@ -178,7 +178,7 @@ def in_process_settings(upstream: str) -> Settings:
         use_embedded_emulator=False,
         server=ServerSettings(log_level="WARNING"),
         schema=SchemaSettings(cursor_secret=CURSOR_SECRET.encode()),
-        budget=BudgetSettings(cache_ttl=0, rate_per_minute=0),
+        shared=SharedStateSettings(cache_ttl=0, rate_per_minute=0),
     )
 
 

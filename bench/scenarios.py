@@ -87,6 +87,50 @@ fragment CustomerList_query_3PfUTl on Query {
     }
   }
 }"""
+_ADDRESS_FIELDS = """id country region city state district addressLine1 addressLine2
+          addressLine3 postalCode firstName middleName lastName phoneNumber emailAddress"""
+
+# A Relay-shaped page that selects every field of Customer, CompanyProfile, BillingProfile
+# and Address: the full record of each customer is loaded (one call each, which carries the
+# billing profile too), so a page of 50 is 51 upstream calls.
+EVERY_FIELD_QUERY = f"""query EveryField($count: Int = 50, $cursor: String) {{
+  customers(first: $count, after: $cursor) {{
+    edges {{
+      node {{
+        id
+        commerceId
+        relationshipToPartner
+        allowDelegatedAccess
+        associatedPartnerId
+        customDomains
+        companyProfile {{
+          tenantId
+          domain
+          companyName
+          address {{ {_ADDRESS_FIELDS} }}
+          email
+          organizationRegistrationNumber
+        }}
+        billingProfile {{
+          id
+          firstName
+          lastName
+          email
+          culture
+          language
+          companyName
+          defaultAddress {{ {_ADDRESS_FIELDS} }}
+        }}
+        __typename
+      }}
+      cursor
+    }}
+    pageInfo {{
+      endCursor
+      hasNextPage
+    }}
+  }}
+}}"""
 # Relay sends every variable of the operation, null where the caller gave none.
 RELAY_VARIABLES: dict[str, Any] = {"count": 50, "cursor": None, "search": None}
 

@@ -17,6 +17,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Annotated, Any, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
@@ -34,8 +35,8 @@ from pydantic import (
 
 from .partner_center.settings import (
     DEFAULT_UPSTREAM,
-    BudgetSettings,
     PemFile,
+    SharedStateSettings,
     UpstreamSettings,
 )
 
@@ -296,6 +297,51 @@ class SchemaSettings(_Section):
         return self.cursor_secret.get_secret_value()
 
 
+SPEED_LAYER_OFF = "SPEED_LAYER_OFF"
+
+
+class SpeedPiece(StrEnum):
+    """A piece of the speed layer (graphql_api/speed/) that can be switched off."""
+
+    EXECUTOR = "executor"
+    WIRE = "wire"
+
+
+def _speed_pieces(raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    names = {part.strip().lower() for part in raw.split(",") if part.strip()}
+    if "all" in names:
+        return frozenset(SpeedPiece)
+    unknown = sorted(names - {piece.value for piece in SpeedPiece})
+    if unknown:
+        known = ", ".join(["all", *(piece.value for piece in SpeedPiece)])
+        raise ValueError(f"unknown piece(s) {unknown}; known: {known}")
+    return frozenset(SpeedPiece(name) for name in names)
+
+
+class SpeedSettings(_Section):
+    """Which pieces of the speed layer run; each one off puts the stock component back.
+
+    A process-wide switch: `SPEED_LAYER_OFF` in the process environment applies to settings
+    read from a mapping that does not name it, so a whole test run, or every worker of
+    `graphql-api serve`, takes the path the environment chose.
+    """
+
+    off: Annotated[frozenset[SpeedPiece], BeforeValidator(_speed_pieces)] = Field(
+        frozenset(), alias=SPEED_LAYER_OFF
+    )
+
+    @classmethod
+    def from_process(cls) -> SpeedSettings:
+        """The switch as the process environment sets it."""
+        return cls.from_env(os.environ)
+
+    def is_on(self, piece: SpeedPiece) -> bool:
+        """True unless `SPEED_LAYER_OFF` switches `piece` off."""
+        return piece not in self.off
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service reads at start-up."""
@@ -306,7 +352,8 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     schema: SchemaSettings = field(default_factory=SchemaSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
-    budget: BudgetSettings = field(default_factory=BudgetSettings)
+    shared: SharedStateSettings = field(default_factory=SharedStateSettings)
+    speed: SpeedSettings = field(default_factory=SpeedSettings.from_process)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -321,7 +368,12 @@ class Settings:
             server=ServerSettings.from_env(values),
             schema=SchemaSettings.from_env(values),
             auth=AuthSettings.from_env(values),
-            budget=_section(BudgetSettings, values),
+            shared=_section(SharedStateSettings, values),
+            speed=(
+                SpeedSettings.from_env(values)
+                if SPEED_LAYER_OFF in values
+                else SpeedSettings.from_process()
+            ),
         )
 
 
@@ -359,12 +411,15 @@ def _set_values(env: Mapping[str, str]) -> dict[str, str]:
 __all__ = [
     "DEFAULT_AUTHORITY_HOST",
     "DEFAULT_UPSTREAM",
+    "SPEED_LAYER_OFF",
     "AuthMode",
     "AuthSettings",
-    "BudgetSettings",
     "ConfigError",
     "SchemaSettings",
     "ServerSettings",
     "Settings",
+    "SharedStateSettings",
+    "SpeedPiece",
+    "SpeedSettings",
     "UpstreamSettings",
 ]

@@ -12,9 +12,10 @@ from pydantic_core import PydanticUndefined
 
 from graphql_api.config import (
     AuthSettings,
-    BudgetSettings,
     SchemaSettings,
     ServerSettings,
+    SharedStateSettings,
+    SpeedSettings,
     UpstreamSettings,
 )
 
@@ -34,7 +35,14 @@ def _variables() -> dict[str, Any]:
     """Each environment variable of the settings models, with its default."""
     found: dict[str, Any] = {}
     model: type[BaseModel]
-    for model in (UpstreamSettings, BudgetSettings, ServerSettings, SchemaSettings, AuthSettings):
+    for model in (
+        UpstreamSettings,
+        SharedStateSettings,
+        ServerSettings,
+        SchemaSettings,
+        AuthSettings,
+        SpeedSettings,
+    ):
         for field in model.model_fields.values():
             if field.alias is not None:
                 found[field.alias] = field.default
@@ -53,7 +61,7 @@ def test_every_documented_variable_is_a_setting() -> None:
 
 def _shown(default: Any) -> str | None:
     """How the reference writes a plain default, or None when it describes it in words."""
-    if default is None or default is PydanticUndefined or default == ():
+    if default is None or default is PydanticUndefined or default in ((), frozenset()):
         return None
     if isinstance(default, bool):
         return f"`{str(default).lower()}`"

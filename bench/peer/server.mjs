@@ -6,7 +6,8 @@
 //
 // It prints {"url": ...} once listening. What it does as graphql_api does, so that the two
 // spend the same upstream calls: one list call per page (company profiles come embedded),
-// one call per billing profile, batched per request, at most MAX_IN_FLIGHT sockets to the
+// one call per billing profile, batched per request, one call per customer for the fields
+// only its full record has (which then serves the billing profile too), at most MAX_IN_FLIGHT sockets to the
 // upstream (graphql_api's UPSTREAM_MAX_IN_FLIGHT), the caller's bearer forwarded. What it
 // leaves out, which graphql_api does: signed cursors (these are plain base64url JSON, as in
 // most Relay tutorials), typed error codes, budgets, caches, limits, metrics and logs.
@@ -37,18 +38,73 @@ const typeDefs = `#graphql
   type CustomerEdge { cursor: String!  node: Customer! }
   type PageInfo { hasNextPage: Boolean!  hasPreviousPage: Boolean!  startCursor: String  endCursor: String }
   interface Node { id: ID! }
+  enum RelationshipToPartner { NONE RESELLER ADVISOR SYNDICATION MICROSOFT_SUPPORT UNKNOWN }
   type Customer implements Node {
     id: ID!
-    relationshipToPartner: String
+    commerceId: String
+    relationshipToPartner: RelationshipToPartner
+    allowDelegatedAccess: Boolean
+    associatedPartnerId: String
+    customDomains: [String!]
     companyProfile: CompanyProfile
     billingProfile: BillingProfile
   }
-  type CompanyProfile { tenantId: String  domain: String  companyName: String }
+  type CompanyProfile {
+    tenantId: String  domain: String  companyName: String
+    address: Address  email: String  organizationRegistrationNumber: String
+  }
   type BillingProfile {
     id: String  firstName: String  lastName: String  email: String
-    culture: String  language: String  companyName: String
+    culture: String  language: String  companyName: String  defaultAddress: Address
+  }
+  type Address {
+    id: String  country: String  region: String  city: String  state: String
+    district: String  addressLine1: String  addressLine2: String  addressLine3: String
+    postalCode: String  firstName: String  middleName: String  lastName: String
+    phoneNumber: String  emailAddress: String
   }
 `;
+
+const RELATIONSHIPS = new Set([
+  'NONE', 'RESELLER', 'ADVISOR', 'SYNDICATION', 'MICROSOFT_SUPPORT', 'UNKNOWN',
+]);
+
+// Fields a list item lacks: asking one of them loads the customer's full record (one call
+// per customer, which carries both profiles), as graphql_api does.
+const FULL_CUSTOMER_FIELDS = new Set([
+  'commerceId', 'allowDelegatedAccess', 'associatedPartnerId', 'customDomains',
+]);
+const FULL_COMPANY_FIELDS = new Set(['address', 'email', 'organizationRegistrationNumber']);
+
+function fieldsOf(selectionSet, fragments, out = []) {
+  for (const selection of selectionSet?.selections ?? []) {
+    if (selection.kind === 'Field') out.push(selection);
+    else if (selection.kind === 'InlineFragment') fieldsOf(selection.selectionSet, fragments, out);
+    else fieldsOf(fragments[selection.name.value]?.selectionSet, fragments, out);
+  }
+  return out;
+}
+
+// Whether the `customers` field asks any customer for a field only its full record has.
+function needsFullRecords(info) {
+  const { fragments } = info;
+  const customerFields = [];
+  for (const field of fieldsOf(info.fieldNodes[0].selectionSet, fragments)) {
+    if (field.name.value === 'nodes') customerFields.push(...fieldsOf(field.selectionSet, fragments));
+    if (field.name.value !== 'edges') continue;
+    for (const edgeField of fieldsOf(field.selectionSet, fragments)) {
+      if (edgeField.name.value === 'node') {
+        customerFields.push(...fieldsOf(edgeField.selectionSet, fragments));
+      }
+    }
+  }
+  return customerFields.some(
+    (field) =>
+      FULL_CUSTOMER_FIELDS.has(field.name.value) ||
+      (field.name.value === 'companyProfile' &&
+        fieldsOf(field.selectionSet, fragments).some((p) => FULL_COMPANY_FIELDS.has(p.name.value))),
+  );
+}
 
 const SEARCH_FIELDS = {
   COMPANY_NAME: 'CompanyName',
@@ -98,6 +154,10 @@ class PartnerCenter extends RESTDataSource {
   billingProfile(id) {
     return this.get(`v1/customers/${encodeURIComponent(id)}/profiles/billing`);
   }
+
+  customer(id) {
+    return this.get(`v1/customers/${encodeURIComponent(id)}`);
+  }
 }
 
 function nextToken(page) {
@@ -116,7 +176,9 @@ function decodeCursor(text) {
 
 const resolvers = {
   Query: {
-    async customers(_root, { search, first, after }, { partnerCenter }) {
+    async customers(_root, { search, first, after }, context, info) {
+      const { partnerCenter } = context;
+      context.needsFull = needsFullRecords(info);
       const want = first ?? DEFAULT_FIRST;
       let position = after
         ? decodeCursor(after)
@@ -159,8 +221,34 @@ const resolvers = {
     },
   },
   Customer: {
-    billingProfile(customer, _args, { billingProfiles }) {
-      return billingProfiles.load(customer.id);
+    async commerceId(customer, _args, { customers }) {
+      return (await customers.load(customer.id)).commerceId ?? null;
+    },
+    relationshipToPartner(customer) {
+      const value = String(customer.relationshipToPartner ?? '').toUpperCase().replace('-', '_');
+      return customer.relationshipToPartner == null
+        ? null
+        : RELATIONSHIPS.has(value) ? value : 'UNKNOWN';
+    },
+    async allowDelegatedAccess(customer, _args, { customers }) {
+      return (await customers.load(customer.id)).allowDelegatedAccess ?? null;
+    },
+    async associatedPartnerId(customer, _args, { customers }) {
+      return (await customers.load(customer.id)).associatedPartnerId ?? null;
+    },
+    async customDomains(customer, _args, { customers }) {
+      return (await customers.load(customer.id)).customDomains ?? null;
+    },
+    companyProfile(customer, _args, { customers, needsFull }) {
+      return needsFull
+        ? customers.load(customer.id).then((record) => record.companyProfile)
+        : customer.companyProfile;
+    },
+    billingProfile(customer, _args, { billingProfiles, customers, needsFull }) {
+      // The full record carries the billing profile: no call of its own then.
+      return needsFull
+        ? customers.load(customer.id).then((record) => record.billingProfile)
+        : billingProfiles.load(customer.id);
     },
   },
   Node: {
@@ -178,7 +266,10 @@ const { url } = await startStandaloneServer(server, {
     const billingProfiles = new DataLoader((ids) =>
       Promise.all(ids.map((id) => partnerCenter.billingProfile(id).catch((error) => error))),
     );
-    return { partnerCenter, billingProfiles };
+    const customers = new DataLoader((ids) =>
+      Promise.all(ids.map((id) => partnerCenter.customer(id).catch((error) => error))),
+    );
+    return { partnerCenter, billingProfiles, customers, needsFull: false };
   },
 });
 process.stdout.write(`${JSON.stringify({ url })}\n`);

@@ -11,7 +11,8 @@ always was.
 
 Timing every field takes graphql-core's resolver middleware, which turns the lean executor
 off (speed/executor.py). The extension therefore joins field resolution only for a trusted
-request: Strawberry asks each extension instance whether it resolves, once per request, and
+request: Strawberry asks each extension instance whether it resolves, once per request (through
+private methods, overridden in `_compat.FederatedTracingOnDemand`), and
 this one says yes only then. Everyone else's request runs as if it were not there.
 
 Example:
@@ -23,11 +24,12 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
 from strawberry.types import ExecutionContext
 
+from .._compat import FederatedTracingOnDemand
 
-class TrustedFederatedTracing(ApolloFederationTracingExtension):
+
+class TrustedFederatedTracing(FederatedTracingOnDemand):
     """Strawberry's ftv1 extension, answering only requests that prove they are trusted."""
 
     def __init__(
@@ -37,15 +39,9 @@ class TrustedFederatedTracing(ApolloFederationTracingExtension):
         self._secret = secret
         self._trusted: bool | None = None
 
-    def _implements_resolve(self) -> bool:  # type: ignore[override]
-        # Strawberry builds the request's resolver middleware from the extensions that answer
-        # True here (after the execution context is set): only a trusted request pays for it.
-        return self._is_trusted()
-
-    def _check_should_trace(self) -> bool:
-        return self._is_trusted()
-
-    def _is_trusted(self) -> bool:
+    def wants_trace(self) -> bool:
+        """True for a request that asked for a trace and proved FTV1_SECRET. Strawberry builds
+        the request's resolver middleware from this answer: only a trusted request pays."""
         if self._trusted is None:
             self._trusted = self._asks_and_proves()
         return self._trusted

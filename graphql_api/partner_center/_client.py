@@ -38,7 +38,7 @@ from ._validation import (
 from .acceptance import Admission, credential_key
 from .answer_cache import CachedAnswer
 from .bucket import Share
-from .cached_get import SharedAnswers
+from .cached_get import CachedGet
 from .call import CallContext
 from .errors import (
     PartnerCenterError,
@@ -56,7 +56,7 @@ from .models import (
     NextLink,
 )
 from .settings import UpstreamSettings
-from .shared_state import Sharing
+from .shared_state import SharedState
 from .tracing import TracedCall
 
 logger = logging.getLogger("graphql_api.partner_center")
@@ -139,7 +139,7 @@ class PartnerCenterClient:
     them for one operation, the rest shared in turn, see `FairSlots`), and the retry policy.
     Every method takes the operation's `CallContext` and validates its input before any
     request. With `sharing`, answers come from the cache or an identical call in flight when
-    they can, and every request waits for the partner's call budget (see `Sharing`).
+    they can, and every request waits for the partner's call budget (see `SharedState`).
 
     Example:
         async with PartnerCenterClient(settings.upstream) as client:
@@ -153,10 +153,10 @@ class PartnerCenterClient:
         settings: UpstreamSettings,
         *,
         transport: Wire | httpx.AsyncBaseTransport | None = None,
-        sharing: Sharing | None = None,
+        sharing: SharedState | None = None,
     ) -> None:
         self._settings = settings
-        self._sharing = sharing or Sharing()
+        self._sharing = sharing or SharedState()
         self._slots = FairSlots(settings.max_in_flight, settings.max_in_flight_per_operation)
         self._in_flight = 0
         # Requests go straight to the wire: of httpx.AsyncClient's extras this client wants
@@ -305,7 +305,7 @@ class PartnerCenterClient:
 
     async def _shared_get(
         self,
-        answers: SharedAnswers,
+        answers: CachedGet,
         call: CallContext,
         path: str,
         route: str,
@@ -368,8 +368,8 @@ class PartnerCenterClient:
         share: Share | None,
     ) -> _Answer:
         """One logical GET sent upstream: retried per policy, bounded in time as a whole."""
-        if call.budget is not None:
-            call.budget.spend()  # raises before anything is sent when the budget is spent
+        if call.allowance is not None:
+            call.allowance.spend()  # raises before anything is sent when the budget is spent
         # One MS-RequestId per logical call, reused by its retries: that is what it is for.
         request_id = new_request_id()
         headers = self._headers(call, request_id, extra_headers)
@@ -395,8 +395,8 @@ class PartnerCenterClient:
                         path, params, sent, call.correlation_id, request_id, seek, share
                     ),
                 )
-            if call.budget is not None:
-                call.budget.answered += 1
+            if call.allowance is not None:
+                call.allowance.answered += 1
             return answer
 
         # The failure that led to the back-off the deadline cut short, kept as the cause.
@@ -414,8 +414,8 @@ class PartnerCenterClient:
                     answer = await self._attempt(
                         path, params, headers, call.correlation_id, request_id, seek, share
                     )
-                    if call.budget is not None:
-                        call.budget.answered += 1
+                    if call.allowance is not None:
+                        call.allowance.answered += 1
                     return answer
                 except PartnerCenterError as failure:
                     last_failure = first_failure = failure

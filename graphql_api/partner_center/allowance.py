@@ -6,20 +6,20 @@ from __future__ import annotations
 from .errors import PartnerCenterError
 
 
-class CallBudgetExhausted(PartnerCenterError):
-    """The operation has sent as many calls as its budget allows; this one was not sent."""
+class AllowanceSpent(PartnerCenterError):
+    """The operation has sent as many calls as its allowance permits; this one was not sent."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"the operation's budget of {limit} upstream calls is spent")
         self.limit = limit
 
 
-class CallBudget:
+class Allowance:
     """How many logical calls (each with its retries) one operation may send.
 
     Example:
-        budget = CallBudget(200)
-        budget.spend()  # before each call; raises CallBudgetExhausted past 200
+        allowance = Allowance(200)
+        allowance.spend()  # before each call; raises AllowanceSpent past 200
     """
 
     __slots__ = ("answered", "limit", "spent")
@@ -33,11 +33,11 @@ class CallBudget:
     def spend(self) -> None:
         """Count one call about to be sent, or refuse it when none is left."""
         if self.spent >= self.limit:
-            raise CallBudgetExhausted(self.limit)
+            raise AllowanceSpent(self.limit)
         self.spent += 1
 
     def __repr__(self) -> str:
-        return f"CallBudget(limit={self.limit}, spent={self.spent}, answered={self.answered})"
+        return f"Allowance(limit={self.limit}, spent={self.spent}, answered={self.answered})"
 
 
-__all__ = ["CallBudget", "CallBudgetExhausted"]
+__all__ = ["Allowance", "AllowanceSpent"]

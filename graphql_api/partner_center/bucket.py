@@ -3,7 +3,7 @@
 Partner Center counts every request against one budget per partner tenant (about 500 a
 minute is quoted for customer routes), so the service spends its own bucket first: `rate`
 calls a minute, `burst` more after a quiet spell. A call reserves its place and waits for
-it, unless that wait is longer than `max_wait`: then it is not sent (`RateLimited`), and the
+it, unless that wait is longer than `max_wait`: then it is not sent (`BucketRefused`), and the
 caller may answer from a stale entry instead. A real 429 pauses the bucket for its
 `Retry-After`, so every caller holds off, not only the one that met it.
 
@@ -17,8 +17,8 @@ on one share of its own, with a fraction of the burst too (see `acceptance.py`).
 processes behind the same Redis, with the same interface (`Bucket`).
 
 Example:
-    gate = RateGate(MemoryBucket(rate_per_minute=400, burst=100), max_wait=2.0)
-    await gate.acquire()  # before each request; raises RateLimited past a 2 s wait
+    gate = BucketGate(MemoryBucket(rate_per_minute=400, burst=100), max_wait=2.0)
+    await gate.acquire()  # before each request; raises BucketRefused past a 2 s wait
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from .errors import PartnerCenterError
 from .observer import NullObserver, Observer
 
 
-class RateLimited(PartnerCenterError):
+class BucketRefused(PartnerCenterError):
     """Not sent: the partner's call budget would have made this call wait too long.
 
     `retry_after` is when the budget expects to have room again, in seconds.
@@ -198,7 +198,7 @@ class MemoryBucket(Bucket):
 MAX_SHARES = 10_000
 
 
-class RateGate:
+class BucketGate:
     """Every upstream request passes here first: it waits its turn, or is refused.
 
     With `shares`, each request names its caller and also waits for its caller's share.
@@ -218,7 +218,7 @@ class RateGate:
         self.shares = shares
 
     async def acquire(self, share: Share | None = None) -> None:
-        """Wait for this call's turn; raises RateLimited when it is further than `max_wait`."""
+        """Wait for this call's turn; raises BucketRefused when it is further than `max_wait`."""
         waited = 0.0
         while True:
             grant = await self._bucket.take(max(0.0, self._max_wait - waited), share)
@@ -233,7 +233,7 @@ class RateGate:
             # Refused for a pause that ends within the wait we may still spend: sit it out.
             if waited + grant.wait > self._max_wait:
                 self._observer.budget_refused()
-                raise RateLimited(retry_after=math.ceil(max(grant.wait, 1.0)))
+                raise BucketRefused(retry_after=math.ceil(max(grant.wait, 1.0)))
             await asyncio.sleep(grant.wait)
             waited += grant.wait
 
@@ -245,10 +245,10 @@ class RateGate:
 __all__ = [
     "MAX_SHARES",
     "Bucket",
+    "BucketGate",
+    "BucketRefused",
     "Grant",
     "MemoryBucket",
-    "RateGate",
-    "RateLimited",
     "Share",
     "Shares",
 ]

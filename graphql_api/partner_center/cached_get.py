@@ -7,7 +7,7 @@ The order for one GET of an operation whose call context names a cache scope:
 2. else the GET joins an identical one in flight in this process, or (with Redis) waits for
    the process that claimed it, if one did, to store its answer;
 3. else it is sent, and its 2xx answer stored for the scope;
-4. when it could not be sent for the budget (`RateLimited`) or Partner Center throttled it
+4. when it could not be sent for the budget (`BucketRefused`) or Partner Center throttled it
    (`Throttled`), an entry up to `stale` seconds old answers instead, counted as stale in
    the operation's `AnswerReport`, provided Partner Center accepted the call's credential
    lately (see `Acceptance`); a credential it refused reads no entry at all.
@@ -23,9 +23,9 @@ import time
 from collections.abc import Awaitable, Callable
 
 from .acceptance import Acceptance, credential_key
-from .allowance import CallBudgetExhausted
+from .allowance import AllowanceSpent
 from .answer_cache import AnswerStore, CachedAnswer, RequestShape, cache_key
-from .bucket import RateLimited
+from .bucket import BucketRefused
 from .call import CallContext
 from .coalescing import Coalescer
 from .errors import Throttled
@@ -36,7 +36,7 @@ from .observer import NullObserver, Observer
 _PEER_POLL = 0.05
 
 
-class SharedAnswers:
+class CachedGet:
     """The cache, coalescing and stale fallback in front of one client's GETs."""
 
     def __init__(
@@ -91,12 +91,12 @@ class SharedAnswers:
             answer, joined = await self._coalescer.run(
                 key, lambda: self._fetch_once(key, entry, route, fetch)
             )
-        except CallBudgetExhausted:
+        except AllowanceSpent:
             if not joining:
                 raise
             # The operation that sent the call had spent its own budget, not this one.
             return await self._fetch_once(key, entry, route, fetch)
-        except (RateLimited, Throttled):
+        except (BucketRefused, Throttled):
             now = self._clock()
             # Only for a credential Partner Center accepted lately: not one it has refused
             # or never accepted, for which no call could be sent to ask.
@@ -122,9 +122,9 @@ class SharedAnswers:
     def _served(self, call: CallContext, answer: CachedAnswer, *, stale: bool) -> CachedAnswer:
         if call.report is not None:
             call.report.used(answer, self._clock(), stale=stale)
-        if call.budget is not None:
+        if call.allowance is not None:
             # An answer Partner Center gave this scope's credentials vouches for them too.
-            call.budget.answered += 1
+            call.allowance.answered += 1
         return answer
 
     async def _fetch_once(
@@ -251,4 +251,4 @@ class _PeerWatch:
                         outcome.set_result(_LET_GO)
 
 
-__all__ = ["SharedAnswers"]
+__all__ = ["CachedGet"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .allowance import CallBudget
+from .allowance import Allowance
 from .answer_cache import AnswerReport
 from .tracing import CallTracer
 
@@ -14,7 +14,7 @@ class CallContext:
     """Per-operation call settings: one correlation id ties all of an operation's calls together.
 
     `authorization` is the full `Authorization` header value sent upstream ("Bearer ...").
-    `locale` becomes `X-Locale` when the caller sent `Accept-Language`. `budget`, when set,
+    `locale` becomes `X-Locale` when the caller sent `Accept-Language`. `allowance`, when set,
     is spent by every logical call before it leaves (its retries are not counted again).
 
     `cache_scope` says whose cache entries this operation may read and write: a digest
@@ -31,7 +31,7 @@ class CallContext:
     authorization: str
     correlation_id: str
     locale: str | None = None
-    budget: CallBudget | None = None
+    allowance: Allowance | None = None
     cache_scope: str | None = None
     refresh: bool = False
     report: AnswerReport | None = None

@@ -1,14 +1,15 @@
 """Failures of calls to Partner Center, as a typed hierarchy.
 
     PartnerCenterError                 every failure; carries correlation and request ids
-     ├── CallBudgetExhausted           not sent: the operation's call budget is spent
+     ├── AllowanceSpent                not sent: the operation's allowance of calls is spent
      │                                 (defined in allowance.py)
-     ├── RateLimited                   not sent: the partner's call budget (the token
-     │                                 bucket, bucket.py) would have made it wait too long
+     ├── BucketRefused                 not sent: the partner's bucket (bucket.py) would have
+     │                                 made it wait too long
      ├── UpstreamUnavailable           no answer: connection refused or reset (after retries)
      │    └── UpstreamTimeout          connect, read or whole-call time bound exceeded
      ├── UpstreamMalformedResponse     an answer we cannot read: bad JSON, wrong content type,
-     │                                 wrong shape, or larger than the configured bound
+     │                                 wrong shape, a body that does not decode, or larger
+     │                                 than the configured bound
      └── UpstreamHTTPError             an HTTP error status, with Partner Center's error details
           ├── BadRequest               400
           │    └── ContinuationTokenRejected
@@ -20,6 +21,10 @@
           ├── Throttled                429, with `retry_after` seconds when given
           └── ServerError              5xx
                └── ServiceUnavailable  502, 503, 504
+
+Each wire raises `UpstreamUnavailable`, `UpstreamTimeout` and `UpstreamMalformedResponse` for
+its HTTP library's failures, through one table (`_wire_failures.py`); schema/errors.py is the
+one place these become GraphQL error codes.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The cache and the call budget shared through Redis, falling back to this process's own.
+"""The answer cache and the bucket shared through Redis, falling back to this process's own.
 
 Every worker and replica behind one `REDIS_URL` reads and writes the same entries and
 spends the same token bucket (an atomic Lua script, timed by Redis's own clock so that
@@ -8,7 +8,7 @@ bucket instead, a warning is logged once for the outage and every failure is rep
 the observer; Redis is tried again after `retry_interval`. Callers never see a Redis error.
 
 Keys live under a prefix naming the upstream (a digest of its URL), so services pointed at
-different Partner Centers (or emulators) never share a budget or an answer.
+different Partner Centers (or emulators) never share a bucket or an answer.
 
 Example:
     state = RedisState.connect(url, upstream="https://api.partnercenter.microsoft.com",

@@ -79,8 +79,8 @@ def _redis_url(url: str | None) -> str | None:
     return url
 
 
-class BudgetSettings(BaseModel):
-    """How the service stretches the partner's Partner Center budget: cache, rate, Redis.
+class SharedStateSettings(BaseModel):
+    """What the service shares to stretch the partner's calls: answer cache, bucket, Redis.
 
     Partner Center throttles per partner tenant, so every caller and replica spends one
     budget; these settings decide how answers are shared and how fast calls may leave.
@@ -130,4 +130,4 @@ class BudgetSettings(BaseModel):
         return self.rate_per_minute > 0
 
 
-__all__ = ["DEFAULT_UPSTREAM", "BudgetSettings", "PemFile", "UpstreamSettings"]
+__all__ = ["DEFAULT_UPSTREAM", "PemFile", "SharedStateSettings", "UpstreamSettings"]

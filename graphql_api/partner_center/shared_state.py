@@ -5,7 +5,7 @@ In-process by default; with a Redis URL, one `RedisState` serves as both the ans
 and the bucket, each falling back to its in-process twin while Redis is away.
 
 Example:
-    shared = Sharing.build(settings.budget, upstream=settings.upstream.base_url)
+    shared = SharedState.build(settings.shared, upstream=settings.upstream.base_url)
     client = PartnerCenterClient(settings.upstream, sharing=shared)
 """
 
@@ -15,33 +15,33 @@ from dataclasses import dataclass
 
 from .acceptance import Acceptance
 from .answer_cache import AnswerStore, MemoryStore
-from .bucket import Bucket, MemoryBucket, RateGate, Shares
-from .cached_get import SharedAnswers
+from .bucket import Bucket, BucketGate, MemoryBucket, Shares
+from .cached_get import CachedGet
 from .observer import Observer
 from .redis_state import RedisState
-from .settings import BudgetSettings
+from .settings import SharedStateSettings
 
 # A process waits this much longer for another's answer than the other may wait for budget.
 _PEER_SLACK = 3.0
 
 
 @dataclass(slots=True)
-class Sharing:
+class SharedState:
     """The cache in front of a client's GETs and the gate before its requests (either None).
 
     Coalescing goes with the cache: with `CACHE_TTL_SECONDS=0` every GET is sent as asked,
     which is what a deployment (or a test) that turns the cache off expects.
     """
 
-    answers: SharedAnswers | None = None
-    gate: RateGate | None = None
+    answers: CachedGet | None = None
+    gate: BucketGate | None = None
     redis: RedisState | None = None
     acceptance: Acceptance | None = None
 
     @classmethod
     def build(
-        cls, settings: BudgetSettings, *, upstream: str, observer: Observer | None = None
-    ) -> Sharing:
+        cls, settings: SharedStateSettings, *, upstream: str, observer: Observer | None = None
+    ) -> SharedState:
         """The sharing `settings` describe, for a client of `upstream`."""
         memory_store = MemoryStore(settings.cache_max_entries)
         rate = max(settings.rate_per_minute, 1)
@@ -65,7 +65,7 @@ class Sharing:
             acceptance = Acceptance(settings.credential_memory)
         answers = None
         if settings.cache_enabled:
-            answers = SharedAnswers(
+            answers = CachedGet(
                 store,
                 ttl=settings.cache_ttl,
                 stale=settings.cache_stale,
@@ -78,7 +78,7 @@ class Sharing:
             shares = None
             if settings.rate_caller_share < 1:
                 shares = Shares(rate, settings.rate_burst, settings.rate_caller_share)
-            gate = RateGate(
+            gate = BucketGate(
                 bucket, max_wait=settings.rate_max_wait, observer=observer, shares=shares
             )
         return cls(answers=answers, gate=gate, redis=redis_state, acceptance=acceptance)
@@ -89,4 +89,4 @@ class Sharing:
             await self.redis.aclose()
 
 
-__all__ = ["Sharing"]
+__all__ = ["SharedState"]

@@ -16,7 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from ..config import Settings
-from ..speed import Piece, is_on
+from ..speed import Piece
 from ..speed.executor import LeanExecutionContext, use_direct_resolvers
 from .connection import CustomerConnection, CustomerEdge, PageInfo
 from .customer import Customer, RelationshipToPartner
@@ -48,13 +48,11 @@ def create_schema(settings: Settings, **options: Any) -> CustomersSchema:
     TypedErrors runs innermost, so extensions passed in `options` see typed errors.
     """
     extensions = [*options.pop("extensions", ()), TypedErrors]
-    # `settings` reaches resolvers through the request context; taking it here keeps the
-    # signature stable for options that will depend on it (introspection, limits).
-    del settings
-    # `@defer` and `@stream` (graphql-core 3.3's incremental executor): the web layer
-    # HTTP layer negotiates how the parts are delivered.
+    # `@defer` and `@stream` (graphql-core 3.3's incremental executor): the HTTP layer
+    # negotiates how the parts are delivered. Other settings reach resolvers through the
+    # request context.
     options.setdefault("config", StrawberryConfig(enable_experimental_incremental_execution=True))
-    lean_executor = is_on(Piece.EXECUTOR)
+    lean_executor = settings.speed.is_on(Piece.EXECUTOR)
     if lean_executor:
         options.setdefault("execution_context_class", LeanExecutionContext)
     schema = CustomersSchema(query=Query, types=[Customer], extensions=extensions, **options)

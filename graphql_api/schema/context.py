@@ -14,8 +14,8 @@ from ..auth.bearer import MISSING_CREDENTIALS, NotAuthenticated
 from ..config import Settings
 from ..observability import Spans
 from ..partner_center import (
+    Allowance,
     AnswerReport,
-    CallBudget,
     CallContext,
     PartnerCenterClient,
 )
@@ -41,7 +41,7 @@ class RequestContext:
     # token, a failed service sign-in): `call` raises it instead of the generic refusal.
     auth_failure: Exception | None = field(default=None, repr=False)
     # The upstream calls this operation may still send (GRAPHQL_MAX_UPSTREAM_CALLS).
-    upstream_budget: CallBudget | None = None
+    allowance: Allowance | None = None
     # The caller's token passed this service's own validation (AUTH_JWKS_URL).
     caller_verified: bool = False
     # Whose cached upstream answers this request may use (see `cache_scope`); None: none.
@@ -63,7 +63,7 @@ class RequestContext:
     @property
     def caller_proven(self) -> bool:
         """Someone vouched for the caller: our token validation, or Partner Center answering."""
-        budget = self.upstream_budget
+        budget = self.allowance
         return self.caller_verified or (budget is not None and budget.answered > 0)
 
     @property
@@ -77,7 +77,7 @@ class RequestContext:
             authorization=self.authorization,
             correlation_id=self.correlation_id,
             locale=self.locale,
-            budget=self.upstream_budget,
+            allowance=self.allowance,
             cache_scope=self.cache_scope,
             refresh=self.refresh,
             report=self.answers,
@@ -178,7 +178,7 @@ def build_request_context(
         authorization=authorization,
         auth_failure=auth_failure,
         caller_verified=caller_verified,
-        upstream_budget=CallBudget(settings.server.max_upstream_calls),
+        allowance=Allowance(settings.server.max_upstream_calls),
         cache_scope=cache_scope(settings, authorization, caller_identity),
         caller=caller_key(caller_bearer, caller_identity),
         refresh=refresh,

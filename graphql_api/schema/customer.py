@@ -70,7 +70,9 @@ class Customer(Node):
 
     # The request's loaders, for the fields the record at hand lacks. Held here rather than
     # read from `info` so that the field resolvers take no `info`: graphql-core then builds
-    # no resolve info per customer for them (the lean executor calls them directly).
+    # no resolve info per customer for them (the lean executor calls them directly). It stays
+    # here, outside speed/, and on with SPEED_LAYER_OFF: stock graphql-core builds no info
+    # for these resolvers either, so the saving is not the switchable layer's.
     loaders: strawberry.Private[Loaders]
     # The request's plan (planning.py) for a list summary: True when the summary holds every
     # company-profile field the operation asks for; when False the profile is served from
@@ -146,6 +148,9 @@ class Customer(Node):
         "How the customer relates to the partner.", graphql_type=RelationshipToPartner | None
     )
     def relationship_to_partner(self) -> AwaitableOrValue[RelationshipToPartner | None]:
+        value = self.record.relationship_to_partner
+        if value is not None:  # every list summary carries it: one lookup per customer
+            return _RELATIONSHIPS[value]
         return then(self._get(lambda r: r.relationship_to_partner), _relationship)
 
     @described(
@@ -204,8 +209,14 @@ def _company_profile(record: pc.Customer) -> CompanyProfile | None:
     return None if profile is None else CompanyProfile.from_record(profile)
 
 
+# The GraphQL value of each REST value, by the members' shared names.
+_RELATIONSHIPS: dict[pc.RelationshipToPartner, RelationshipToPartner] = {
+    value: RelationshipToPartner[value.name] for value in pc.RelationshipToPartner
+}
+
+
 def _relationship(value: pc.RelationshipToPartner | None) -> RelationshipToPartner | None:
-    return None if value is None else RelationshipToPartner[value.name]
+    return None if value is None else _RELATIONSHIPS[value]
 
 
 __all__ = ["Customer", "RelationshipToPartner"]

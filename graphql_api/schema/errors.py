@@ -33,13 +33,13 @@ from ..auth.bearer import NotAuthenticated
 from ..auth.caller_tokens import KeySetUnavailable
 from ..auth.service_token import SignInError
 from ..partner_center import (
+    AllowanceSpent,
     BadRequest,
-    CallBudgetExhausted,
+    BucketRefused,
     ContinuationTokenRejected,
     Forbidden,
     NotFound,
     PartnerCenterError,
-    RateLimited,
     ServiceUnavailable,
     Throttled,
     Unauthorized,
@@ -83,7 +83,7 @@ _UPSTREAM: tuple[tuple[type[PartnerCenterError], ErrorCode, str], ...] = (
     (NotFound, ErrorCode.NOT_FOUND, "Partner Center has no such resource."),
     (Throttled, ErrorCode.THROTTLED, "Partner Center is throttling requests; retry later."),
     (
-        RateLimited,
+        BucketRefused,
         ErrorCode.THROTTLED,
         "The partner's Partner Center call budget is spent for now; retry later.",
     ),
@@ -105,7 +105,7 @@ _UPSTREAM: tuple[tuple[type[PartnerCenterError], ErrorCode, str], ...] = (
         "The service could not sign in to Partner Center with its own credentials.",
     ),
     (
-        CallBudgetExhausted,
+        AllowanceSpent,
         ErrorCode.UPSTREAM_BUDGET_EXCEEDED,
         "This operation has spent its budget of upstream calls (GRAPHQL_MAX_UPSTREAM_CALLS); "
         "ask for fewer customers or fields per operation.",
@@ -136,11 +136,11 @@ def unauthenticated(message: str) -> GraphQLError:
 def upstream_error(exc: PartnerCenterError, *, message: str | None = None) -> GraphQLError:
     """The typed error for a Partner Center failure; `message` replaces the generic text."""
     code, text = _classify(exc)
-    if isinstance(exc, CallBudgetExhausted):  # nothing was sent: no Partner Center details
+    if isinstance(exc, AllowanceSpent):  # nothing was sent: no Partner Center details
         return GraphQLError(
             message or text, extensions={"code": code.value, "maxUpstreamCalls": exc.limit}
         )
-    if isinstance(exc, RateLimited):  # not sent either: the budget, not Partner Center, said no
+    if isinstance(exc, BucketRefused):  # not sent either: the budget, not Partner Center, said no
         retry_after = _retry_after(exc)
         return GraphQLError(
             message

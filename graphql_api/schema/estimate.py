@@ -1,10 +1,10 @@
 """The upstream calls an operation will cause, estimated from its document and variables.
 
 Partner Center's throttle is shared by every caller of the partner, so an operation may
-spend only `GRAPHQL_MAX_UPSTREAM_CALLS`. `UpstreamBudget` (a schema extension) estimates the
+spend only `GRAPHQL_MAX_UPSTREAM_CALLS`. `UpstreamEstimate` (a schema extension) estimates the
 operation before any resolver runs and refuses it whole, with `UPSTREAM_BUDGET_EXCEEDED` and
 the estimate in `extensions`, when the estimate is over the bound; while it runs, the
-request's `CallBudget` refuses any call past the bound before it is sent.
+request's `Allowance` refuses any call past the bound before it is sent.
 
 The estimate, per root field (fields merged by response name, as execution merges them;
 `@skip`/`@include` counted as if they select):
@@ -229,7 +229,7 @@ class EstimatePlans(Protocol):
         """The plan made for this document and operation, or None when none was made."""
 
 
-class UpstreamBudget(SchemaExtension):
+class UpstreamEstimate(SchemaExtension):
     """Refuses, before any call, an operation estimated over GRAPHQL_MAX_UPSTREAM_CALLS.
 
     `plans` holds the plans of documents known ahead (a manifest's); others are planned per
@@ -272,4 +272,4 @@ class UpstreamBudget(SchemaExtension):
         yield
 
 
-__all__ = ["EstimatePlan", "EstimatePlans", "UpstreamBudget", "estimate_upstream_calls"]
+__all__ = ["EstimatePlan", "EstimatePlans", "UpstreamEstimate", "estimate_upstream_calls"]

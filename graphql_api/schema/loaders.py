@@ -83,16 +83,20 @@ class _Loader(DataLoader[str, V]):
         *,
         max_batch_size: int,
     ) -> None:
+        # The loader's cache, held here too (DataLoader's public `cache_map`), so that it can
+        # be asked whether a key is known and given a call started outside a batch.
+        self._futures: dict[str, asyncio.Future[V]] = {}
         super().__init__(
             batch_load_fn,
             max_batch_size=max_batch_size,
             get_cache_key=customer_key,
+            cache_map=self._futures,
             loop=asyncio.get_running_loop(),
         )
 
     def has(self, key: str) -> bool:
         """True when `key` is loaded, loading, or primed in this request."""
-        return customer_key(key) in self._cache
+        return customer_key(key) in self._futures
 
     def hold(self, key: str, loading: asyncio.Future[V]) -> None:
         """Cache `loading` as `key`'s value, as `load` would cache its own future.
@@ -100,7 +104,7 @@ class _Loader(DataLoader[str, V]):
         For calls started outside a batch: `load(key)` then returns `loading`, and no batch
         asks for the key again. aiodataloader's `prime` takes only finished values.
         """
-        self._cache[customer_key(key)] = loading
+        self._futures[customer_key(key)] = loading
 
 
 async def _settle(calls: Sequence[Awaitable[V]]) -> list[V]:
@@ -258,6 +262,19 @@ class Loaders:
     def _full_record_serves(self, customer_id: str) -> bool:
         """True when the customer's full record is expected or loading: it carries billing."""
         return customer_key(customer_id) in self._full_expected or self.customer.has(customer_id)
+
+    async def full_records(self, customer_ids: Iterable[str]) -> dict[str, Customer]:
+        """The full records of these customers that load, by id; those that fail are left
+        out, for the fields that need them to report (their loader keeps the failure)."""
+        ids = list(customer_ids)
+        loaded = await asyncio.gather(
+            *(self.customer.load(customer_id) for customer_id in ids), return_exceptions=True
+        )
+        return {
+            customer_id: record
+            for customer_id, record in zip(ids, loaded, strict=True)
+            if isinstance(record, Customer)
+        }
 
     def _start(
         self,

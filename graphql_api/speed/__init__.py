@@ -1,4 +1,4 @@
-"""Which pieces of the speed layer run: `SPEED_LAYER_OFF` turns any of them back to stock.
+"""The speed layer: faster stand-ins for stock components, each switched by `SPEED_LAYER_OFF`.
 
 Each piece replaces a stock component with a faster one of ours (docs/performance.md says
 what each replaces and what it saves). Any of them can be switched off, to tell whether a
@@ -11,50 +11,39 @@ Pieces: `executor` (speed/executor.py and speed/field_reads.py: the lean executo
 direct resolver calls), `wire` (speed/aiohttp_wire.py: Partner Center calls over aiohttp;
 off, they go over httpx's own transport, the client's default; `upstream_wire` chooses).
 
-Read from the environment when a schema, an app or a server is built, as workers of
-`graphql-api serve --workers N` build theirs; an unknown name is an error at start.
+The switch is a setting (`SpeedSettings` in config.py), read when a schema, an app or a
+server is built, as workers of `graphql-api serve --workers N` build theirs; an unknown name
+is an error at start. Other libraries' private names the pieces use come through
+graphql_api/_compat.py.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from enum import StrEnum
 
+from ..config import SPEED_LAYER_OFF, SpeedPiece, SpeedSettings
 from ..partner_center import UpstreamSettings, Wire, stock_wire
 
-ENVIRONMENT_VARIABLE = "SPEED_LAYER_OFF"
+ENVIRONMENT_VARIABLE = SPEED_LAYER_OFF
+Piece = SpeedPiece
 
 
-class Piece(StrEnum):
-    """A piece of the speed layer that can be switched off."""
-
-    EXECUTOR = "executor"
-    WIRE = "wire"
-
-
-def pieces_off(environ: Mapping[str, str] | None = None) -> frozenset[Piece]:
-    """The pieces `SPEED_LAYER_OFF` switches off; ValueError for a name it does not know."""
-    text = (os.environ if environ is None else environ).get(ENVIRONMENT_VARIABLE, "")
-    names = {part.strip().lower() for part in text.split(",") if part.strip()}
-    if "all" in names:
-        return frozenset(Piece)
-    unknown = sorted(names - {piece.value for piece in Piece})
-    if unknown:
-        known = ", ".join(["all", *(piece.value for piece in Piece)])
-        raise ValueError(f"{ENVIRONMENT_VARIABLE}: unknown piece(s) {unknown}; known: {known}")
-    return frozenset(Piece(name) for name in names)
+def pieces_off(environ: Mapping[str, str]) -> frozenset[Piece]:
+    """The pieces `SPEED_LAYER_OFF` in `environ` switches off; a ValueError (ConfigError)
+    for a name it does not know."""
+    return SpeedSettings.from_env(environ).off
 
 
 def is_on(piece: Piece, environ: Mapping[str, str] | None = None) -> bool:
-    """True unless `SPEED_LAYER_OFF` switches `piece` off."""
-    return piece not in pieces_off(environ)
+    """True unless `SPEED_LAYER_OFF` (in `environ`, else in the process) switches `piece` off."""
+    speed = SpeedSettings.from_process() if environ is None else SpeedSettings.from_env(environ)
+    return speed.is_on(piece)
 
 
-def upstream_wire(settings: UpstreamSettings) -> Wire:
+def upstream_wire(settings: UpstreamSettings, speed: SpeedSettings | None = None) -> Wire:
     """A wire to Partner Center under `settings` (trust, proxy, pool): over aiohttp, or over
-    httpx's own transport when `wire` is off."""
-    if is_on(Piece.WIRE):
+    httpx's own transport when `wire` is off (in `speed`, else in the process's switch)."""
+    if (speed or SpeedSettings.from_process()).is_on(Piece.WIRE):
         from .aiohttp_wire import aiohttp_wire
 
         return aiohttp_wire(settings)

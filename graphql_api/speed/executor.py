@@ -1,5 +1,8 @@
 """Cheaper execution: graphql-core's work done in place for fields that need only a read.
 
+graphql-core's executor members this relies on, and its private helpers, come through
+`graphql_api/_compat.py` (tests/test_compat.py checks each on the installed version).
+
 A 50-customer page asks for about 300 fields: edges, their nodes, each node's company profile
 and its scalars. For every one graphql-core builds a path and a resolve info, runs
 Strawberry's resolver wrapper, and walks `execute_field` → `complete_value` (twice for a
@@ -41,17 +44,23 @@ from graphql import (
     GraphQLResolveInfo,
     GraphQLSchema,
 )
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
-from graphql.execution.executor import invalid_return_type_error, to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from graphql.type import GraphQLResolveInfoHelpers
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from .._compat import (
+    FieldDetailsList,
+    GroupedFieldSet,
+    StrawberryGraphQLCoreExecutionContext,
+    invalid_return_type_error,
+    non_null_error,
+    to_nodes,
+)
 from .field_reads import (
     DirectResolver,
     FieldRead,
     LeafRead,
     ObjectRead,
+    ResolvedLeafRead,
     field_read,
     use_direct_resolvers,
 )
@@ -162,7 +171,11 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     except Exception:  # the long path raises it again, located and typed
                         value = Undefined
                     else:
-                        if type(value) is not str or not read.str_as_is:
+                        if value is None:
+                            # A profile's absent fields: most of an address, often.
+                            if read.non_null:
+                                value = Undefined
+                        elif type(value) is not str or not read.str_as_is:
                             value = _coerced_leaf(read, value)
                     if value is not Undefined:
                         results[response_name] = value
@@ -171,6 +184,41 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         parent_type, source_value, step.field_details_list,
                         Path(path, response_name, type_name), position_context,
                     )
+                elif type(read) is ResolvedLeafRead:
+                    self_only = read.resolver.self_only
+                    if self_only is None:
+                        result = self._execute_resolved_leaf(
+                            step, read, parent_type, source_value,
+                            Path(path, response_name, type_name), position_context,
+                        )
+                    else:
+                        # Inline, as a plain leaf: a page's enum and the record's fields are
+                        # hundreds of these. The resolver runs once, whatever follows.
+                        try:
+                            value = self_only(source_value)
+                        except Exception as raw_error:
+                            self.handle_field_error(
+                                raw_error, read.field_def.type, step.field_details_list,
+                                Path(path, response_name, type_name),
+                            )
+                            results[response_name] = None
+                            continue
+                        if type(value) is str and read.str_as_is:
+                            results[response_name] = value
+                            continue
+                        if type(value) in _PLAIN_TYPES or not self._awaitable(value):
+                            completed = (
+                                _coerced_leaves(read, value)
+                                if read.is_list
+                                else _coerced_leaf(read, value)
+                            )
+                            if completed is not Undefined:
+                                results[response_name] = completed
+                                continue
+                        result = self._complete_resolved_leaf(
+                            step, read, parent_type, Path(path, response_name, type_name),
+                            value, None, position_context,
+                        )
                 elif type(read) is ObjectRead:
                     result = self._execute_object_field(
                         step, read, parent_type, source_value,
@@ -193,6 +241,65 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if not awaitable_fields:
             return results
         return _gathered(results, awaitable_fields)
+
+    def _execute_resolved_leaf(
+        self,
+        step: _Step,
+        read: ResolvedLeafRead,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """`execute_field` for a leaf whose direct resolver takes more than `self`."""
+        info = None
+        if read.resolver.needs_info:
+            info = self._info(read, step.field_details_list, parent_type, path)
+        try:
+            value = read.resolver(source, info)
+        except Exception as raw_error:
+            self.handle_field_error(
+                raw_error, read.field_def.type, step.field_details_list, path
+            )
+            return None
+        return self._complete_resolved_leaf(
+            step, read, parent_type, path, value, info, position_context
+        )
+
+    def _complete_resolved_leaf(
+        self,
+        step: _Step,
+        read: ResolvedLeafRead,
+        parent_type: GraphQLObjectType,
+        path: Path,
+        value: Any,
+        info: GraphQLResolveInfo[Any] | None,
+        position_context: Any,
+    ) -> Any:
+        """`complete_value` (or its awaitable twin) for a leaf value already resolved."""
+        return_type = read.field_def.type
+        field_details_list = step.field_details_list
+        try:
+            if type(value) not in _PLAIN_TYPES and self._awaitable(value):
+                if info is None:
+                    info = self._info(read, field_details_list, parent_type, path)
+                return self.complete_awaitable_value(
+                    return_type, field_details_list, info, path, value, position_context
+                )
+            completed = (
+                _coerced_leaves(read, value) if read.is_list else _coerced_leaf(read, value)
+            )
+            if completed is not Undefined:
+                return completed
+            # Null on a non-null field, a value the scalar refuses: graphql-core words it.
+            if info is None:
+                info = self._info(read, field_details_list, parent_type, path)
+            return self.complete_value(
+                return_type, field_details_list, info, path, value, position_context
+            )
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
 
     def _execute_object_field(
         self,
@@ -443,7 +550,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _info(
         self,
-        read: ObjectRead,
+        read: ObjectRead | ResolvedLeafRead,
         field_details_list: FieldDetailsList,
         parent_type: GraphQLObjectType,
         path: Path,
@@ -536,10 +643,15 @@ def _weak_helpers(context: LeanExecutionContext) -> GraphQLResolveInfoHelpers:
 _UNOWNED_WORK: set[asyncio.Future[Any]] = set()
 
 
-def _coerced_leaf(read: LeafRead, value: Any) -> Any:
+def _coerced_leaf(read: LeafRead | ResolvedLeafRead, value: Any) -> Any:
     """The completed leaf, or Undefined to have the long path decide (and report)."""
     if value is None:
         return Undefined if read.non_null else None
+    if type(value) is read.enum_class:
+        # A member's name, looked up rather than scanned for (Strawberry's enum type).
+        name = read.enum_names.get(value)  # type: ignore[union-attr]
+        if name is not None:
+            return name
     try:
         coerced = read.leaf_type.coerce_output_value(value)
     except Exception:  # the long path raises it again, located and typed
@@ -547,10 +659,34 @@ def _coerced_leaf(read: LeafRead, value: Any) -> Any:
     return Undefined if coerced is None else coerced
 
 
+def _coerced_leaves(read: ResolvedLeafRead, value: Any) -> Any:
+    """The completed list of leaves, or Undefined to have graphql-core decide (and report)."""
+    if value is None:
+        return Undefined if read.non_null else None
+    if type(value) is not list and type(value) is not tuple:
+        return Undefined  # an iterable of another kind, or not one: graphql-core's list code
+    leaf_type = read.leaf_type
+    completed: list[Any] = []
+    for item in value:
+        if item is None:
+            if read.item_non_null:
+                return Undefined
+            completed.append(None)
+        elif type(item) is str and read.item_str_as_is:
+            completed.append(item)
+        else:
+            try:
+                coerced = leaf_type.coerce_output_value(item)
+            except Exception:  # graphql-core raises it again, located and typed
+                return Undefined
+            if coerced is None:
+                return Undefined
+            completed.append(coerced)
+    return completed
+
+
 def _null_error(parent_type: GraphQLObjectType, field_details_list: FieldDetailsList) -> TypeError:
-    # graphql-core's wording, so that callers see the same message on either path.
-    field_name = field_details_list[0].node.name.value
-    return TypeError(f"Cannot return null for non-nullable field {parent_type.name}.{field_name}.")
+    return non_null_error(parent_type, field_details_list[0].node.name.value)
 
 
 _Completed = TypeVar("_Completed", dict[str, Any], list[Any])

@@ -5,11 +5,13 @@ complete it: no arguments, and a value that comes either from Strawberry's plain
 read (a "basic" field) or from a direct resolver (below). Its type then says how to
 complete the value:
 
-- a scalar or enum (`LeafRead`): the scalar's own `coerce_output_value`;
+- a scalar or enum (`LeafRead`, `ResolvedLeafRead` for a direct resolver's): the scalar's
+  own `coerce_output_value`;
 - an object type, or a list of one (`ObjectRead`): its sub-selection, field by field.
 
 Interfaces and unions (the runtime type must be resolved), lists of lists and lists of
-leaves stay with graphql-core.
+leaves read from an attribute stay with graphql-core (a direct resolver's list of leaves is
+completed in place).
 
 `use_direct_resolvers` lets graphql-core call a sync resolver that takes nothing but the
 reserved parameters (self, root, parent, info) itself: Strawberry wraps each in argument
@@ -31,7 +33,6 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
-    GraphQLSchema,
     GraphQLString,
     GraphQLUnionType,
     get_named_type,
@@ -41,6 +42,8 @@ from strawberry.resolvers import is_default_resolver
 from strawberry.schema.base import BaseSchema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
+
+from .._compat import enum_output_names, graphql_core_schema, strawberry_info
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,9 @@ class LeafRead:
     non_null: bool
     # String and ID (graphql-core's own scalars) return a `str` value unchanged.
     str_as_is: bool
+    # A Strawberry enum's Python class and each member's GraphQL name (`enum_output_names`).
+    enum_class: type | None = None
+    enum_names: dict[Any, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +82,27 @@ class ObjectRead:
     type_check_needs_info: bool
 
 
-FieldRead = LeafRead | ObjectRead
+@dataclass(frozen=True, slots=True)
+class ResolvedLeafRead:
+    """A scalar or enum field whose value a direct resolver returns (`Customer`'s enum and
+    the fields it reads from the record at hand): called without Strawberry's wrapper, and
+    completed as a plain leaf is when the value is at hand."""
+
+    field_def: GraphQLField
+    resolver: DirectResolver
+    # For a list of leaves (`customDomains`): the item's scalar or enum.
+    leaf_type: GraphQLLeafType
+    non_null: bool
+    # A `str` value is the answer as is (never for a list, whose value is not a leaf).
+    str_as_is: bool
+    is_list: bool = False
+    item_non_null: bool = False
+    item_str_as_is: bool = False
+    enum_class: type | None = None
+    enum_names: dict[Any, str] | None = None
+
+
+FieldRead = LeafRead | ObjectRead | ResolvedLeafRead
 
 
 class DirectResolver:
@@ -116,7 +142,7 @@ class DirectResolver:
             return self._function(source)
         kwargs: dict[str, Any] = dict.fromkeys(self._names, source)
         if self._info_name is not None:
-            kwargs[self._info_name] = self._info_class(_raw_info=info, _field=self._field)
+            kwargs[self._info_name] = strawberry_info(self._info_class, info, self._field)
         if self._takes_self:
             return self._function(source, **kwargs)
         return self._function(**kwargs)
@@ -146,7 +172,7 @@ def _direct_resolver(field: StrawberryField, info_class: type[Any]) -> DirectRes
 
 def use_direct_resolvers(schema: BaseSchema) -> int:
     """Let graphql-core call plain sync resolvers of `schema` directly; how many were."""
-    graphql_schema: GraphQLSchema = schema._schema  # type: ignore[attr-defined]
+    graphql_schema = graphql_core_schema(schema)
     info_class = schema.config.info_class
     count = 0
     for graphql_type in graphql_schema.type_map.values():
@@ -236,11 +262,15 @@ def field_read(field_def: GraphQLField) -> FieldRead | None:
         return None
     named, non_null = _unwrap(field_def.type)
     if is_leaf_type(named):
-        # A direct resolver's leaf saves little over the long path; only attributes.
-        if attribute is None:
-            return None
         str_as_is = named is GraphQLString or named is GraphQLID
-        return LeafRead(attribute, named, non_null, str_as_is)
+        enum_class, enum_names = enum_output_names(named) or (None, None)
+        if resolver is not None:
+            return ResolvedLeafRead(
+                field_def, resolver, named, non_null, str_as_is,
+                enum_class=enum_class, enum_names=enum_names,
+            )
+        assert attribute is not None
+        return LeafRead(attribute, named, non_null, str_as_is, enum_class, enum_names)
     if isinstance(named, GraphQLObjectType):
         return ObjectRead(
             field_def, attribute, resolver, named, non_null, named, False, None, False,
@@ -249,6 +279,11 @@ def field_read(field_def: GraphQLField) -> FieldRead | None:
     if isinstance(named, GraphQLList):
         item_type = named.of_type
         item, item_non_null = _unwrap(item_type)
+        if resolver is not None and is_leaf_type(item):
+            item_str_as_is = item is GraphQLString or item is GraphQLID
+            return ResolvedLeafRead(
+                field_def, resolver, item, non_null, False, True, item_non_null, item_str_as_is
+            )
         if isinstance(item, GraphQLObjectType):
             return ObjectRead(
                 field_def, attribute, resolver, item, non_null, named, True, item_type,
@@ -262,6 +297,7 @@ __all__ = [
     "FieldRead",
     "LeafRead",
     "ObjectRead",
+    "ResolvedLeafRead",
     "field_read",
     "type_check_without_info",
     "use_direct_resolvers",

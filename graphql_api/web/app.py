@@ -30,7 +30,7 @@ from ..graphiql import STATIC_PATH, AssetDirectory, GraphiQLPage
 from ..observability import Tracing
 from ..observability.ftv1 import TrustedFederatedTracing
 from ..observability.metrics import MeteredWire, Metrics
-from ..partner_center import PartnerCenterClient, Sharing, Wire, user_agent
+from ..partner_center import PartnerCenterClient, SharedState, Wire, user_agent
 from ..schema.operation_record import OperationObserver
 from ..speed import upstream_wire
 from .body_limit import BodySizeLimitMiddleware
@@ -96,7 +96,7 @@ def _resources(app: Starlette) -> _Resources:
 
 def _upstream_wire(settings: Settings, metrics: Metrics) -> Wire:
     """The client's own wire (the speed layer's choice), counting every request."""
-    return MeteredWire(upstream_wire(settings.upstream), metrics)
+    return MeteredWire(upstream_wire(settings.upstream, settings.speed), metrics)
 
 
 @asynccontextmanager
@@ -106,12 +106,14 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     settings, metrics = resources.settings, resources.metrics
     # The answer cache and the bucket: in-process, or in Redis when REDIS_URL is set so that
     # every worker and replica shares them.
-    sharing = Sharing.build(settings.budget, upstream=settings.upstream.base_url, observer=metrics)
+    sharing = SharedState.build(
+        settings.shared, upstream=settings.upstream.base_url, observer=metrics
+    )
     resources.client = PartnerCenterClient(
         settings.upstream, transport=_upstream_wire(settings, metrics), sharing=sharing
     )
     # The readiness probe's own wire, of the client's kind and settings, uncounted.
-    resources.probe = probe_wire = upstream_wire(settings.upstream)
+    resources.probe = probe_wire = upstream_wire(settings.upstream, settings.speed)
 
     def probe() -> Awaitable[ProbeResult]:
         return probe_upstream(

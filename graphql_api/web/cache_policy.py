@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 
 from ..partner_center import AnswerReport
-from ..partner_center.settings import BudgetSettings
+from ..partner_center.settings import SharedStateSettings
 
 NO_STORE = "no-store"
 
 
-def cache_control(settings: BudgetSettings, complete: bool, answers: AnswerReport | None) -> str:
+def cache_control(
+    settings: SharedStateSettings, complete: bool, answers: AnswerReport | None
+) -> str:
     """The answer's `Cache-Control`; `complete`: data and no errors."""
     if not complete or answers is None:
         return NO_STORE

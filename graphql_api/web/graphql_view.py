@@ -38,6 +38,7 @@ from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
+from .._compat import stream_protocol
 from ..auth.authentication import Authenticator
 from ..auth.bearer import bearer_authorization
 from ..config import Settings
@@ -193,7 +194,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         context, verdict = exchange.context, exchange.verdict
         complete = verdict is not None and verdict.label == OK
         answers = None if context is None else context.answers
-        return cache_control(self._settings.budget, complete, answers)
+        return cache_control(self._settings.shared, complete, answers)
 
     # -- Strawberry hooks -------------------------------------------------------------------
 
@@ -278,8 +279,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 request.exchange.persisted = resolved
             if resolved.query is not None:
                 data = {**data, "query": resolved.query}
-        transport = self._get_stream_transport_from_headers(request.headers)
-        return body_parsing.graphql_request(data, transport.protocol if transport else "http")
+        return body_parsing.graphql_request(data, stream_protocol(self, request.headers))
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         """Strawberry's execution, with a mutation over GET refused as 405 (GraphQL over HTTP).

@@ -42,14 +42,17 @@ from strawberry.extensions import (
     ParserCache,
     SchemaExtension,
 )
-from strawberry.schema.schema import validate_document
-from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
-from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from .._compat import (
+    MaybeNullValidationRule,
+    OneOfInputValidationRule,
+    graphql_core_schema,
+    validate_document,
+)
 from ..config import ServerSettings
 from ..schema.context import RequestContext
 from ..schema.errors import ErrorCode
-from ..schema.estimate import UpstreamBudget
+from ..schema.estimate import UpstreamEstimate
 from .document_shape import ShapeBounds, shape_errors
 from .prepared import PreparedDocuments, PreparedParser, PreparedValidation
 
@@ -151,7 +154,9 @@ class _IdentityValidationCache(SchemaExtension):
             yield
             return
         context.pre_execution_errors = self._validated.errors(
-            context.schema._schema, context.graphql_document, context.validation_rules
+            graphql_core_schema(context.schema),
+            context.graphql_document,
+            context.validation_rules,
         )
         yield
 
@@ -245,7 +250,7 @@ def hardening_extensions(
         parser_cache,
         *(() if prepared is None else (functools.partial(PreparedValidation, prepared),)),
         validation_cache,
-        functools.partial(UpstreamBudget, prepared),
+        functools.partial(UpstreamEstimate, prepared),
     )
     if server.introspection:
         return factories

@@ -221,7 +221,7 @@ def persisted_requests(
             "document: nothing could run"
         )
     metrics.name_operations([document.name for document in prepared if document.name])
-    return PersistedRequests(server, prepared, redis_url=settings.budget.redis_url, metrics=metrics)
+    return PersistedRequests(server, prepared, redis_url=settings.shared.redis_url, metrics=metrics)
 
 
 def check_manifests(settings: Settings) -> None:

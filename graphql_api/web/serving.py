@@ -119,10 +119,10 @@ def shared_worker_state(env: MutableMapping[str, str], workers: int) -> Iterator
     made_dir: str | None = None
     saved = {name: env.get(name) for name in ("UPSTREAM_RATE_PER_MINUTE", "UPSTREAM_RATE_BURST")}
     if workers > 1 and not env.get("REDIS_URL"):
-        budget = Settings.from_env(env).budget
-        if budget.rate_limited:
-            env["UPSTREAM_RATE_PER_MINUTE"] = str(max(1, budget.rate_per_minute // workers))
-            env["UPSTREAM_RATE_BURST"] = str(max(1, budget.rate_burst // workers))
+        shared = Settings.from_env(env).shared
+        if shared.rate_limited:
+            env["UPSTREAM_RATE_PER_MINUTE"] = str(max(1, shared.rate_per_minute // workers))
+            env["UPSTREAM_RATE_BURST"] = str(max(1, shared.rate_burst // workers))
     if workers > 1:
         # Generated once here and inherited: every worker then signs cursors alike.
         env.setdefault("CURSOR_SECRET", secrets.token_urlsafe(32))

@@ -138,7 +138,7 @@ def warn_of_unreachable(settings: Settings, *, embedded: bool) -> list[str]:
                 f"({problem}); serving anyway: /readyz answers 503 and queries fail with "
                 "UPSTREAM_UNAVAILABLE until it can be"
             )
-    redis_url = settings.budget.redis_url
+    redis_url = settings.shared.redis_url
     if redis_url is not None:
         problem = probe_redis(redis_url)
         if problem is not None:
@@ -205,7 +205,7 @@ def banner(
     redis_problem: bool,
 ) -> Banner:
     """The start-up banner's lines, from the settings this process serves with."""
-    budget = settings.budget
+    budget = settings.shared
     upstream = (
         f"upstream: the embedded Partner Center emulator at {settings.upstream.base_url}"
         if embedded

@@ -21,9 +21,10 @@ from pydantic import BaseModel
 
 from graphql_api.config import (
     AuthSettings,
-    BudgetSettings,
     SchemaSettings,
     ServerSettings,
+    SharedStateSettings,
+    SpeedSettings,
     UpstreamSettings,
 )
 from tests.node_tools import ROOT, on_ci
@@ -67,7 +68,14 @@ def service_variables() -> frozenset[str]:
     """Every environment variable the service reads."""
     names: set[str] = set(_OUTSIDE_THE_MODELS)
     model: type[BaseModel]
-    for model in (UpstreamSettings, BudgetSettings, ServerSettings, SchemaSettings, AuthSettings):
+    for model in (
+        UpstreamSettings,
+        SharedStateSettings,
+        ServerSettings,
+        SchemaSettings,
+        AuthSettings,
+        SpeedSettings,
+    ):
         names.update(field.alias for field in model.model_fields.values() if field.alias)
     names.update(
         value

@@ -158,7 +158,7 @@ def test_the_configmap_with_a_filled_secret_is_a_configuration_the_service_accep
     settings = Settings.from_env(_settings_env())
     assert not settings.use_embedded_emulator
     assert settings.schema.cursor_key == A_CURSOR_SECRET.encode()
-    assert settings.budget.redis_url is not None
+    assert settings.shared.redis_url is not None
 
 
 def test_the_unfilled_secret_stops_the_service_at_start_up() -> None:

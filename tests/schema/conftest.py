@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from strawberry.types import ExecutionResult
 
-from graphql_api.config import BudgetSettings, SchemaSettings, Settings, UpstreamSettings
+from graphql_api.config import SchemaSettings, Settings, SharedStateSettings, UpstreamSettings
 from graphql_api.partner_center import PartnerCenterClient
 from graphql_api.schema import CustomersSchema, create_schema
 from graphql_api.schema.context import RequestContext
@@ -74,7 +74,7 @@ def settings_for(url: str, *, upstream: dict[str, Any] | None = None, **schema: 
         upstream=upstream_settings.model_copy(update=upstream or {}),
         schema=SchemaSettings(**{"cursor_secret": SECRET, **schema}),
         # Tests here count each operation's own calls: no answers shared between operations.
-        budget=BudgetSettings(cache_ttl=0, rate_per_minute=0),
+        shared=SharedStateSettings(cache_ttl=0, rate_per_minute=0),
     )
 
 

@@ -19,11 +19,13 @@ import strawberry
 from graphql import GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
 
+from graphql_api.schema._fields import described
 from graphql_api.speed.executor import (
     DirectResolver,
     LeanExecutionContext,
     use_direct_resolvers,
 )
+from graphql_api.speed.field_reads import ResolvedLeafRead, field_read
 
 
 @strawberry.enum
@@ -443,3 +445,121 @@ async def test_defer_and_stream_answer_as_on_the_long_path(query: str) -> None:
     plain = await _incremental(StrawberryGraphQLCoreExecutionContext, query)
     assert len(plain) > 1  # the query really is incremental
     assert lean == plain
+
+
+# --- Leaves a direct resolver returns ----------------------------------------------------
+
+GADGET_CALLS: list[str] = []
+
+
+async def _later_value(value: str) -> str:
+    return value
+
+
+@strawberry.type
+class Gadget:
+    name: str
+    colour: Colour
+
+    @strawberry.field
+    def shade(self) -> Colour:
+        GADGET_CALLS.append("shade")
+        return self.colour
+
+    @described("A name, awaited for `b`.", graphql_type=str)
+    def eventually(self) -> Any:
+        # A sync resolver that returns an awaitable only when it must load something, as
+        # Customer's fields do.
+        GADGET_CALLS.append("eventually")
+        return _later_value(self.name) if self.name == "b" else self.name
+
+    @strawberry.field
+    def nothing(self) -> str:
+        GADGET_CALLS.append("nothing")
+        return None  # type: ignore[return-value]
+
+    @strawberry.field
+    def odd(self) -> int:
+        GADGET_CALLS.append("odd")
+        return "not a number"  # type: ignore[return-value]
+
+    @strawberry.field
+    def fails(self) -> str | None:
+        GADGET_CALLS.append("fails")
+        raise ValueError("leaf resolver failed")
+
+    @strawberry.field
+    def domains(self) -> list[str] | None:
+        GADGET_CALLS.append("domains")
+        return None if self.name == "a" else [self.name, f"{self.name}.example"]
+
+    @strawberry.field
+    def shades(self) -> list[Colour]:
+        GADGET_CALLS.append("shades")
+        return (self.colour, Colour.RED) if self.name == "a" else [Colour.BLUE]  # type: ignore[return-value]
+
+    @strawberry.field
+    def holes(self) -> list[str]:
+        GADGET_CALLS.append("holes")
+        return ["x", None] if self.name == "b" else ["y"]  # type: ignore[list-item]
+
+    @strawberry.field
+    def generated(self) -> list[int]:
+        GADGET_CALLS.append("generated")
+        return (len(self.name) + n for n in range(2))  # type: ignore[return-value]
+
+    @strawberry.field
+    def tagged(self, info: strawberry.Info) -> str:
+        GADGET_CALLS.append("tagged")
+        return f"{self.name}@{info.context['tag']}"
+
+
+@strawberry.type
+class GadgetQuery:
+    @strawberry.field
+    def gadgets(self) -> list[Gadget]:
+        return [Gadget(name="a", colour=Colour.RED), Gadget(name="b", colour=Colour.BLUE)]
+
+
+PLAIN_GADGETS = strawberry.Schema(query=GadgetQuery)
+LEAN_GADGETS = strawberry.Schema(query=GadgetQuery, execution_context_class=LeanExecutionContext)
+use_direct_resolvers(LEAN_GADGETS)
+
+GADGET_QUERIES = [
+    "{ gadgets { name shade colour } }",
+    "{ gadgets { eventually name } }",
+    "{ gadgets { name nothing } }",
+    "{ gadgets { odd name } }",
+    "{ gadgets { fails name shade } }",
+    "{ gadgets { tagged a: shade b: eventually } }",
+    "{ gadgets { name domains shades } }",
+    "{ gadgets { holes name } }",
+    "{ gadgets { generated domains } }",
+]
+
+
+@pytest.mark.parametrize("query", GADGET_QUERIES)
+async def test_leaves_of_direct_resolvers_answer_as_the_long_path(query: str) -> None:
+    lean, plain = await _answers(LEAN_GADGETS, PLAIN_GADGETS, query)
+    assert lean == plain
+
+
+@pytest.mark.parametrize("query", GADGET_QUERIES)
+async def test_a_leaf_resolver_runs_once_per_object_on_the_lean_path(query: str) -> None:
+    GADGET_CALLS.clear()
+    await LEAN_GADGETS.execute(query, context_value={"tag": "t"})
+    lean_calls = sorted(GADGET_CALLS)
+    GADGET_CALLS.clear()
+    await PLAIN_GADGETS.execute(query, context_value={"tag": "t"})
+    assert lean_calls == sorted(GADGET_CALLS)
+
+
+def test_leaves_of_direct_resolvers_are_read_in_place() -> None:
+    fields = LEAN_GADGETS._schema.type_map["Gadget"].fields  # type: ignore[attr-defined]
+    resolved = {
+        name for name, field in fields.items() if type(field_read(field)) is ResolvedLeafRead
+    }
+    assert resolved == {
+        "shade", "eventually", "nothing", "odd", "fails", "tagged", "domains", "shades",
+        "holes", "generated",
+    }

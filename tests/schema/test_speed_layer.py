@@ -44,3 +44,11 @@ def test_with_the_layer_off_the_schema_runs_stock_strawberry_and_graphql_core(
     monkeypatch.setenv(ENVIRONMENT_VARIABLE, "all")
     schema = create_schema(Settings.from_env({}))
     assert schema.execution_context_class is StrawberryGraphQLCoreExecutionContext
+
+
+def test_the_switch_is_a_setting_that_wins_over_the_process_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(ENVIRONMENT_VARIABLE, raising=False)
+    schema = create_schema(Settings.from_env({ENVIRONMENT_VARIABLE: "executor"}))
+    assert schema.execution_context_class is StrawberryGraphQLCoreExecutionContext

@@ -11,8 +11,8 @@ import pytest
 
 from graphql_api.config import Settings
 from graphql_api.partner_center import (
-    CallBudget,
-    CallBudgetExhausted,
+    Allowance,
+    AllowanceSpent,
     CallContext,
     PartnerCenterClient,
 )
@@ -153,8 +153,8 @@ def test_thousands_of_entity_representations_are_refused_before_any_call(
 
 async def test_the_running_budget_sends_no_call_past_it(emulator: LiveEmulator) -> None:
     settings = Settings.from_env({"PARTNER_CENTER_URL": emulator.url})
-    budget = CallBudget(3)
-    call = CallContext(authorization="Bearer x", correlation_id="c", budget=budget)
+    budget = Allowance(3)
+    call = CallContext(authorization="Bearer x", correlation_id="c", allowance=budget)
     ids = [customer.id for customer in emulator.customers[:5]]
     async with PartnerCenterClient(settings.upstream) as client:
         outcomes = [await _outcome(client.get_customer(call, cid)) for cid in ids]
@@ -166,11 +166,11 @@ async def test_the_running_budget_sends_no_call_past_it(emulator: LiveEmulator) 
 async def _outcome(awaitable: Any) -> str:
     try:
         await awaitable
-    except CallBudgetExhausted:
+    except AllowanceSpent:
         return "refused"
     return "ok"
 
 
 def test_a_spent_budget_is_a_typed_error_without_upstream_details() -> None:
-    error = upstream_error(CallBudgetExhausted(7))
+    error = upstream_error(AllowanceSpent(7))
     assert error.extensions == {"code": "UPSTREAM_BUDGET_EXCEEDED", "maxUpstreamCalls": 7}
