@@ -12,7 +12,7 @@ different Partner Centers (or emulators) never share a bucket or an answer.
 
 Example:
     state = RedisState.connect(url, upstream="https://api.partnercenter.microsoft.com",
-                               fallback_store=MemoryStore(10_000),
+                               fallback_store=MemoryStore(10_000, 64 << 20),
                                fallback_bucket=MemoryBucket(400, 100), bucket_rate=400,
                                bucket_burst=100)
     await state.put(key, answer, keep_for=300)

@@ -93,8 +93,11 @@ class SharedStateSettings(BaseModel):
     # Oldest answer (seconds since it was fetched) served, marked stale, when the call
     # budget is spent or Partner Center throttles; 0 never serves a stale answer.
     cache_stale: float = Field(300.0, alias="CACHE_STALE_SECONDS", ge=0, allow_inf_nan=False)
-    # Entries kept per process (in Redis the TTL alone bounds them; size it with maxmemory).
+    # Entries kept per process, and the bytes they may hold together (in Redis the TTL alone
+    # bounds them; size it with maxmemory). The bytes bound is what keeps a process's size:
+    # one 500-customer page is about a quarter of a megabyte.
     cache_max_entries: int = Field(10_000, alias="CACHE_MAX_ENTRIES", ge=1)
+    cache_max_bytes: int = Field(64 * 1024 * 1024, alias="CACHE_MAX_BYTES", ge=1024 * 1024)
     # Calls a minute this service (all workers and replicas with Redis) sends Partner Center,
     # and how many may leave at once after a quiet spell. Their sum is the most one clock
     # minute can see: 400 + 100 stays within the 500 quoted for customer routes, and a burst
