@@ -204,10 +204,10 @@ class MemoryStore:
 
 
 __all__ = [
+    "ENTRY_OVERHEAD_BYTES",
     "AnswerReport",
     "AnswerStore",
     "CachedAnswer",
-    "ENTRY_OVERHEAD_BYTES",
     "MemoryStore",
     "RequestShape",
     "cache_key",
