@@ -57,6 +57,7 @@ from .models import (
 )
 from .settings import UpstreamSettings
 from .shared_state import SharedState
+from .slow_calls import SlowCalls
 from .tracing import TracedCall
 
 logger = logging.getLogger("graphql_api.partner_center")
@@ -158,6 +159,7 @@ class PartnerCenterClient:
         self._settings = settings
         self._sharing = sharing or SharedState()
         self._slots = FairSlots(settings.max_in_flight, settings.max_in_flight_per_operation)
+        self._slow = SlowCalls(settings.slow_call_seconds, max(1, settings.max_in_flight // 2))
         self._in_flight = 0
         # Requests go straight to the wire: of httpx.AsyncClient's extras this client wants
         # none (no cookie jar, which would share one caller's cookies with the next; no
@@ -181,6 +183,11 @@ class PartnerCenterClient:
         # finished operation's credentials are not kept alive by the client.
         self._last_call: weakref.ref[CallContext] | None = None
         self._last_call_headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def slow_calls(self) -> SlowCalls:
+        """The count of slow attempts now, and of those cut for being one too many."""
+        return self._slow
 
     @property
     def calls_in_flight(self) -> int:
@@ -462,12 +469,29 @@ class PartnerCenterClient:
             await slots.wait_for_slot(correlation_id)
         self._in_flight += 1
         try:
-            response = await self._wire.get(
-                self._url(path, params),
-                [*self._fixed_headers, *headers],
-                timeouts=self._timeouts,
-                limits=self._limits,
+            async with asyncio.timeout(self._settings.attempt_timeout) as window:
+                watch = self._slow.watch(window)
+                try:
+                    response = await self._wire.get(
+                        self._url(path, params),
+                        [*self._fixed_headers, *headers],
+                        timeouts=self._timeouts,
+                        limits=self._limits,
+                    )
+                finally:
+                    watch.done()
+        except TimeoutError:
+            # The attempt's own window (the call's deadline cancels, it does not time out here).
+            reason = (
+                f"one of too many answers slower than {self._slow.after:g}s"
+                if watch.cut
+                else f"no whole answer within {self._settings.attempt_timeout:g}s"
             )
+            raise UpstreamTimeout(
+                f"Partner Center call attempt ended: {reason}",
+                correlation_id=correlation_id,
+                request_id=request_id,
+            ) from None
         except PartnerCenterError as unsent:
             # The wire raised it in the client's words already; only the call's ids, which
             # the wire does not know, are added here.

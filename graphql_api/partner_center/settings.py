@@ -53,6 +53,13 @@ class UpstreamSettings(BaseModel):
     read_timeout: float = Field(30.0, alias="UPSTREAM_READ_TIMEOUT", gt=0)
     # Bound on one logical call, retries and back-off included.
     call_timeout: float = Field(60.0, alias="UPSTREAM_CALL_TIMEOUT", gt=0)
+    # Bound on one attempt as a whole (the read timeout is between reads, so an answer
+    # trickled a byte at a time would otherwise hold its slot up to the call's bound).
+    attempt_timeout: float = Field(30.0, alias="UPSTREAM_ATTEMPT_TIMEOUT", gt=0)
+    # An attempt running this long is slow; at most half the in-flight slots may be held by
+    # slow attempts, and one more that turns slow is ended (and retried), so that calls to
+    # healthy routes always find slots.
+    slow_call_seconds: float = Field(5.0, alias="UPSTREAM_SLOW_CALL_SECONDS", gt=0)
     max_attempts: int = Field(4, alias="UPSTREAM_MAX_ATTEMPTS", ge=1)
     retry_after_cap: float = Field(30.0, alias="UPSTREAM_RETRY_AFTER_CAP", gt=0)
     max_in_flight: int = Field(16, alias="UPSTREAM_MAX_IN_FLIGHT", ge=1)
