@@ -4,8 +4,9 @@ Every worker and replica behind one `REDIS_URL` reads and writes the same entrie
 spends the same token bucket (an atomic Lua script, timed by Redis's own clock so that
 replicas' clocks never disagree about the refill). When Redis fails (down, slow past its
 short timeouts, restarted, or answering what Redis never would), the failing operation is
-served by the in-process store or bucket instead, a warning is logged once for the outage and every failure is reported to
-the observer; Redis is tried again after `retry_interval`. Callers never see a Redis error.
+served by the in-process store or bucket instead, a warning is logged once for the outage
+and every failure is reported to the observer; Redis is tried again after
+`retry_interval`. Callers never see a Redis error.
 
 Keys live under a prefix naming the upstream (a digest of its URL), so services pointed at
 different Partner Centers (or emulators) never share a bucket or an answer.
@@ -20,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
@@ -319,10 +321,9 @@ class RedisState(Bucket):
         return result
 
     async def _drop_connections(self) -> None:
-        try:
+        # Closing what already failed: the outage is logged already.
+        with contextlib.suppress(Exception):
             await self._redis.connection_pool.disconnect()
-        except Exception:  # noqa: S110 - closing what already failed; the outage is logged
-            pass
 
     def _failed(self, operation: str, exc: BaseException) -> None:
         self._observer.store_error(operation)
