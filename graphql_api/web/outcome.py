@@ -16,9 +16,6 @@ from strawberry.types import ExecutionResult
 from ..schema.operation_record import OperationRecord
 from .body_limit import CODE as BODY_TOO_LARGE_CODE
 from .body_limit import BodyTooLarge
-from .shutdown import CODE as SHUTDOWN_CODE
-from .shutdown import STATUS as SHUTDOWN_STATUS
-from .shutdown import ServerStopping
 from .exchange import (
     DISCONNECTED,
     FAILED,
@@ -31,6 +28,9 @@ from .exchange import (
     Verdict,
 )
 from .refusal import refusal_code
+from .shutdown import CODE as SHUTDOWN_CODE
+from .shutdown import STATUS as SHUTDOWN_STATUS
+from .shutdown import ServerStopping
 
 # Logged and counted for a client that closed its connection before its request was read
 # (nginx's convention; never sent, as nobody is left to receive it).

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from graphql_api.partner_center.cache import CachedAnswer, MemoryStore, entry_size
+from graphql_api.partner_center.answer_cache import CachedAnswer, MemoryStore, entry_size
 from tests.live_emulator import LiveEmulator, reset_around, serve_emulator
 from tests.live_service import live_service
 

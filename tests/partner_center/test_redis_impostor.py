@@ -94,4 +94,5 @@ def test_a_redis_that_answers_wrongly_falls_back_to_in_process_state(
     assert emulator.calls() == 1
     assert "partner_center_redis_errors_total{" in metrics
     warnings = [r for r in caplog.records if "Redis failed" in r.getMessage()]
-    assert warnings and all(r.levelname == "WARNING" for r in warnings)
+    assert warnings
+    assert all(r.levelname == "WARNING" for r in warnings)

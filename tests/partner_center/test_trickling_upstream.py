@@ -105,7 +105,7 @@ def test_each_attempt_has_a_total_deadline_though_every_read_is_quick() -> None:
             max_attempts=3,
         )
         async with PartnerCenterClient(settings) as client:
-            with pytest.raises(UpstreamTimeout, match="no whole answer within 0.5s"):
+            with pytest.raises(UpstreamTimeout, match=r"no whole answer within 0\.5s"):
                 await client.get_billing_profile(call("op"), CUSTOMER_ID)
 
     with trickling(interval=0.05) as upstream:
