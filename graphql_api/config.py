@@ -123,6 +123,16 @@ class ServerSettings(_Section):
     max_fragment_spreads: int = Field(300, alias="GRAPHQL_MAX_FRAGMENT_SPREADS", ge=0)
     max_selections: int = Field(100, alias="GRAPHQL_MAX_SELECTIONS", ge=1)
     max_field_merges: int = Field(200, alias="GRAPHQL_MAX_FIELD_MERGES", ge=0)
+    # Bytes the parsed and validated documents kept per process may hold (their texts and
+    # syntax trees, web/document_cache.py).
+    document_cache_bytes: int = Field(
+        16 * 1024 * 1024, alias="GRAPHQL_DOCUMENT_CACHE_BYTES", ge=1024 * 1024
+    )
+    # Seconds one operation may run from its request's arrival; the upstream calls still
+    # running then end, and those not sent are not, each field left answering UPSTREAM_TIMEOUT.
+    operation_timeout: float = Field(
+        30.0, alias="GRAPHQL_OPERATION_TIMEOUT", gt=0, allow_inf_nan=False
+    )
     # Upstream calls one operation may cause, estimated before the first and counted on each.
     max_upstream_calls: int = Field(200, alias="GRAPHQL_MAX_UPSTREAM_CALLS", ge=1)
     shutdown_timeout: float = Field(20.0, alias="SHUTDOWN_TIMEOUT", gt=0)

@@ -139,12 +139,23 @@ def configure_logging(level: str = "INFO", *, stream: Any = None) -> logging.Han
     return handler
 
 
+class ShutdownCutIsAWarning(logging.Filter):
+    """uvicorn's line saying it cut running requests at the end of its graceful shutdown, as
+    a warning: each of those requests was answered 503 and logged as such (web/shutdown.py)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and str(record.msg).startswith("Cancel %s running"):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def uvicorn_log_config(level: str = "INFO") -> dict[str, Any]:
     """A `logging.config.dictConfig` for uvicorn's `log_config`, so workers log JSON too."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": f"{__name__}.JsonFormatter"}},
+        "filters": {"shutdown_cut": {"()": f"{__name__}.ShutdownCutIsAWarning"}},
         "handlers": {
             "json": {
                 "class": "logging.StreamHandler",
@@ -155,7 +166,12 @@ def uvicorn_log_config(level: str = "INFO") -> dict[str, Any]:
         "root": {"handlers": ["json"], "level": level},
         "loggers": {
             "uvicorn": {"handlers": [], "level": level, "propagate": True},
-            "uvicorn.error": {"handlers": [], "level": level, "propagate": True},
+            "uvicorn.error": {
+                "handlers": [],
+                "level": level,
+                "propagate": True,
+                "filters": ["shutdown_cut"],
+            },
             "uvicorn.access": {"handlers": [], "level": level, "propagate": True},
             "httpx": {"level": "WARNING"},
         },
@@ -165,6 +181,7 @@ def uvicorn_log_config(level: str = "INFO") -> dict[str, Any]:
 __all__ = [
     "REDACTED",
     "JsonFormatter",
+    "ShutdownCutIsAWarning",
     "configure_logging",
     "redact",
     "redact_text",

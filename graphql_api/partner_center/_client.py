@@ -35,12 +35,13 @@ from ._validation import (
     check_page_size,
     is_header_value_safe,
 )
-from .acceptance import Admission, credential_key
+from .acceptance import Acceptance, Admission, credential_key
 from .answer_cache import CachedAnswer
 from .bucket import Share
 from .cached_get import CachedGet
 from .call import CallContext
 from .errors import (
+    OperationDeadlineExceeded,
     PartnerCenterError,
     Throttled,
     UpstreamMalformedResponse,
@@ -57,6 +58,7 @@ from .models import (
 )
 from .settings import UpstreamSettings
 from .shared_state import SharedState
+from .slow_calls import SlowCalls
 from .tracing import TracedCall
 
 logger = logging.getLogger("graphql_api.partner_center")
@@ -89,6 +91,16 @@ def new_request_id() -> str:
     )
 
 T = TypeVar("T")
+
+
+def _deadline_passed(call: CallContext, request_id: str | None) -> OperationDeadlineExceeded:
+    """The failure of a call the operation's deadline ended (or never let start)."""
+    sent = "before Partner Center answered" if request_id else "before this call was sent"
+    return OperationDeadlineExceeded(
+        f"the operation's deadline passed {sent}",
+        correlation_id=call.correlation_id,
+        request_id=request_id,
+    )
 
 
 class _EndOfList(Exception):
@@ -158,6 +170,7 @@ class PartnerCenterClient:
         self._settings = settings
         self._sharing = sharing or SharedState()
         self._slots = FairSlots(settings.max_in_flight, settings.max_in_flight_per_operation)
+        self._slow = SlowCalls(settings.slow_call_seconds, max(1, settings.max_in_flight // 2))
         self._in_flight = 0
         # Requests go straight to the wire: of httpx.AsyncClient's extras this client wants
         # none (no cookie jar, which would share one caller's cookies with the next; no
@@ -181,6 +194,11 @@ class PartnerCenterClient:
         # finished operation's credentials are not kept alive by the client.
         self._last_call: weakref.ref[CallContext] | None = None
         self._last_call_headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def slow_calls(self) -> SlowCalls:
+        """The count of slow attempts now, and of those cut for being one too many."""
+        return self._slow
 
     @property
     def calls_in_flight(self) -> int:
@@ -319,7 +337,15 @@ class PartnerCenterClient:
             return (await self._call(call, path, params, extra_headers, seek)).entry()
 
         request = (path, tuple((params or {}).items()), tuple(extra_headers))
-        return _Answer.of(await answers.get(call, route, request, fetch))
+        if call.deadline is None:
+            return _Answer.of(await answers.get(call, route, request, fetch))
+        # Waiting for another operation's call (or another process's) ends with this one's
+        # deadline too; the call it waits for goes on for its own operation.
+        try:
+            async with asyncio.timeout(call.deadline - time.monotonic()):
+                return _Answer.of(await answers.get(call, route, request, fetch))
+        except TimeoutError:
+            raise _deadline_passed(call, None) from None
 
     async def _call(
         self,
@@ -338,7 +364,7 @@ class PartnerCenterClient:
         if acceptance is None:
             return await self._send(call, path, params, extra_headers, seek, self._share(call))
         credential = credential_key(call.authorization)
-        admission = await acceptance.admit(credential)
+        admission = await self._admitted(call, acceptance, credential)
         share = self._share(call, unaccepted=admission is not Admission.ACCEPTED)
         try:
             answer = await self._send(call, path, params, extra_headers, seek, share)
@@ -347,6 +373,19 @@ class PartnerCenterClient:
             raise
         acceptance.settle(credential, admission, None)
         return answer
+
+    @staticmethod
+    async def _admitted(
+        call: CallContext, acceptance: Acceptance, credential: str
+    ) -> Admission:
+        """`acceptance.admit(credential)`, waited for no longer than the operation's deadline."""
+        if call.deadline is None:
+            return await acceptance.admit(credential)
+        try:
+            async with asyncio.timeout(call.deadline - time.monotonic()):
+                return await acceptance.admit(credential)
+        except TimeoutError:
+            raise _deadline_passed(call, None) from None
 
     def _share(self, call: CallContext, *, unaccepted: bool = False) -> Share | None:
         """The share of the partner's bucket `call`'s requests draw on, if shares are kept."""
@@ -367,14 +406,24 @@ class PartnerCenterClient:
         seek: bool,
         share: Share | None,
     ) -> _Answer:
-        """One logical GET sent upstream: retried per policy, bounded in time as a whole."""
+        """One logical GET sent upstream: retried per policy, bounded in time as a whole (and
+        by the operation's deadline, when it comes first)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._settings.call_timeout
+        operation_ends = None
+        if call.deadline is not None:
+            operation_ends = loop.time() + (call.deadline - time.monotonic())
+            if operation_ends <= loop.time():
+                raise _deadline_passed(call, None)  # before the budget: nothing is sent
+            if operation_ends >= deadline:
+                operation_ends = None  # the call's own bound comes first
+            else:
+                deadline = operation_ends
         if call.allowance is not None:
             call.allowance.spend()  # raises before anything is sent when the budget is spent
         # One MS-RequestId per logical call, reused by its retries: that is what it is for.
         request_id = new_request_id()
         headers = self._headers(call, request_id, extra_headers)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._settings.call_timeout
 
         def remaining() -> float:
             return deadline - loop.time()
@@ -431,6 +480,8 @@ class PartnerCenterClient:
                             last_failure = failure
                             raise
         except TimeoutError:
+            if operation_ends is not None:
+                raise _deadline_passed(call, request_id) from last_failure
             raise UpstreamTimeout(
                 f"Partner Center call exceeded {self._settings.call_timeout:g}s",
                 correlation_id=call.correlation_id,
@@ -462,12 +513,29 @@ class PartnerCenterClient:
             await slots.wait_for_slot(correlation_id)
         self._in_flight += 1
         try:
-            response = await self._wire.get(
-                self._url(path, params),
-                [*self._fixed_headers, *headers],
-                timeouts=self._timeouts,
-                limits=self._limits,
+            async with asyncio.timeout(self._settings.attempt_timeout) as window:
+                watch = self._slow.watch(window)
+                try:
+                    response = await self._wire.get(
+                        self._url(path, params),
+                        [*self._fixed_headers, *headers],
+                        timeouts=self._timeouts,
+                        limits=self._limits,
+                    )
+                finally:
+                    watch.done()
+        except TimeoutError:
+            # The attempt's own window (the call's deadline cancels, it does not time out here).
+            reason = (
+                f"one of too many answers slower than {self._slow.after:g}s"
+                if watch.cut
+                else f"no whole answer within {self._settings.attempt_timeout:g}s"
             )
+            raise UpstreamTimeout(
+                f"Partner Center call attempt ended: {reason}",
+                correlation_id=correlation_id,
+                request_id=request_id,
+            ) from None
         except PartnerCenterError as unsent:
             # The wire raised it in the client's words already; only the call's ids, which
             # the wire does not know, are added here.

@@ -7,7 +7,7 @@ credentials, never a raw token) with a digest of the request (path, query, conti
 header), so a key reveals neither credentials nor customer ids.
 
 Example:
-    store = MemoryStore(max_entries=10_000)
+    store = MemoryStore(max_entries=10_000, max_bytes=64 * 1024 * 1024)
     key = cache_key(scope, ("/v1/customers", (("size", "100"),), ()))
     await store.put(key, answer, keep_for=300)
 """
@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import heapq
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -95,36 +96,100 @@ class AnswerStore(Protocol):
         """Each key's entry and whether a claim on it is held, all in one look."""
 
 
-class MemoryStore:
-    """Entries in this process, least recently used evicted past `max_entries`."""
+# What an entry costs beyond its body and texts: the entry, its key, its place in the order
+# and in the expiry heap, the objects around its texts (measured with tracemalloc, rounded
+# up).
+ENTRY_OVERHEAD_BYTES = 640
 
-    def __init__(self, max_entries: int) -> None:
+
+def entry_size(key: str, answer: CachedAnswer) -> int:
+    """Bytes one entry holds, as the store counts them."""
+    return (
+        ENTRY_OVERHEAD_BYTES
+        + len(key)
+        + len(answer.body)
+        + len(answer.content_type or "")
+        + len(answer.correlation_id)
+        + len(answer.request_id)
+    )
+
+
+class MemoryStore:
+    """Entries in this process, within `max_entries` and `max_bytes` (least recently used
+    evicted first); an entry is dropped once its time is up, read or not."""
+
+    def __init__(self, max_entries: int, max_bytes: int | None = None) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
+        if max_bytes is not None and max_bytes < 1:
+            raise ValueError("max_bytes must be at least 1")
         self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[float, CachedAnswer]] = OrderedDict()
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, tuple[float, CachedAnswer, int]] = OrderedDict()
+        self._bytes = 0
+        # (expiry, key), one per put; an item whose entry was replaced or evicted is skipped.
+        self._expiries: list[tuple[float, str]] = []
 
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def size_bytes(self) -> int:
+        """Bytes the entries hold, as counted by `entry_size`."""
+        return self._bytes
+
     async def get(self, key: str) -> CachedAnswer | None:
         """The entry for `key` while it is kept."""
+        now = time.monotonic()
+        self._sweep(now)
         found = self._entries.get(key)
         if found is None:
             return None
-        expires, answer = found
-        if expires <= time.monotonic():
-            del self._entries[key]
+        expires, answer, _ = found
+        if expires <= now:
+            self._drop(key)
             return None
         self._entries.move_to_end(key)
         return answer
 
     async def put(self, key: str, answer: CachedAnswer, *, keep_for: float) -> None:
-        """Keep `answer`; the least recently used entry goes when the bound is reached."""
-        self._entries[key] = (time.monotonic() + keep_for, answer)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        """Keep `answer`; least recently used entries go while a bound is passed.
+
+        An answer larger than the whole byte bound is not kept at all.
+        """
+        now = time.monotonic()
+        self._sweep(now)
+        size = entry_size(key, answer)
+        if key in self._entries:
+            self._drop(key)
+        if self.max_bytes is not None and size > self.max_bytes:
+            return
+        expires = now + keep_for
+        self._entries[key] = (expires, answer, size)
+        self._bytes += size
+        heapq.heappush(self._expiries, (expires, key))
+        while len(self._entries) > self.max_entries or (
+            self.max_bytes is not None and self._bytes > self.max_bytes
+        ):
+            self._drop(next(iter(self._entries)))
+        if len(self._expiries) > 2 * len(self._entries) + 64:
+            # Items of replaced and evicted entries: rebuilt from the live ones.
+            self._expiries = [(expires, key) for key, (expires, _, _) in self._entries.items()]
+            heapq.heapify(self._expiries)
+
+    def _drop(self, key: str) -> None:
+        _, _, size = self._entries.pop(key)
+        self._bytes -= size
+
+    def _sweep(self, now: float) -> None:
+        """Drop every entry whose time is up (nobody may read it again); one comparison when
+        none is."""
+        expiries, entries = self._expiries, self._entries
+        while expiries and expiries[0][0] <= now:
+            expires, key = heapq.heappop(expiries)
+            found = entries.get(key)
+            if found is not None and found[0] == expires:
+                self._drop(key)
 
     async def claim(self, key: str, *, hold_for: float) -> bool:
         """Always granted: within one process the coalescer already makes one fetcher."""
@@ -139,10 +204,12 @@ class MemoryStore:
 
 
 __all__ = [
+    "ENTRY_OVERHEAD_BYTES",
     "AnswerReport",
     "AnswerStore",
     "CachedAnswer",
     "MemoryStore",
     "RequestShape",
     "cache_key",
+    "entry_size",
 ]

@@ -26,6 +26,9 @@ class CallContext:
     above this package (never a credential), or None for no share of its own.
 
     `tracer`, when set, follows every attempt and adds its headers (`traceparent`).
+
+    `deadline`, when set, is the `time.monotonic()` by which the operation must be over: a
+    call not finished by then ends with OperationDeadlineExceeded, and none starts after it.
     """
 
     authorization: str
@@ -37,6 +40,7 @@ class CallContext:
     report: AnswerReport | None = None
     tracer: CallTracer | None = None
     caller: str | None = None
+    deadline: float | None = None
 
     def __repr__(self) -> str:
         # Never let the bearer token reach a log line or a traceback through repr().

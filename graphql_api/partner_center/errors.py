@@ -6,7 +6,10 @@
      ├── BucketRefused                 not sent: the partner's bucket (bucket.py) would have
      │                                 made it wait too long
      ├── UpstreamUnavailable           no answer: connection refused or reset (after retries)
-     │    └── UpstreamTimeout          connect, read or whole-call time bound exceeded
+     │    └── UpstreamTimeout          connect, read, attempt or whole-call time bound exceeded
+     │         └── OperationDeadlineExceeded
+     │                                 the operation's own deadline passed first (or had
+     │                                 passed: then nothing was sent)
      ├── UpstreamMalformedResponse     an answer we cannot read: bad JSON, wrong content type,
      │                                 wrong shape, a body that does not decode, or larger
      │                                 than the configured bound
@@ -51,7 +54,11 @@ class UpstreamUnavailable(PartnerCenterError):
 
 
 class UpstreamTimeout(UpstreamUnavailable):
-    """A call exceeded its connect, read or whole-call time bound."""
+    """A call exceeded its connect, read, attempt or whole-call time bound."""
+
+
+class OperationDeadlineExceeded(UpstreamTimeout):
+    """The operation's deadline (`CallContext.deadline`) passed before the call finished."""
 
 
 class UpstreamMalformedResponse(PartnerCenterError):
@@ -131,6 +138,7 @@ __all__ = [
     "ContinuationTokenRejected",
     "Forbidden",
     "NotFound",
+    "OperationDeadlineExceeded",
     "PartnerCenterError",
     "ServerError",
     "ServiceUnavailable",

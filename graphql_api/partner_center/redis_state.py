@@ -3,16 +3,17 @@
 Every worker and replica behind one `REDIS_URL` reads and writes the same entries and
 spends the same token bucket (an atomic Lua script, timed by Redis's own clock so that
 replicas' clocks never disagree about the refill). When Redis fails (down, slow past its
-short timeouts, restarted), the failing operation is served by the in-process store or
-bucket instead, a warning is logged once for the outage and every failure is reported to
-the observer; Redis is tried again after `retry_interval`. Callers never see a Redis error.
+short timeouts, restarted, or answering what Redis never would), the failing operation is
+served by the in-process store or bucket instead, a warning is logged once for the outage
+and every failure is reported to the observer; Redis is tried again after
+`retry_interval`. Callers never see a Redis error.
 
 Keys live under a prefix naming the upstream (a digest of its URL), so services pointed at
 different Partner Centers (or emulators) never share a bucket or an answer.
 
 Example:
     state = RedisState.connect(url, upstream="https://api.partnercenter.microsoft.com",
-                               fallback_store=MemoryStore(10_000),
+                               fallback_store=MemoryStore(10_000, 64 << 20),
                                fallback_bucket=MemoryBucket(400, 100), bucket_rate=400,
                                bucket_burst=100)
     await state.put(key, answer, keep_for=300)
@@ -20,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
@@ -247,6 +249,8 @@ class RedisState(Bucket):
             names = [self._prefix + key for key in keys]
             locks = [self._prefix + "lock:" + key for key in keys]
             values = await self._redis.mget([*names, *locks])
+            if not isinstance(values, list) or len(values) != 2 * len(keys):
+                raise MalformedReply("MGET answered something other than one value a key")
             entries = values[: len(keys)]
             held = values[len(keys) :]
             return [
@@ -267,8 +271,10 @@ class RedisState(Bucket):
             args += [repr(share.rate), repr(share.capacity)]
 
         async def remote() -> Grant:
-            granted, wait, tokens = await self._take_script(keys=keys, args=args)
-            grant = Grant(bool(int(granted)), float(wait), float(tokens))
+            reply = await self._take_script(keys=keys, args=args)
+            if not isinstance(reply, list) or len(reply) != 3:
+                raise MalformedReply("the bucket script's reply is not {granted, wait, tokens}")
+            grant = _grant(*reply)
             # Should Redis go away, this process goes on from the shared level, not from a
             # full bucket of its own: a Redis hiccup must not release a burst per process.
             self._bucket.follow(grant.remaining)
@@ -302,10 +308,22 @@ class RedisState(Bucket):
         except (RedisError, OSError, TimeoutError) as exc:
             self._failed(operation, exc)
             return await local()
+        except Exception as exc:
+            # Not a failure redis-py knows: a server that answers, but not as Redis does
+            # (its handshake or a reply of the wrong shape). Its connections may be out of
+            # step with their replies, which must never pair one key with another's value.
+            self._failed(operation, exc)
+            await self._drop_connections()
+            return await local()
         if self._outage:
             self._outage = False
             logger.warning("Redis answers again: the shared cache and budget are back")
         return result
+
+    async def _drop_connections(self) -> None:
+        # Closing what already failed: the outage is logged already.
+        with contextlib.suppress(Exception):
+            await self._redis.connection_pool.disconnect()
 
     def _failed(self, operation: str, exc: BaseException) -> None:
         self._observer.store_error(operation)
@@ -320,6 +338,22 @@ class RedisState(Bucket):
             )
 
 
+class MalformedReply(RedisError):
+    """Redis answered the bucket script with something the script never returns."""
+
+
+def _grant(granted: object, wait: object, tokens: object) -> Grant:
+    """The bucket script's reply as a grant; MalformedReply when it is not one."""
+    try:
+        decision = int(granted)  # type: ignore[call-overload]
+        grant = Grant(decision == 1, float(wait), float(tokens))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise MalformedReply("the bucket script's reply is not {granted, wait, tokens}") from None
+    if decision not in (0, 1) or not (math.isfinite(grant.wait) and math.isfinite(grant.remaining)):
+        raise MalformedReply("the bucket script's reply is out of range")
+    return grant
+
+
 async def _granted() -> bool:
     return True
 
@@ -328,4 +362,4 @@ async def _nothing() -> None:
     return None
 
 
-__all__ = ["RedisState", "decode_answer", "encode_answer"]
+__all__ = ["MalformedReply", "RedisState", "decode_answer", "encode_answer"]

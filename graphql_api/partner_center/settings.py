@@ -53,6 +53,13 @@ class UpstreamSettings(BaseModel):
     read_timeout: float = Field(30.0, alias="UPSTREAM_READ_TIMEOUT", gt=0)
     # Bound on one logical call, retries and back-off included.
     call_timeout: float = Field(60.0, alias="UPSTREAM_CALL_TIMEOUT", gt=0)
+    # Bound on one attempt as a whole (the read timeout is between reads, so an answer
+    # trickled a byte at a time would otherwise hold its slot up to the call's bound).
+    attempt_timeout: float = Field(30.0, alias="UPSTREAM_ATTEMPT_TIMEOUT", gt=0)
+    # An attempt running this long is slow; at most half the in-flight slots may be held by
+    # slow attempts, and one more that turns slow is ended (and retried), so that calls to
+    # healthy routes always find slots.
+    slow_call_seconds: float = Field(5.0, alias="UPSTREAM_SLOW_CALL_SECONDS", gt=0)
     max_attempts: int = Field(4, alias="UPSTREAM_MAX_ATTEMPTS", ge=1)
     retry_after_cap: float = Field(30.0, alias="UPSTREAM_RETRY_AFTER_CAP", gt=0)
     max_in_flight: int = Field(16, alias="UPSTREAM_MAX_IN_FLIGHT", ge=1)
@@ -93,8 +100,11 @@ class SharedStateSettings(BaseModel):
     # Oldest answer (seconds since it was fetched) served, marked stale, when the call
     # budget is spent or Partner Center throttles; 0 never serves a stale answer.
     cache_stale: float = Field(300.0, alias="CACHE_STALE_SECONDS", ge=0, allow_inf_nan=False)
-    # Entries kept per process (in Redis the TTL alone bounds them; size it with maxmemory).
+    # Entries kept per process, and the bytes they may hold together (in Redis the TTL alone
+    # bounds them; size it with maxmemory). The bytes bound is what keeps a process's size:
+    # one 500-customer page is about a quarter of a megabyte.
     cache_max_entries: int = Field(10_000, alias="CACHE_MAX_ENTRIES", ge=1)
+    cache_max_bytes: int = Field(64 * 1024 * 1024, alias="CACHE_MAX_BYTES", ge=1024 * 1024)
     # Calls a minute this service (all workers and replicas with Redis) sends Partner Center,
     # and how many may leave at once after a quiet spell. Their sum is the most one clock
     # minute can see: 400 + 100 stays within the 500 quoted for customer routes, and a burst

@@ -43,7 +43,7 @@ class SharedState:
         cls, settings: SharedStateSettings, *, upstream: str, observer: Observer | None = None
     ) -> SharedState:
         """The sharing `settings` describe, for a client of `upstream`."""
-        memory_store = MemoryStore(settings.cache_max_entries)
+        memory_store = MemoryStore(settings.cache_max_entries, settings.cache_max_bytes)
         rate = max(settings.rate_per_minute, 1)
         memory_bucket = MemoryBucket(rate, settings.rate_burst)
         store: AnswerStore = memory_store

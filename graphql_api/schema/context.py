@@ -8,6 +8,7 @@ caller's loaders (and cached records) never serve another.
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 
 from ..auth.bearer import MISSING_CREDENTIALS, NotAuthenticated
@@ -58,6 +59,8 @@ class RequestContext:
     spans: Spans | None = field(default=None, repr=False)
     # What the caller offered to prove it may have a federated trace (ftv1); None: no ask.
     federated_trace_proof: str | None = field(default=None, repr=False)
+    # time.monotonic() by which the operation must be over (GRAPHQL_OPERATION_TIMEOUT).
+    deadline: float | None = None
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
 
     @property
@@ -83,6 +86,7 @@ class RequestContext:
             report=self.answers,
             tracer=self.spans,
             caller=self.caller,
+            deadline=self.deadline,
         )
 
     @property
@@ -185,6 +189,7 @@ def build_request_context(
         operation=operation if operation is not None else OperationRecord(),
         spans=spans,
         federated_trace_proof=federated_trace_proof,
+        deadline=time.monotonic() + settings.server.operation_timeout,
     )
 
 

@@ -39,6 +39,7 @@ from ..partner_center import (
     ContinuationTokenRejected,
     Forbidden,
     NotFound,
+    OperationDeadlineExceeded,
     PartnerCenterError,
     ServiceUnavailable,
     Throttled,
@@ -91,6 +92,12 @@ _UPSTREAM: tuple[tuple[type[PartnerCenterError], ErrorCode, str], ...] = (
         ServiceUnavailable,
         ErrorCode.UPSTREAM_UNAVAILABLE,
         "Partner Center is unavailable for now; retry later.",
+    ),
+    (
+        OperationDeadlineExceeded,
+        ErrorCode.UPSTREAM_TIMEOUT,
+        "The operation ran out of time (GRAPHQL_OPERATION_TIMEOUT) before this field's "
+        "Partner Center call finished.",
     ),
     (UpstreamTimeout, ErrorCode.UPSTREAM_TIMEOUT, "Partner Center did not answer in time."),
     (UpstreamUnavailable, ErrorCode.UPSTREAM_UNAVAILABLE, "Partner Center could not be reached."),

@@ -15,6 +15,7 @@ billing profile), while the other way it would cost one. A test keeps the lists 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from operator import attrgetter
@@ -133,14 +134,15 @@ def _customer_needs(info: strawberry.Info[Any, Any]) -> CustomerNeeds:
 # Needs per field of a parsed document. Strawberry's `selected_fields` rebuilds the selection
 # tree on every call (a tenth of a one-customer request); the parser cache (limits.py) hands
 # every request of the same query the same document, so the needs are worked out once.
-# Key: the operation's AST node (identity; the entry keeps it alive so that its id is not
-# reused), the field's position in the response (response keys and parent types, list
+# Key: the operation's AST node (identity; the entry refers to it weakly, so that the memo
+# never keeps a document, and its whole source text, alive: a reused id finds a dead
+# reference and misses), the field's position in the response (response keys and parent types, list
 # indices left out: the same position gathers the same field nodes), and the Boolean
 # variables, the only input that can change the answer (`@skip(if: $v)`,
 # `@include(if: $v)`). Bounded: cleared when full.
 _Position = tuple[tuple[str, str | None], ...]
 _NeedsKey = tuple[int, _Position, tuple[tuple[str, bool], ...], Callable[..., CustomerNeeds]]
-_needs_memo: dict[_NeedsKey, tuple[object, CustomerNeeds]] = {}
+_needs_memo: dict[_NeedsKey, tuple[weakref.ref[Any], CustomerNeeds]] = {}
 _MAX_MEMOIZED_NEEDS = 1024
 # Operations known ahead of requests (a manifest's, kept alive for the process): their needs
 # are kept apart and never cleared, so a flood of other documents cannot make them planned
@@ -173,17 +175,17 @@ def _memoized(
     )
     key = (id(operation), _position(info.path), flags, work_out)
     entry = _needs_memo.get(key)
-    if entry is not None and entry[0] is operation:
+    if entry is not None and entry[0]() is operation:
         return entry[1]
     if _pinned_operations.get(id(operation)) is operation:
-        entry = _pinned_needs.get(key)
-        if entry is None:
-            entry = _pinned_needs[key] = (operation, work_out(info))
-        return entry[1]
+        pinned = _pinned_needs.get(key)
+        if pinned is None:
+            pinned = _pinned_needs[key] = (operation, work_out(info))
+        return pinned[1]
     needs = work_out(info)
     if len(_needs_memo) >= _MAX_MEMOIZED_NEEDS:
         _needs_memo.clear()
-    _needs_memo[key] = (operation, needs)
+    _needs_memo[key] = (weakref.ref(operation), needs)
     return needs
 
 

@@ -13,14 +13,20 @@ from cross_web import HTTPException
 from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
 from strawberry.http.parse_content_type import parse_content_type
 
-from .negotiation import JSON, MEDIA_TYPE_CACHE
+from .negotiation import CACHED_HEADER_LENGTH, JSON, MEDIA_TYPE_CACHE
 
 _BAD_FIELD = "The GraphQL operation's `{}` must be {} or null, if provided."
 
 
-@functools.lru_cache(maxsize=MEDIA_TYPE_CACHE)
 def body_media_type(content_type: str | None) -> str:
     """The lower-cased media type of a `Content-Type` header, without its parameters."""
+    if content_type is not None and len(content_type) > CACHED_HEADER_LENGTH:
+        return _body_media_type.__wrapped__(content_type)
+    return _body_media_type(content_type)
+
+
+@functools.lru_cache(maxsize=MEDIA_TYPE_CACHE)
+def _body_media_type(content_type: str | None) -> str:
     media, _ = parse_content_type(content_type or "")
     return media.lower()
 

@@ -19,6 +19,7 @@ GraphiQL is served to browsers only (`Accept: text/html`), from this server's ow
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
@@ -57,6 +58,7 @@ from .persisted import PersistedRequests, names_a_document
 from .refusal import MethodNotAllowed, error_body, refusal
 from .request_headers import CORRELATION_HEADER, read_request_headers
 from .request_log import observe
+from .shutdown import cut_by_shutdown
 
 
 class _RequestAdapter(StarletteRequestAdapter):
@@ -108,7 +110,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
         request.state.exchange = exchange
         span = None if self._spans is None else self._spans.operation(request.headers)
         try:
-            response, failure = await self._answer(request, exchange)
+            try:
+                response, failure = await self._answer(request, exchange)
+            except asyncio.CancelledError:  # the server stopping (shutdown.py)
+                media_type = response_media_type(request.headers.get("accept"))
+                response, failure = cut_by_shutdown(media_type, exchange.correlation_id)
             if isinstance(response, MultipartAnswer):
                 # Its outcome is known once the last part is sent (or the client left).
                 await response(scope, receive, send)
@@ -124,7 +130,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 assert failure is not None
                 raise failure
         finally:
-            # No outcome: the task was cancelled (the server stopping), nobody is left to answer.
+            # No outcome: the request ended before one was settled; nobody is left to answer.
             outcome = exchange.outcome or unfinished()
             if outcome.label != GRAPHIQL:
                 observe(

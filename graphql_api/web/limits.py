@@ -1,4 +1,5 @@
-"""Strawberry extensions that bound what one GraphQL document may cost, plus parse/validate caches.
+"""Strawberry extensions that bound what one GraphQL document may cost, plus parse/validate caches
+(one byte-bounded `DocumentCache`, see document_cache.py).
 
 Limits (each rejects the document before any resolver runs, as a GraphQL error):
 - tokens: parsing stops past `max_tokens` (a parse error, so nothing big is ever built);
@@ -12,13 +13,12 @@ Limits (each rejects the document before any resolver runs, as a GraphQL error):
   federation's `_service { sdl }` then answers only callers that passed authentication.
 
 The validation rules are built once per app and shared by the per-request extension
-instances, so that the validation cache, keyed by the rule classes, actually hits.
+instances, so that the validation outcomes, kept per rule set, actually hit.
 """
 
 from __future__ import annotations
 
 import functools
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
 from graphql import (
@@ -39,7 +39,6 @@ from graphql import (
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
-    ParserCache,
     SchemaExtension,
 )
 
@@ -53,11 +52,12 @@ from ..config import ServerSettings
 from ..schema.context import RequestContext
 from ..schema.errors import ErrorCode
 from ..schema.estimate import UpstreamEstimate
+from .document_cache import DocumentCache, Rules
 from .document_shape import ShapeBounds, shape_errors
 from .prepared import PreparedDocuments, PreparedParser, PreparedValidation
 
-# Distinct documents kept parsed and validated per process; bounded so that unique query
-# texts cannot grow memory.
+# Distinct documents kept parsed and validated per process (GRAPHQL_DOCUMENT_CACHE_BYTES
+# bounds what they hold): unique query texts cannot grow memory.
 CACHE_SIZE = 256
 
 ExtensionFactory = Callable[[], SchemaExtension]
@@ -83,52 +83,19 @@ def shape_bounds(server: ServerSettings) -> ShapeBounds:
     )
 
 
-_Rules = tuple[type[ASTValidationRule], ...]
-_ValidationKey = tuple[int, int, _Rules]
-_ValidationEntry = tuple[GraphQLSchema, DocumentNode, list[GraphQLError]]
+class _Validation:
+    """The shape bounds, then graphql-core's rules (only on a document of a bounded shape)."""
 
-
-class _ValidatedDocuments:
-    """Validation outcomes per (schema, parsed document, rules), the document by identity.
-
-    Strawberry's ValidationCache keys an lru_cache by the document itself, so every request
-    hashes the whole syntax tree (a node and a location per field, over a hundred hash calls
-    for a page query). The parser cache hands every request of one query text the same
-    document object, so identity finds it; entries keep schema and document alive, so that
-    their ids are not reused while cached. Least recently used entries go past `maxsize`.
-    """
-
-    def __init__(
-        self,
-        maxsize: int,
-        *,
-        bounds: ShapeBounds | None = None,
-        hide_suggestions: bool = False,
-    ) -> None:
-        self._maxsize = maxsize
+    def __init__(self, bounds: ShapeBounds | None, *, hide_suggestions: bool) -> None:
         self._bounds = bounds
         self._hide_suggestions = hide_suggestions
-        self._entries: OrderedDict[_ValidationKey, _ValidationEntry] = OrderedDict()
 
-    def errors(
-        self, schema: GraphQLSchema, document: DocumentNode, rules: _Rules
+    def __call__(
+        self, schema: GraphQLSchema, document: DocumentNode, rules: Rules
     ) -> list[GraphQLError]:
-        key = (id(schema), id(document), rules)
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] is schema and entry[1] is document:
-            self._entries.move_to_end(key)
-            return entry[2]
         errors = shape_errors(document, self._bounds) if self._bounds is not None else []
-        if not errors:  # graphql-core's rules run only on a document of a bounded shape
-            errors = self._validate(schema, document, rules)
-        self._entries[key] = (schema, document, errors)
-        if len(self._entries) > self._maxsize:
-            self._entries.popitem(last=False)
-        return errors
-
-    def _validate(
-        self, schema: GraphQLSchema, document: DocumentNode, rules: _Rules
-    ) -> list[GraphQLError]:
+        if errors:
+            return errors
         if not self._hide_suggestions:
             return validate_document(schema, document, rules)
         # Strawberry's validate_document has no way to pass graphql-core's option, so the same
@@ -141,11 +108,33 @@ class _ValidatedDocuments:
         )
 
 
-class _IdentityValidationCache(SchemaExtension):
-    """Strawberry's ValidationCache, finding a parsed document by identity (see above)."""
+class _CachedParse(SchemaExtension):
+    """Strawberry's ParserCache, over the byte-bounded `DocumentCache` keyed by digest."""
 
-    def __init__(self, validated: _ValidatedDocuments) -> None:
-        self._validated = validated
+    def __init__(self, documents: DocumentCache) -> None:
+        self._documents = documents
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is None and context.query is not None:
+            context.graphql_document = self._documents.document(
+                context.query, context.parse_options
+            )
+        yield
+
+
+class _CachedValidation(SchemaExtension):
+    """Strawberry's ValidationCache, finding the outcome with its cached document.
+
+    Strawberry's keys an lru_cache by the document itself, so every request hashes the whole
+    syntax tree (a node and a location per field, over a hundred hash calls for a page
+    query); the document cache hands every request of one text the same document object, so
+    identity finds it.
+    """
+
+    def __init__(self, documents: DocumentCache, validation: _Validation) -> None:
+        self._documents = documents
+        self._validation = validation
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -153,10 +142,11 @@ class _IdentityValidationCache(SchemaExtension):
         if context.pre_execution_errors is not None:  # decided already (a prepared document)
             yield
             return
-        context.pre_execution_errors = self._validated.errors(
+        context.pre_execution_errors = self._documents.validation(
             graphql_core_schema(context.schema),
             context.graphql_document,
             context.validation_rules,
+            self._validation,
         )
         yield
 
@@ -232,17 +222,16 @@ def hardening_extensions(
     def limits() -> SchemaExtension:
         return AddValidationRules(rules)
 
+    documents = DocumentCache(CACHE_SIZE, server.document_cache_bytes)
+    validation = _Validation(shape_bounds(server), hide_suggestions=not server.introspection)
+
     def parser_cache() -> SchemaExtension:
         if prepared is not None:
-            return PreparedParser(prepared, CACHE_SIZE)
-        return ParserCache(maxsize=CACHE_SIZE)
-
-    validated = _ValidatedDocuments(
-        CACHE_SIZE, bounds=shape_bounds(server), hide_suggestions=not server.introspection
-    )
+            return PreparedParser(prepared, documents)
+        return _CachedParse(documents)
 
     def validation_cache() -> SchemaExtension:
-        return _IdentityValidationCache(validated)
+        return _CachedValidation(documents, validation)
 
     factories: tuple[ExtensionFactory, ...] = (
         tokens,

@@ -15,12 +15,22 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 
 # Header texts seen per process: a client sends the same `Accept` and `Content-Type` on every
-# request, and parsing one (through the email package) costs more than a cached answer.
+# request, and parsing one (through the email package) costs more than a cached answer. Only
+# texts of a usual length are kept, so that the caches hold kilobytes whatever callers send.
 MEDIA_TYPE_CACHE = 256
+CACHED_HEADER_LENGTH = 256
+
+
+def response_media_type(accept: str | None) -> str:
+    """The GraphQL over HTTP media type to answer with, negotiated from `Accept` (see
+    `_negotiated`)."""
+    if accept is not None and len(accept) > CACHED_HEADER_LENGTH:
+        return _negotiated.__wrapped__(accept)
+    return _negotiated(accept)
 
 
 @functools.lru_cache(maxsize=MEDIA_TYPE_CACHE)
-def response_media_type(accept: str | None) -> str:
+def _negotiated(accept: str | None) -> str:
     """The GraphQL over HTTP media type to answer with, negotiated from `Accept`.
 
     `application/graphql-response+json` when the caller names it at least as strongly as

@@ -28,6 +28,9 @@ from .exchange import (
     Verdict,
 )
 from .refusal import refusal_code
+from .shutdown import CODE as SHUTDOWN_CODE
+from .shutdown import STATUS as SHUTDOWN_STATUS
+from .shutdown import ServerStopping
 
 # Logged and counted for a client that closed its connection before its request was read
 # (nginx's convention; never sent, as nobody is left to receive it).
@@ -70,6 +73,8 @@ def outcome_of(exchange: Exchange, response: Response | None, failure: Exception
         return Outcome(REJECTED, failure.status_code, (refusal_code(failure),))
     if isinstance(failure, BodyTooLarge):
         return Outcome(REJECTED, 413, (BODY_TOO_LARGE_CODE,))
+    if isinstance(failure, ServerStopping):
+        return Outcome(FAILED, SHUTDOWN_STATUS, (SHUTDOWN_CODE,))
     if isinstance(failure, ClientDisconnect):
         # Gone mid-body: nobody to answer, and no fault of ours.
         return Outcome(DISCONNECTED, CLIENT_CLOSED_STATUS)
@@ -84,7 +89,8 @@ def outcome_of(exchange: Exchange, response: Response | None, failure: Exception
 
 
 def unfinished() -> Outcome:
-    """The outcome of a request that never settled one: cancelled, nobody left to answer."""
+    """The outcome of a request that never settled one: cancelled while its answer was being
+    sent, nobody left to answer."""
     return Outcome(DISCONNECTED, CLIENT_CLOSED_STATUS)
 
 

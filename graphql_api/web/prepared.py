@@ -24,12 +24,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from graphql import DocumentNode, ExecutionResult, OperationDefinitionNode
-from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.base import BaseSchema
 from strawberry.types.graphql import OperationType
 
 from ..schema.estimate import EstimatePlan
 from ..schema.planning import pin_operation
+from .document_cache import DocumentCache
 from .manifest import Manifest, ManifestError, PersistedDocument
 
 _ALL_OPERATION_TYPES = (OperationType.QUERY, OperationType.MUTATION, OperationType.SUBSCRIPTION)
@@ -157,22 +158,24 @@ class PreparedDocuments:
         self._by_document.setdefault(id(document), prepared)
 
 
-class PreparedParser(ParserCache):
-    """Strawberry's ParserCache, handing a prepared text its document without any parser work;
-    in a preparing run, it also keeps the validated document and stops before execution."""
+class PreparedParser(SchemaExtension):
+    """The parser cache, handing a prepared text its document without any parser work; in a
+    preparing run, it also keeps the validated document and stops before execution."""
 
-    def __init__(self, prepared: PreparedDocuments, maxsize: int) -> None:
-        super().__init__(maxsize=maxsize)
+    def __init__(self, prepared: PreparedDocuments, documents: DocumentCache) -> None:
         self._prepared = prepared
+        self._documents = documents
 
     def on_parse(self) -> Iterator[None]:
-        """The prepared document when there is one, else the cache's (or a fresh) parse."""
+        """The prepared document when there is one, else the document cache's parse."""
         context = self.execution_context
         found = self._prepared.document(context.query)
-        if found is None:
-            yield from super().on_parse()
-            return
-        context.graphql_document = found
+        if found is not None:
+            context.graphql_document = found
+        elif context.graphql_document is None and context.query is not None:
+            context.graphql_document = self._documents.document(
+                context.query, context.parse_options
+            )
         yield
 
     def on_execute(self) -> Iterator[None]:

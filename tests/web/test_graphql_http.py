@@ -167,3 +167,12 @@ def test_a_caller_supplied_correlation_id_is_returned(service: httpx.Client) -> 
 )
 def test_response_media_type_follows_accept(accept: str | None, expected: str) -> None:
     assert response_media_type(accept) == expected
+
+
+def test_a_long_accept_header_is_negotiated_but_not_cached() -> None:
+    from graphql_api.web import negotiation
+
+    long_accept = "text/plain;q=0.1, " * 100 + GRAPHQL_RESPONSE_JSON
+    before = negotiation._negotiated.cache_info().currsize
+    assert response_media_type(long_accept) == GRAPHQL_RESPONSE_JSON
+    assert negotiation._negotiated.cache_info().currsize == before

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import socket
 import time
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import pytest
 import strawberry
 from graphql import DocumentNode, GraphQLSchema, parse, specified_rules
 from prometheus_client.parser import text_string_to_metric_families
-from strawberry.extensions.parser_cache import _get_parse_cache
 from strawberry.schema.schema import validate_document
 
-from graphql_api.web import limits
+from graphql_api.web import document_cache, limits
+from graphql_api.web.document_cache import DocumentCache
 from graphql_api.web.graphql_view import GRAPHQL_RESPONSE_JSON
-from graphql_api.web.limits import CACHE_SIZE
 from tests.web.conftest import AUTH, JSON_POST, ServiceFactory, graphql
 
 
@@ -251,40 +249,53 @@ def test_service_sdl_needs_an_authenticated_caller_with_introspection_off(
 def test_a_repeated_document_is_parsed_and_validated_once(
     make_service: ServiceFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    parse_cache = cast("functools._lru_cache_wrapper[Any]", _get_parse_cache(CACHE_SIZE))
+    parsed: list[str] = []
     validated: list[DocumentNode] = []
+
+    def counting_parse(text: str, **options: Any) -> DocumentNode:
+        parsed.append(text)
+        return parse(text, **options)
 
     def counting_validate(schema: GraphQLSchema, document: DocumentNode, rules: Any) -> Any:
         validated.append(document)
         return validate_document(schema, document, rules)
 
+    monkeypatch.setattr(document_cache, "parse", counting_parse)
     monkeypatch.setattr(limits, "validate_document", counting_validate)
     query = "query CacheProbe { customers(first: 1) { nodes { id } } }"
     with make_service() as client:
-        graphql(client, query)
-        parsed = parse_cache.cache_info()
-        for _ in range(3):
+        for _ in range(4):
             assert graphql(client, query).status_code == 200
-    assert parse_cache.cache_info().hits - parsed.hits == 3
-    assert parse_cache.cache_info().misses == parsed.misses
+    assert parsed == [query]
     assert len(validated) == 1
 
 
 def test_validation_outcomes_are_found_by_document_identity_and_bounded() -> None:
     schema = strawberry.Schema(query=_Probe)._schema
-    cache = limits._ValidatedDocuments(maxsize=2)
+    cache = DocumentCache(max_entries=2, max_bytes=1024 * 1024)
     rules = tuple(specified_rules)
-    first = parse("{ ok }")
-    assert cache.errors(schema, first, rules) == []
-    assert cache.errors(schema, first, rules) is cache.errors(schema, first, rules)
-    # An equal document parsed again is another object: validated on its own.
-    again = parse("{ ok }")
-    assert cache.errors(schema, again, rules) is not cache.errors(schema, first, rules)
-    wrong = parse("{ missing }")
-    assert cache.errors(schema, wrong, rules)  # a real validation: no such field
-    # Two entries at most: the least recently used one (`again`) was dropped.
-    assert len(cache._entries) == 2
-    assert (id(schema), id(again), rules) not in cache._entries
+    calls: list[DocumentNode] = []
+
+    def counting(schema: GraphQLSchema, document: DocumentNode, rules: Any) -> Any:
+        calls.append(document)
+        return validate_document(schema, document, rules)
+
+    first = cache.document("{ ok }", {})
+    assert cache.document("{ ok }", {}) is first
+    assert cache.validation(schema, first, rules, counting) == []
+    assert cache.validation(schema, first, rules, counting) == []
+    assert calls == [first]
+    # An equal document parsed elsewhere is another object: validated on its own, not kept.
+    elsewhere = parse("{ ok }")
+    cache.validation(schema, elsewhere, rules, counting)
+    cache.validation(schema, elsewhere, rules, counting)
+    assert calls == [first, elsewhere, elsewhere]
+    wrong = cache.document("{ missing }", {})
+    assert cache.validation(schema, wrong, rules, counting)  # a real validation: no such field
+    cache.document("{ ok __typename }", {})
+    # Two entries at most: the least recently used one (`{ ok }`) was dropped.
+    assert len(cache) == 2
+    assert cache.document("{ ok }", {}) is not first
 
 
 @strawberry.type
