@@ -19,6 +19,7 @@ import strawberry
 from graphql import GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
 
+from graphql_api._compat import graphql_core_schema
 from graphql_api.schema._fields import described
 from graphql_api.speed.executor import (
     DirectResolver,
@@ -168,7 +169,7 @@ async def test_null_on_a_non_null_leaf_is_located_and_nulls_the_parent() -> None
 
 
 async def test_resolvers_with_work_for_strawberry_keep_its_wrapper() -> None:
-    item_fields = LEAN._schema.type_map["Item"].fields  # type: ignore[attr-defined]
+    item_fields = graphql_core_schema(LEAN).type_map["Item"].fields  # type: ignore[attr-defined]
     direct = {
         name for name, field in item_fields.items()
         if isinstance(field.resolve, DirectResolver)
@@ -371,7 +372,7 @@ def test_object_fields_of_the_box_schema_take_the_short_path() -> None:
     # Guards the comparisons above: they must exercise the lean path, not fall back.
     from graphql_api.speed.field_reads import ObjectRead, field_read
 
-    box = LEAN_BOXES._schema.type_map["Box"].fields  # type: ignore[attr-defined]
+    box = graphql_core_schema(LEAN_BOXES).type_map["Box"].fields  # type: ignore[attr-defined]
     kinds = {name: type(field_read(field)).__name__ for name, field in box.items()}
     for name in ("tag", "maybeTag", "tags", "looseTags", "madeTag", "tagWithInfo"):
         assert kinds[name] == ObjectRead.__name__, name
@@ -419,7 +420,10 @@ async def _incremental(executor: type[Any], query: str) -> list[Any]:
         ),
     )
     outcome = experimental_execute_incrementally(
-        schema._schema, parse(query), context_value={"tag": "t"}, executor_class=executor
+        graphql_core_schema(schema),
+        parse(query),
+        context_value={"tag": "t"},
+        executor_class=executor,
     )
     if isawaitable(outcome):
         outcome = await outcome
@@ -555,7 +559,7 @@ async def test_a_leaf_resolver_runs_once_per_object_on_the_lean_path(query: str)
 
 
 def test_leaves_of_direct_resolvers_are_read_in_place() -> None:
-    fields = LEAN_GADGETS._schema.type_map["Gadget"].fields  # type: ignore[attr-defined]
+    fields = graphql_core_schema(LEAN_GADGETS).type_map["Gadget"].fields  # type: ignore[attr-defined]
     resolved = {
         name for name, field in fields.items() if type(field_read(field)) is ResolvedLeafRead
     }
