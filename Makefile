@@ -44,11 +44,15 @@ supergraph: $(STAMP)
 # httpx's transport for Partner Center calls), so a bug in the speed layer shows as a difference.
 STOCK_SUITES := tests/schema tests/loaders tests/federation tests/web
 
+# Two workers, one test file to a worker (PYTEST_WORKERS=0 runs in one process).
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
+
 test: $(STAMP)
 	$(BIN)/ruff check graphql_api tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
-	SPEED_LAYER_OFF=all $(BIN)/python -m pytest -q $(STOCK_SUITES)
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL)
+	SPEED_LAYER_OFF=all $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) $(STOCK_SUITES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check graphql_api tests bench
