@@ -379,7 +379,9 @@ class PartnerCenterClient:
         call: CallContext, acceptance: Acceptance, credential: str
     ) -> Admission:
         """`acceptance.admit(credential)`, waited for no longer than the operation's deadline."""
-        if call.deadline is None:
+        if call.deadline is None or acceptance.accepted(credential):
+            # An accepted credential is let go at once (or its remembered refusal raised):
+            # no wait to bound, so no timer per call.
             return await acceptance.admit(credential)
         try:
             async with asyncio.timeout(call.deadline - time.monotonic()):
@@ -512,18 +514,21 @@ class PartnerCenterClient:
         if not slots.try_acquire(correlation_id):
             await slots.wait_for_slot(correlation_id)
         self._in_flight += 1
+        watch = self._slow.watch(self._settings.attempt_timeout)
         try:
-            async with asyncio.timeout(self._settings.attempt_timeout) as window:
-                watch = self._slow.watch(window)
-                try:
-                    response = await self._wire.get(
-                        self._url(path, params),
-                        [*self._fixed_headers, *headers],
-                        timeouts=self._timeouts,
-                        limits=self._limits,
-                    )
-                finally:
-                    watch.done()
+            try:
+                response = await self._wire.get(
+                    self._url(path, params),
+                    [*self._fixed_headers, *headers],
+                    timeouts=self._timeouts,
+                    limits=self._limits,
+                )
+            except asyncio.CancelledError:
+                if not watch.ended_it():
+                    raise
+                raise TimeoutError from None
+            finally:
+                watch.done()
         except TimeoutError:
             # The attempt's own window (the call's deadline cancels, it does not time out here).
             reason = (
