@@ -109,8 +109,14 @@ class DirectResolver:
     """Calls a plain sync resolver as Strawberry would, without its per-call wrapper."""
 
     __slots__ = (
-        "_field", "_function", "_info_class", "_info_name", "_names", "_takes_self",
-        "needs_info", "self_only",
+        "_function",
+        "_info_class",
+        "_info_name",
+        "_names",
+        "_strawberry_field",
+        "_takes_self",
+        "needs_info",
+        "self_only",
     )
 
     def __init__(
@@ -123,7 +129,7 @@ class DirectResolver:
         source_names: tuple[str, ...],
         info_name: str | None,
     ) -> None:
-        self._field = field
+        self._strawberry_field = field
         self._function = function
         self._info_class = info_class
         self._takes_self = takes_self
@@ -142,7 +148,9 @@ class DirectResolver:
             return self._function(source)
         kwargs: dict[str, Any] = dict.fromkeys(self._names, source)
         if self._info_name is not None:
-            kwargs[self._info_name] = strawberry_info(self._info_class, info, self._field)
+            kwargs[self._info_name] = strawberry_info(
+                self._info_class, info, self._strawberry_field
+            )
         if self._takes_self:
             return self._function(source, **kwargs)
         return self._function(**kwargs)

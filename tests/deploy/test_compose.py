@@ -9,7 +9,9 @@ from __future__ import annotations
 import functools
 import json
 import re
+import shutil
 import subprocess
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -108,8 +110,8 @@ def test_replicas_stop_gracefully_and_write_only_temporary_files() -> None:
         assert service["tmpfs"] == ["/tmp"]
 
 
-def test_prometheus_scrapes_each_replica_and_loads_the_alert_rules() -> None:
-    config = load(PROMETHEUS / "prometheus.yml")
+def test_prometheus_scrapes_each_replica_and_loads_the_alert_rules(tmp_path: Path) -> None:
+    config = load(DEPLOY / "prometheus.yml")
     (job,) = config["scrape_configs"]
     assert job["job_name"] == "graphql-api"  # the job the alert rules name
     assert job["metrics_path"] == "/metrics"
@@ -117,12 +119,18 @@ def test_prometheus_scrapes_each_replica_and_loads_the_alert_rules() -> None:
     assert sorted(targets) == [f"{name}:{SERVICE_PORT}" for name in REPLICAS]
     # The container sees both files side by side, as the config's relative rule path expects.
     mounts = _mounts(_services()["prometheus"])
-    assert mounts["/etc/prometheus/prometheus.yml"] == str(PROMETHEUS / "prometheus.yml")
+    assert mounts["/etc/prometheus/prometheus.yml"] == str(DEPLOY / "prometheus.yml")
     for rule_file in config["rule_files"]:
         assert mounts[f"/etc/prometheus/{rule_file}"] == str(PROMETHEUS / rule_file)
+    # Checked as the container sees it: the config and its rule files in one directory.
+    etc = tmp_path / "prometheus"
+    etc.mkdir()
+    shutil.copy(DEPLOY / "prometheus.yml", etc / "prometheus.yml")
+    for rule_file in config["rule_files"]:
+        shutil.copy(PROMETHEUS / rule_file, etc / rule_file)
     promtool = system_tool(PROMTOOL, "prometheus")
     checked = subprocess.run(
-        [str(promtool), "check", "config", str(PROMETHEUS / "prometheus.yml")],
+        [str(promtool), "check", "config", str(etc / "prometheus.yml")],
         capture_output=True,
         text=True,
         timeout=60,
