@@ -13,11 +13,9 @@ from __future__ import annotations
 import ast
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tarfile
-import time
 import tomllib
 import zipfile
 from pathlib import Path
@@ -27,8 +25,8 @@ import pytest
 
 from graphql_api.graphiql import STATIC_PATH
 from graphql_api.graphiql.assets import ASSET_FILES, PROJECT_NODE_MODULES
-from tests.live_server import free_port
 from tests.node_tools import ROOT
+from tests.packaging.installed import serving
 
 BROWSER = {"Accept": "text/html"}
 GIT_IDENTITY = ("-c", "user.name=test", "-c", "user.email=test@example.invalid")
@@ -143,31 +141,9 @@ def test_git_install_serves_graphiql_and_its_assets(
     built: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
     _, _, venv = built
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [venv / "bin" / "graphql-api", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=_environment(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "the installed service exited"
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the installed service did not become healthy"
-            time.sleep(0.3)
+    with serving(venv, cwd=tmp_path, env=_environment()) as base:
         page = httpx.get(f"{base}/graphql", headers=BROWSER)
         assets = {name: httpx.get(f"{base}{STATIC_PATH}/{name}") for name in ASSET_FILES}
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
     assert page.status_code == 200
     assert f'src="{STATIC_PATH}/graphiql.min.js"' in page.text
     for name, asset in assets.items():

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -21,8 +19,8 @@ import pytest
 
 from graphql_api.graphiql import STATIC_PATH
 from graphql_api.graphiql.assets import ASSET_FILES, PROJECT_NODE_MODULES
-from tests.live_server import free_port
 from tests.node_tools import ROOT
+from tests.packaging.installed import serving
 
 SOURCES = ("pyproject.toml", "setup.py", "README.md", "package.json", "package-lock.json")
 BROWSER = {"Accept": "text/html"}
@@ -100,31 +98,9 @@ def test_installed_serve_answers_the_graphiql_page_and_its_assets(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     for name in ("PARTNER_CENTER_URL", "GRAPHIQL_ASSETS_DIR"):
         env.pop(name, None)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [installed / "bin" / "graphql-api", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "the installed service exited"
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the installed service did not become healthy"
-            time.sleep(0.3)
+    with serving(installed, cwd=tmp_path, env=env) as base:
         page = httpx.get(f"{base}/graphql", headers=BROWSER)
         asset = httpx.get(f"{base}{STATIC_PATH}/graphiql.min.js")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
     assert page.status_code == 200
     assert f'src="{STATIC_PATH}/graphiql.min.js"' in page.text
     assert asset.status_code == 200
