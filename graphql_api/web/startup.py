@@ -119,7 +119,10 @@ def probe_redis(url: str) -> str | None:
     )
     try:
         client.ping()
-    except (redis.RedisError, OSError) as exc:
+    except Exception as exc:
+        # Not only RedisError and OSError: a server that answers, but not as Redis does,
+        # makes redis-py's handshake raise anything (AttributeError for `+OK`). The service
+        # falls back from such a store at run time; its start must not die of it either.
         # redis-py's messages may name the host, never the password; the class is enough.
         return type(exc).__name__
     finally:

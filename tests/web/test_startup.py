@@ -16,7 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
+from graphql_api.web.startup import probe_redis
 from tests.live_server import free_port
+from tests.partner_center.test_redis_impostor import impostor
 from tests.redis_server import redis_server
 from tests.web.conftest import AUTH
 from tests.web.test_serve import CLI, serve
@@ -168,3 +170,13 @@ def test_a_cursor_from_before_a_restart_without_cursor_secret_names_it(tmp_path:
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "CURSOR_SECRET" in error["message"]
     assert "restart" in error["message"]
+
+
+@pytest.mark.parametrize("reply", [b"+OK\r\n", b":1\r\n"], ids=["ok", "one"])
+def test_a_redis_that_answers_wrongly_is_a_startup_warning_not_a_crash(reply: bytes) -> None:
+    # redis-py's handshake raises AttributeError on `+OK`: the start-up probe names the
+    # failure as it does a dead Redis's, and the service starts (falling back at run time).
+    with impostor(reply) as url:
+        problem = probe_redis(url)
+    assert problem is not None
+    assert "127.0.0.1" not in problem  # the class of the failure, nothing of the URL
