@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 
@@ -9,6 +11,7 @@ import httpx
 import pytest
 
 from graphql_api.emulator import EmulatorConfig, create_emulator_app
+from graphql_api.observability.logging_setup import configure_logging
 from tests.live_server import live_server
 from tests.live_service import live_service
 
@@ -61,3 +64,20 @@ def graphql(
     if variables is not None:
         body["variables"] = dict(variables)
     return client.post("/graphql", json=body, headers=sent)
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    """Every log record of the process, as our JSON handler writes it."""
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    stream = io.StringIO()
+    configure_logging("INFO", stream=stream)
+    try:
+        yield stream
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 
-from graphql_api.observability.logging_setup import configure_logging
 from graphql_api.web.incremental import Format, Parts, negotiate
 from tests.live_emulator import LiveEmulator, reset_around, serve_emulator
 from tests.live_service import live_service
@@ -241,21 +239,6 @@ def test_the_estimate_counts_deferred_fields(emulator: LiveEmulator) -> None:
     assert code["estimatedCalls"] == plain["errors"][0]["extensions"]["estimatedCalls"] == 13
     assert emulator.calls() == 0
 
-
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    stream = io.StringIO()
-    configure_logging("INFO", stream=stream)
-    try:
-        yield stream
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
 
 
 def _request_lines(stream: io.StringIO) -> list[dict[str, Any]]:

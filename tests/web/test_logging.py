@@ -5,13 +5,11 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 
 from graphql_api.observability.logging_setup import (
     REDACTED,
-    configure_logging,
     redact_text,
 )
 from graphql_api.web.graphql_view import GraphQLView
@@ -19,22 +17,6 @@ from tests.web.conftest import ServiceFactory, graphql
 
 SECRET_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtdXNlciJ9.c2lnbmF0dXJlLXNlY3JldA"
 
-
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
-    """Every log record of the process, as our JSON handler writes it."""
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    stream = io.StringIO()
-    configure_logging("INFO", stream=stream)
-    try:
-        yield stream
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
 
 
 def _lines(stream: io.StringIO) -> list[dict[str, object]]:
