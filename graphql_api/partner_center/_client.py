@@ -35,7 +35,7 @@ from ._validation import (
     check_page_size,
     is_header_value_safe,
 )
-from .acceptance import Acceptance, Admission, credential_key
+from .acceptance import Acceptance, Admission
 from .answer_cache import CachedAnswer
 from .bucket import Share
 from .cached_get import CachedGet
@@ -184,7 +184,14 @@ class PartnerCenterClient:
         self._read_page = page_reader(self._base_url)
         self._timeouts = Timeouts(
             connect=settings.connect_timeout,
-            read=settings.read_timeout,
+            # A wait between reads cannot outlast the attempt it is part of: when the read
+            # timeout is no shorter than the attempt's (the defaults), the attempt's own
+            # deadline always ends it first, so the wire gets none (aiohttp arms a timer for
+            # it at every read, two an attempt).
+            read=(
+                None if settings.read_timeout >= settings.attempt_timeout
+                else settings.read_timeout
+            ),
             pool=settings.connect_timeout,
         )
         self._limits = BodyLimits(success=settings.max_response_bytes, other=ERROR_BODY_LIMIT)
@@ -363,8 +370,10 @@ class PartnerCenterClient:
         acceptance = self._sharing.acceptance
         if acceptance is None:
             return await self._send(call, path, params, extra_headers, seek, self._share(call))
-        credential = credential_key(call.authorization)
-        admission = await self._admitted(call, acceptance, credential)
+        credential = call.credential
+        admission = acceptance.admit_at_once(credential)
+        if admission is None:
+            admission = await self._admitted(call, acceptance, credential)
         share = self._share(call, unaccepted=admission is not Admission.ACCEPTED)
         try:
             answer = await self._send(call, path, params, extra_headers, seek, share)
@@ -379,9 +388,7 @@ class PartnerCenterClient:
         call: CallContext, acceptance: Acceptance, credential: str
     ) -> Admission:
         """`acceptance.admit(credential)`, waited for no longer than the operation's deadline."""
-        if call.deadline is None or acceptance.accepted(credential):
-            # An accepted credential is let go at once (or its remembered refusal raised):
-            # no wait to bound, so no timer per call.
+        if call.deadline is None:
             return await acceptance.admit(credential)
         try:
             async with asyncio.timeout(call.deadline - time.monotonic()):

@@ -18,7 +18,7 @@ of them, the least recently used forgotten first.
 
 Example:
     acceptance = Acceptance(remember_for=60)
-    key = credential_key(call.authorization)
+    key = credential_key(call.authorization)  # or `call.credential`
     admission = await acceptance.admit(key)  # waits for a probe in flight; raises a refusal
     ...  # send the call, then: acceptance.settle(key, admission, failure_or_none)
 """
@@ -81,14 +81,28 @@ class Acceptance:
         if verdict is not None and verdict[1] is not None:
             raise _again(verdict[1])
 
+    def admit_at_once(self, key: str) -> Admission | None:
+        """ACCEPTED for a credential accepted lately, the remembered refusal raised for one
+        refused; None when the call must go through `admit` (which may wait).
+
+        Most calls are of an accepted credential: this is their whole admission, without
+        the coroutine `admit` is.
+        """
+        verdict = self._verdict(key)
+        if verdict is None:
+            return None
+        if verdict[1] is not None:
+            raise _again(verdict[1])
+        return Admission.ACCEPTED
+
     async def admit(self, key: str) -> Admission:
         """Let one call of the credential go, once it may: see `Admission`.
 
         Raises the remembered refusal instead; waits while another call probes.
         """
-        self.check(key)
-        if self.accepted(key):
-            return Admission.ACCEPTED
+        admission = self.admit_at_once(key)
+        if admission is not None:
+            return admission
         probe = self._probes.get(key)
         if probe is None:
             self._probes[key] = asyncio.get_running_loop().create_future()

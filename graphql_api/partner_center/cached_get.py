@@ -22,7 +22,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from .acceptance import Acceptance, credential_key
+from .acceptance import Acceptance
 from .allowance import AllowanceSpent
 from .answer_cache import AnswerStore, CachedAnswer, RequestShape, cache_key
 from .bucket import BucketRefused
@@ -74,7 +74,7 @@ class CachedGet:
             return await fetch()
         credential = None
         if self._acceptance is not None:
-            credential = credential_key(call.authorization)
+            credential = call.credential
             # A credential Partner Center refused reads nothing, not even a fresh entry.
             self._acceptance.check(credential)
         key = cache_key(call.cache_scope, request)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .acceptance import credential_key
 from .allowance import Allowance
 from .answer_cache import AnswerReport
 from .tracing import CallTracer
@@ -29,6 +30,9 @@ class CallContext:
 
     `deadline`, when set, is the `time.monotonic()` by which the operation must be over: a
     call not finished by then ends with OperationDeadlineExceeded, and none starts after it.
+
+    `credential` is the digest Partner Center's verdicts on `authorization` are remembered by
+    (`credential_key`), made once for all of the operation's calls.
     """
 
     authorization: str
@@ -41,6 +45,10 @@ class CallContext:
     tracer: CallTracer | None = None
     caller: str | None = None
     deadline: float | None = None
+    credential: str = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "credential", credential_key(self.authorization))
 
     def __repr__(self) -> str:
         # Never let the bearer token reach a log line or a traceback through repr().

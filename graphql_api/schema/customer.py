@@ -148,8 +148,15 @@ class Customer(Node):
         "How the customer relates to the partner.", graphql_type=RelationshipToPartner | None
     )
     def relationship_to_partner(self) -> AwaitableOrValue[RelationshipToPartner | None]:
-        value = self.record.relationship_to_partner
-        if value is not None:  # every list summary carries it: one lookup per customer
+        sent = self.record.relationship_as_sent
+        if type(sent) is str:
+            # Every list summary carries it, almost always in the documented spelling: one
+            # lookup per customer, a page's hundreds without the tolerant reading's calls.
+            member = _RELATIONSHIPS_AS_SENT.get(sent)
+            if member is not None:
+                return member
+        value = self.record.relationship_to_partner  # any other spelling, read tolerantly
+        if value is not None:
             return _RELATIONSHIPS[value]
         return then(self._get(lambda r: r.relationship_to_partner), _relationship)
 
@@ -212,6 +219,12 @@ def _company_profile(record: pc.Customer) -> CompanyProfile | None:
 # The GraphQL value of each REST value, by the members' shared names.
 _RELATIONSHIPS: dict[pc.RelationshipToPartner, RelationshipToPartner] = {
     value: RelationshipToPartner[value.name] for value in pc.RelationshipToPartner
+}
+
+
+# The GraphQL value of each documented REST spelling.
+_RELATIONSHIPS_AS_SENT: dict[str, RelationshipToPartner] = {
+    value.value: member for value, member in _RELATIONSHIPS.items()
 }
 
 

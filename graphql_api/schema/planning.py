@@ -31,7 +31,8 @@ from .. import partner_center as pc
 # (attrgetter: a C call per listed customer and field, where a lambda ran Python code.)
 _CUSTOMER_SUMMARY: Mapping[str, Callable[[pc.Customer], object]] = {
     "commerceId": attrgetter("commerce_id"),
-    "relationshipToPartner": attrgetter("relationship_to_partner"),
+    # Present exactly when the value as sent is (the tolerant reading is the field's).
+    "relationshipToPartner": attrgetter("relationship_as_sent"),
 }
 # Customer fields served without any record beyond the id.
 _CUSTOMER_FREE = frozenset({"id", "__typename"})

@@ -203,10 +203,16 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                             )
                             results[response_name] = None
                             continue
-                        if type(value) is str and read.str_as_is:
+                        kind = type(value)
+                        if kind is str and read.str_as_is:
                             results[response_name] = value
                             continue
-                        if type(value) in _PLAIN_TYPES or not self._awaitable(value):
+                        if kind is read.enum_class:
+                            name = read.enum_names.get(value._name_)  # type: ignore[union-attr]
+                            if name is not None:
+                                results[response_name] = name
+                                continue
+                        if kind in _PLAIN_TYPES or not self._awaitable(value):
                             completed = (
                                 _coerced_leaves(read, value)
                                 if read.is_list
@@ -649,7 +655,7 @@ def _coerced_leaf(read: LeafRead | ResolvedLeafRead, value: Any) -> Any:
         return Undefined if read.non_null else None
     if type(value) is read.enum_class:
         # A member's name, looked up rather than scanned for (Strawberry's enum type).
-        name = read.enum_names.get(value)  # type: ignore[union-attr]
+        name = read.enum_names.get(value._name_)  # type: ignore[union-attr, attr-defined]
         if name is not None:
             return name
     try:

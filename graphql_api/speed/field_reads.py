@@ -55,9 +55,11 @@ class LeafRead:
     non_null: bool
     # String and ID (graphql-core's own scalars) return a `str` value unchanged.
     str_as_is: bool
-    # A Strawberry enum's Python class and each member's GraphQL name (`enum_output_names`).
+    # A Strawberry enum's Python class, and each member's GraphQL name by the member's Python
+    # name (`_name_`): hashing a plain `Enum` member runs `Enum.__hash__` in Python, which a
+    # page would pay once per edge; its `_name_` is a str whose hash is cached.
     enum_class: type | None = None
-    enum_names: dict[Any, str] | None = None
+    enum_names: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +100,9 @@ class ResolvedLeafRead:
     is_list: bool = False
     item_non_null: bool = False
     item_str_as_is: bool = False
+    # As `LeafRead`'s.
     enum_class: type | None = None
-    enum_names: dict[Any, str] | None = None
+    enum_names: dict[str, str] | None = None
 
 
 FieldRead = LeafRead | ObjectRead | ResolvedLeafRead
@@ -260,6 +263,15 @@ def _type_check_needs_info(object_type: GraphQLObjectType) -> bool:
     return function not in _INFO_FREE_TYPE_CHECKS
 
 
+def _enum_names(leaf_type: GraphQLLeafType) -> tuple[type | None, dict[str, str] | None]:
+    """A Strawberry enum's class and its members' GraphQL names by `_name_`, else Nones."""
+    found = enum_output_names(leaf_type)
+    if found is None:
+        return None, None
+    enum_class, names = found
+    return enum_class, {member._name_: name for member, name in names.items()}
+
+
 def field_read(field_def: GraphQLField) -> FieldRead | None:
     """How the lean executor answers `field_def`, or None to leave it to graphql-core."""
     if field_def.args:
@@ -271,7 +283,7 @@ def field_read(field_def: GraphQLField) -> FieldRead | None:
     named, non_null = _unwrap(field_def.type)
     if is_leaf_type(named):
         str_as_is = named is GraphQLString or named is GraphQLID
-        enum_class, enum_names = enum_output_names(named) or (None, None)
+        enum_class, enum_names = _enum_names(named)
         if resolver is not None:
             return ResolvedLeafRead(
                 field_def, resolver, named, non_null, str_as_is,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from graphql_api.partner_center.models import CustomerSummary
+from graphql_api.schema.customer import Customer, RelationshipToPartner
+from graphql_api.schema.loaders import Loaders
 from tests.live_emulator import LiveEmulator
 
 FULL = """
@@ -190,3 +193,24 @@ async def test_no_credentials_of_the_customer_reach_the_response(
     assert source.user_name not in text
     assert "password" not in text.lower()
     assert "usercredentials" not in text.lower()
+
+
+@pytest.mark.parametrize(
+    ("sent", "expected"),
+    [
+        ("reseller", RelationshipToPartner.RESELLER),  # the documented spelling
+        ("microsoft_support", RelationshipToPartner.MICROSOFT_SUPPORT),
+        ("Reseller", RelationshipToPartner.RESELLER),  # other spellings, read tolerantly
+        ("MICROSOFT-SUPPORT", RelationshipToPartner.MICROSOFT_SUPPORT),
+        ("a kind added later", RelationshipToPartner.UNKNOWN),
+        (7, RelationshipToPartner.UNKNOWN),
+        (["reseller"], RelationshipToPartner.UNKNOWN),  # unhashable: no lookup may raise
+    ],
+)
+def test_a_listed_customers_relationship_in_any_spelling_is_a_member(
+    sent: object, expected: RelationshipToPartner
+) -> None:
+    record = CustomerSummary(id="c-1", relationship_as_sent=sent)
+    # A summary that carries the relationship needs no loader to answer it.
+    customer = Customer.from_record(record, cast(Loaders, None))
+    assert customer.relationship_to_partner() is expected
