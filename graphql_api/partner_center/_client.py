@@ -40,6 +40,7 @@ from .answer_cache import CachedAnswer
 from .bucket import Share
 from .cached_get import CachedGet
 from .call import CallContext
+from .deadline import Deadline
 from .errors import (
     OperationDeadlineExceeded,
     PartnerCenterError,
@@ -91,6 +92,11 @@ def new_request_id() -> str:
     )
 
 T = TypeVar("T")
+
+
+def _loop_time_of(deadline: float) -> float:
+    """The event loop's time at `deadline`, a `time.monotonic()`."""
+    return asyncio.get_running_loop().time() + (deadline - time.monotonic())
 
 
 def _deadline_passed(call: CallContext, request_id: str | None) -> OperationDeadlineExceeded:
@@ -349,7 +355,7 @@ class PartnerCenterClient:
         # Waiting for another operation's call (or another process's) ends with this one's
         # deadline too; the call it waits for goes on for its own operation.
         try:
-            async with asyncio.timeout(call.deadline - time.monotonic()):
+            with Deadline(_loop_time_of(call.deadline)):
                 return _Answer.of(await answers.get(call, route, request, fetch))
         except TimeoutError:
             raise _deadline_passed(call, None) from None
@@ -391,7 +397,7 @@ class PartnerCenterClient:
         if call.deadline is None:
             return await acceptance.admit(credential)
         try:
-            async with asyncio.timeout(call.deadline - time.monotonic()):
+            with Deadline(_loop_time_of(call.deadline)):
                 return await acceptance.admit(credential)
         except TimeoutError:
             raise _deadline_passed(call, None) from None
@@ -418,11 +424,12 @@ class PartnerCenterClient:
         """One logical GET sent upstream: retried per policy, bounded in time as a whole (and
         by the operation's deadline, when it comes first)."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._settings.call_timeout
+        now = loop.time()
+        deadline = now + self._settings.call_timeout
         operation_ends = None
         if call.deadline is not None:
-            operation_ends = loop.time() + (call.deadline - time.monotonic())
-            if operation_ends <= loop.time():
+            operation_ends = now + (call.deadline - time.monotonic())
+            if operation_ends <= now:
                 raise _deadline_passed(call, None)  # before the budget: nothing is sent
             if operation_ends >= deadline:
                 operation_ends = None  # the call's own bound comes first
@@ -460,7 +467,7 @@ class PartnerCenterClient:
         # The failure that led to the back-off the deadline cut short, kept as the cause.
         last_failure: PartnerCenterError | None = None
         try:
-            async with asyncio.timeout_at(deadline):
+            with Deadline(deadline):
                 # The first attempt runs outside stamina: setting up its retry context costs
                 # about as much CPU as a pooled request itself, and most calls succeed at
                 # once. A failure is replayed as stamina's first attempt, so the policy,
