@@ -331,14 +331,17 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     info = self._info(read, field_details_list, parent_type, path)
                 result = resolver(source, info)
             if type(result) not in _PLAIN_TYPES and self._awaitable(result):
-                if info is None:
-                    info = self._info(read, field_details_list, parent_type, path)
                 if not read.is_list and self.abort_signal is None:
                     # A loader's future for one object (a page's billing profiles): the
-                    # completion below, after the await, in one coroutine.
+                    # completion below, after the await, in one coroutine; a resolve info
+                    # only if the type check reads one (none of a page's hundred, else).
+                    if info is None and read.type_check_needs_info:
+                        info = self._info(read, field_details_list, parent_type, path)
                     return self._complete_awaited_object(
                         step, read, parent_type, path, result, info, position_context
                     )
+                if info is None:
+                    info = self._info(read, field_details_list, parent_type, path)
                 return self.complete_awaitable_value(
                     return_type, field_details_list, info, path, result, position_context
                 )
@@ -382,11 +385,12 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         parent_type: GraphQLObjectType,
         path: Path,
         awaitable: Awaitable[Any],
-        info: GraphQLResolveInfo[Any],
+        info: GraphQLResolveInfo[Any] | None,
         position_context: Any,
     ) -> Any:
         """`complete_awaitable_value` for an object field: await, then complete as the
-        synchronous branch of `_execute_object_field` does.
+        synchronous branch of `_execute_object_field` does (`info` set when the type check
+        reads it).
 
         Only without an abort signal: graphql-core's version then awaits through
         `with_abort_signal` and `complete_value` with nothing more to decide.
