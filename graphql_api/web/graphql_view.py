@@ -202,6 +202,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
         answers = None if context is None else context.answers
         return cache_control(self._settings.shared, complete, answers)
 
+    async def _keep_apq_text(self, exchange: Exchange) -> None:
+        """Keep an APQ text once it parsed and validated (its execution started)."""
+        if exchange.persisted is not None and exchange.operation.executed and self._persisted:
+            await self._persisted.registered(exchange.persisted)
+
     # -- Strawberry hooks -------------------------------------------------------------------
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
@@ -300,7 +305,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 raise MethodNotAllowed(exc.reason, allow="POST") from exc
             raise
         if isinstance(result, ExperimentalIncrementalExecutionResults):
-            return await incremental.deliver(kwargs["request"], result)
+            request = kwargs["request"]
+            # A multipart answer is streamed without `process_result`: keep its text here.
+            await self._keep_apq_text(exchange_of(request))
+            return await incremental.deliver(request, result)
         return result
 
     async def create_streaming_response(
@@ -323,9 +331,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         response = strawberry_process_result(result)
         exchange = exchange_of(request)
         exchange.verdict = verdict = verdict_of(result, exchange.operation)
-        # An APQ text is kept once it parsed and validated (execution started).
-        if exchange.persisted is not None and exchange.operation.executed and self._persisted:
-            await self._persisted.registered(exchange.persisted)
+        await self._keep_apq_text(exchange)
         if verdict.label == REJECTED:
             response.pop("data", None)
             for error, code in zip(response.get("errors") or (), verdict.error_codes, strict=True):

@@ -143,7 +143,12 @@ class PersistedRequests:
 
     async def registered(self, resolved: Resolved) -> None:
         """Keep an APQ text that ran (it parsed and validated), for every caller."""
-        if resolved.register is None or resolved.query is None or self._store is None:
+        if (
+            resolved.register is None
+            or resolved.query is None
+            or resolved.kept
+            or self._store is None
+        ):
             return
         await self._store.put(resolved.register, resolved.query)
         resolved.kept = True

@@ -359,6 +359,34 @@ def test_apq_miss_registration_hit(service: Service) -> None:
     assert counts == [1, 1, 1]
 
 
+DEFER_2022 = "multipart/mixed;deferSpec=20220824, application/json;q=0.9"
+
+
+def test_apq_text_answered_in_parts_is_registered(service: Service) -> None:
+    # A `@defer` answer is streamed as multipart parts: the text is kept all the same, so
+    # Apollo Client's link, which registers with the same Accept it always sends, finds it.
+    text = (
+        "query Deferred { customers(first: 2) { nodes { id "
+        "... @defer { companyProfile { companyName } } } } }"
+    )
+    merged = text.replace("Deferred", "Merged")
+    with service() as client:
+        registered = post(client, apq(text, with_text=True), Accept=DEFER_2022)
+        counted = persisted_metric(client, "apq_registered")
+        hit = post(client, apq(text, with_text=False), Accept=DEFER_2022)
+        hits = persisted_metric(client, "apq_hit")
+        # Without a multipart Accept the parts are merged into one answer: kept once.
+        assert "data" in post(client, apq(merged, with_text=True)).json()
+        counted_merged = persisted_metric(client, "apq_registered")
+        merged_hit = post(client, apq(merged, with_text=False))
+    for response in (registered, hit):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("multipart/mixed")
+        assert '"companyName"' in response.text
+    assert (counted, hits, counted_merged) == (1, 1, 2)
+    assert len(merged_hit.json()["data"]["customers"]["nodes"]) == 2
+
+
 def test_apq_off_answers_not_supported(service: Service) -> None:
     text = "{ __typename }"
     with service({"GRAPHQL_APQ": "false"}) as client:
