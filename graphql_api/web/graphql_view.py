@@ -54,7 +54,7 @@ from .exchange import GRAPHIQL, OK, REJECTED, Exchange, exchange_of
 from .incremental import MultipartAnswer
 from .negotiation import GRAPHQL_RESPONSE_JSON, JSON, negotiate, response_media_type
 from .outcome import outcome_of, unfinished, verdict_of
-from .persisted import PersistedRequests, names_a_document
+from .persisted import PersistedRequests, caller_refused, names_a_document
 from .refusal import MethodNotAllowed, error_body, refusal
 from .request_headers import CORRELATION_HEADER, read_request_headers
 from .request_log import observe
@@ -285,9 +285,15 @@ class GraphQLView(GraphQL[RequestContext, None]):
             body_parsing.require_json(request.content_type)
             data = self.parse_json(await request.get_body())
         if self._persisted is not None and isinstance(data, dict):
-            resolved = await self._persisted.resolve(data, request.headers)
-            if isinstance(request, _RequestAdapter):
-                request.exchange.persisted = resolved
+            exchange = request.exchange if isinstance(request, _RequestAdapter) else None
+            # Authentication ran already (Strawberry builds the context first).
+            resolved = await self._persisted.resolve(
+                data,
+                request.headers,
+                unauthenticated=caller_refused(None if exchange is None else exchange.context),
+            )
+            if exchange is not None:
+                exchange.persisted = resolved
             if resolved.query is not None:
                 data = {**data, "query": resolved.query}
         return body_parsing.graphql_request(data, stream_protocol(self, request.headers))

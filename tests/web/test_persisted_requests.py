@@ -271,6 +271,39 @@ def test_trusted_mode_refuses_text_before_any_parsing_or_call(
     assert refused == 3
 
 
+def test_trusted_mode_answers_a_caller_without_credentials_unauthenticated(
+    service: Service, emulator: LiveEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Authentication ran before the body was read: an anonymous caller is told to
+    # authenticate, not how this deployment takes its documents, still with 0 parser work.
+    unlisted = {"persistedQuery": {"version": 1, "sha256Hash": sha256("{ __typename }")}}
+    with service({"GRAPHQL_TRUSTED_DOCUMENTS_ONLY": "true"}) as client:
+        counted = Counted(monkeypatch)
+        anonymous = [
+            client.post("/graphql", json={"query": PAGE}),
+            client.post("/graphql", json={"query": PAGE}, headers={"Authorization": "Basic eA=="}),
+            client.post("/graphql", json={"extensions": unlisted}),
+            client.get("/graphql", params={"query": PAGE}),
+        ]
+        parsers = counted.parsers
+        # In passthrough mode a bearer token is checked by Partner Center, at the first call:
+        # until then the caller counts as authenticated, and the text is refused as text.
+        bearer = post(client, {"query": PAGE}, Authorization="Bearer not-checked-yet")
+        # A manifest document runs as without trusted mode: its fields need credentials.
+        by_id = client.post("/graphql", json={"doc_id": RELAY_ID})
+        refused = persisted_metric(client, "trusted_refused")
+    for response in anonymous:
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert code_of(response) == "UNAUTHENTICATED"
+    assert parsers == 0
+    assert code_of(bearer) == "TRUSTED_DOCUMENT_REQUIRED"
+    assert by_id.status_code == 200
+    assert [e["extensions"]["code"] for e in by_id.json()["errors"]] == ["UNAUTHENTICATED"]
+    assert emulator.calls() == 0
+    assert refused == 5
+
+
 def test_trusted_mode_runs_manifest_documents(service: Service) -> None:
     with service({"GRAPHQL_TRUSTED_DOCUMENTS_ONLY": "true"}) as client:
         response = post(client, {"doc_id": RELAY_ID, "variables": {"first": 1}})
