@@ -396,8 +396,8 @@ DEFER_2022 = "multipart/mixed;deferSpec=20220824, application/json;q=0.9"
 
 
 def test_apq_text_answered_in_parts_is_registered(service: Service) -> None:
-    # A `@defer` answer is streamed as multipart parts: the text is kept all the same, so
-    # Apollo Client's link, which registers with the same Accept it always sends, finds it.
+    # A `@defer` answer is streamed as multipart parts: the text is kept all the same, so a
+    # client asking for parts (Apollo Client does, for any operation with `@defer`) hits.
     text = (
         "query Deferred { customers(first: 2) { nodes { id "
         "... @defer { companyProfile { companyName } } } } }"
