@@ -3,12 +3,20 @@
 The peer (`bench/peer/server.mjs`: Apollo Server 5, `@apollo/datasource-rest`, `dataloader`)
 serves the same customers over the same emulator. Both run as their own process with the
 same in-flight cap to the upstream, and the load generator alternates between them round by
-round (façade, peer, façade, peer...), so that the machine's drift falls on both alike.
+round (façade, peer, peer, façade...), so that the machine's drift falls on both alike.
 
-Three queries:
+Four rows:
 
 - `relay page`: Relay's `CustomerListPaginationQuery` (50 customers, a cursor per edge),
-  upstream latency 0, at concurrency 16 by default;
+  sent as text, upstream latency 0, at concurrency 16 by default;
+- `relay page by id`: the same query sent by id, as production frontends send it. The
+  façade is a second process, started with `GRAPHQL_PERSISTED_DOCUMENTS` naming a manifest
+  in relay-compiler's persisted output format (written to a temporary directory), and is
+  sent `{"doc_id": ..., "variables": ...}`. Apollo Server 5 serves no manifest (persisted
+  query lists are Apollo Router's), so the peer gets the query by APQ hash, as Apollo
+  Client's persisted-queries link sends it: the hash alone, and the text once when the
+  hash is not yet known (those registrations are counted and printed). Concurrency 16 by
+  default; at a concurrency both relay rows have, the four take turns in the same rounds;
 - `every field`: the same page asking every field of Customer, CompanyProfile,
   BillingProfile and Address (one list call and 50 full records), upstream latency 0, at
   concurrency 16 by default;
@@ -17,20 +25,23 @@ Three queries:
 
 For each: requests per second, p50 and p99 latency, the server's own CPU per query (from
 `/proc`, every thread of the process) and upstream calls per query (the emulator's counter),
-then the façade's figures over the peer's. Figures are pooled over the rounds (every
-request over all the wall time; CPU over all requests), with each round's rps shown too.
+then the façade's figures over the peer's, and each server's by id over its by text.
+Figures are pooled over the rounds (every request over all the wall time; CPU over all
+requests), with each round's rps shown too.
 Exit status 1 when a request failed or either side spent more than the minimum upstream
 calls.
 
     python -m bench.peers
     python -m bench.peers --rounds 5 --round-seconds 3 --relay-concurrency 1,16
     python -m bench.peers --every-field-concurrency 0 --billing-concurrency 0  # relay only
+    python -m bench.peers --relay-by-id-concurrency 0  # no by-id row
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import shutil
@@ -38,10 +49,14 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from .load import LoadResult, Send, graphql_sender, percentile, run_closed_loop
 from .processes import (
@@ -66,6 +81,9 @@ PEER_SCRIPT = Path(__file__).resolve().parent / "peer" / "server.mjs"
 CUSTOMERS = 2000
 MAX_IN_FLIGHT = 16
 _START_TIMEOUT_S = 30.0
+# The Relay page's id in the façade's manifest, as relay-compiler's persisted output names it.
+RELAY_DOC_ID = "bench-relay-page"
+BY_ID = " by id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,14 +147,60 @@ def peer_process(upstream: str) -> Iterator[Target]:
             process.wait()
 
 
+def document_id_sender(
+    url: str, doc_id: str, variables: dict[str, Any], *, bearer: str
+) -> Send:
+    """A `Send` that POSTs a persisted document's id, as Relay's network layer does."""
+    body = json.dumps({"doc_id": doc_id, "variables": variables}).encode()
+    headers = {"Authorization": bearer, "Content-Type": "application/json"}
+
+    async def send(client: httpx.AsyncClient, worker: int, number: int) -> httpx.Response:
+        return await client.post(url, content=body, headers=headers)
+
+    return send
+
+
+@dataclass
+class ApqSender:
+    """Sends a query by APQ hash as Apollo Client's persisted-queries link does: the hash
+    alone, and once more with the text when the server does not know the hash yet."""
+
+    url: str
+    query: str
+    variables: dict[str, Any]
+    bearer: str
+    registrations: int = 0
+
+    async def __call__(
+        self, client: httpx.AsyncClient, worker: int, number: int
+    ) -> httpx.Response:
+        sha256 = hashlib.sha256(self.query.encode()).hexdigest()
+        extensions = {"persistedQuery": {"version": 1, "sha256Hash": sha256}}
+        headers = {"Authorization": self.bearer, "Content-Type": "application/json"}
+        hashed = json.dumps({"extensions": extensions, "variables": self.variables})
+        response = await client.post(self.url, content=hashed.encode(), headers=headers)
+        if b"PERSISTED_QUERY_NOT_FOUND" not in response.content:
+            return response
+        self.registrations += 1
+        full = {"query": self.query, "extensions": extensions, "variables": self.variables}
+        return await client.post(self.url, content=json.dumps(full).encode(), headers=headers)
+
+
 def _failed(result: LoadResult) -> int:
     return sum(1 for s in result.samples if s.status != 200 or s.codes)
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One row to measure: a query (as the table names it), the server, how it is sent."""
+
+    query: str
+    target: Target
+    send: Send
+
+
 async def _compare(
-    query: str,
-    targets: list[Target],
-    senders: dict[str, Send],
+    entries: list[Entry],
     emulator: EmulatorControl,
     *,
     concurrency: int,
@@ -145,26 +209,25 @@ async def _compare(
     round_seconds: float,
     warmup_seconds: float,
 ) -> list[Row]:
-    for target in targets:
-        await run_closed_loop(
-            senders[target.name], concurrency=concurrency, duration=warmup_seconds
-        )
-    samples: dict[str, list[tuple[LoadResult, float, float]]] = {t.name: [] for t in targets}
+    for entry in entries:
+        await run_closed_loop(entry.send, concurrency=concurrency, duration=warmup_seconds)
+    samples: list[list[tuple[LoadResult, float, float]]] = [[] for _ in entries]
     for number in range(rounds):
-        # Alternate which goes first, so neither always follows the other's load.
-        order = targets if number % 2 == 0 else list(reversed(targets))
-        for target in order:
+        # Alternate the order, so no entry always follows the same other's load.
+        order = list(enumerate(entries))
+        if number % 2:
+            order.reverse()
+        for index, entry in order:
             emulator.reset_stats()
-            before = cpu_seconds(target.pid)
+            before = cpu_seconds(entry.target.pid)
             result = await run_closed_loop(
-                senders[target.name], concurrency=concurrency, duration=round_seconds
+                entry.send, concurrency=concurrency, duration=round_seconds
             )
-            cpu = cpu_seconds(target.pid) - before
+            cpu = cpu_seconds(entry.target.pid) - before
             count = max(result.count, 1)
-            samples[target.name].append((result, cpu * 1000 / count, emulator.calls() / count))
+            samples[index].append((result, cpu * 1000 / count, emulator.calls() / count))
     rows = []
-    for target in targets:
-        taken = samples[target.name]
+    for entry, taken in zip(entries, samples, strict=True):
         # Pooled over the rounds (all requests over all wall time, all samples' percentiles,
         # all CPU over all requests): a round's figure swings with whatever else the shared
         # machine runs meanwhile, and a median of a few such rounds swings with it.
@@ -172,8 +235,8 @@ async def _compare(
         latencies = [s.seconds for r, _, _ in taken for s in r.samples]
         rows.append(
             Row(
-                query=query,
-                target=target.name,
+                query=entry.query,
+                target=entry.target.name,
                 concurrency=concurrency,
                 rps=requests / sum(r.wall_seconds for r, _, _ in taken),
                 p50_ms=percentile(latencies, 50) * 1000,
@@ -215,6 +278,17 @@ def table(rows: list[Row]) -> str:
             f"{query}, c={concurrency}: graphql_api / apollo = x{ours.rps / peer.rps:.2f} rps, "
             f"x{ours.cpu_ms / peer.cpu_ms:.2f} CPU per query"
         )
+    for (query, concurrency, target), by_id in by_key.items():
+        if not query.endswith(BY_ID):
+            continue
+        by_text = by_key.get((query.removesuffix(BY_ID), concurrency, target))
+        if by_text is None or not by_text.rps or not by_text.cpu_ms:
+            continue
+        lines.append(
+            f"{query.removesuffix(BY_ID)}, c={concurrency}, {target}: by id / by text = "
+            f"x{by_id.rps / by_text.rps:.2f} rps, x{by_id.cpu_ms / by_text.cpu_ms:.2f} CPU "
+            "per query"
+        )
     return "\n".join(lines)
 
 
@@ -232,54 +306,101 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup-seconds", type=float, default=2.0)
     parser.add_argument("--relay-concurrency", default="16", help="e.g. 1,16 (16); 0 to skip")
     parser.add_argument(
+        "--relay-by-id-concurrency", default="16", help="e.g. 1,16 (16); 0 to skip"
+    )
+    parser.add_argument(
         "--every-field-concurrency", default="16", help="e.g. 1,16 (16); 0 to skip"
     )
     parser.add_argument("--billing-concurrency", default="4", help="e.g. 1,4 (4); 0 to skip")
     args = parser.parse_args(argv)
     facade_env = {"LOG_LEVEL": "WARNING", "UPSTREAM_MAX_IN_FLIGHT": str(MAX_IN_FLIGHT)}
-    with emulator_process(customers=CUSTOMERS) as emulator, service_process(
-        emulator.url, env=facade_env
-    ) as facade, peer_process(emulator.url) as peer:
+    by_id_concurrencies = _numbers(args.relay_by_id_concurrency)
+    with ExitStack() as stack:
+        emulator = stack.enter_context(emulator_process(customers=CUSTOMERS))
+        facade = stack.enter_context(service_process(emulator.url, env=facade_env))
+        peer = stack.enter_context(peer_process(emulator.url))
+        by_id_facade = None
+        if by_id_concurrencies:
+            # A process of its own: with the manifest, the façade would also hand the same
+            # text sent as text its prepared document, and the by-text row would not be one.
+            manifest = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "relay.json"
+            manifest.write_text(json.dumps({RELAY_DOC_ID: RELAY_QUERY}))
+            persisted = stack.enter_context(
+                service_process(
+                    emulator.url,
+                    env={**facade_env, "GRAPHQL_PERSISTED_DOCUMENTS": str(manifest)},
+                )
+            )
+            by_id_facade = Target("graphql_api", f"{persisted.url}/graphql", persisted.pid)
         control = EmulatorControl(emulator.url)
         ours = Target("graphql_api", f"{facade.url}/graphql", facade.pid)
         targets = [ours, peer]
-        relay = {
-            t.name: graphql_sender(t.graphql_url, RELAY_QUERY, RELAY_VARIABLES, bearer=BEARER)
-            for t in targets
-        }
-        every_field = {
-            t.name: graphql_sender(
-                t.graphql_url, EVERY_FIELD_QUERY, {"count": 50, "cursor": None}, bearer=BEARER
+        relay = [
+            Entry(
+                "relay page",
+                t,
+                graphql_sender(t.graphql_url, RELAY_QUERY, RELAY_VARIABLES, bearer=BEARER),
             )
             for t in targets
-        }
-        billing = {
-            t.name: graphql_sender(t.graphql_url, BILLING_QUERY, {"first": 100}, bearer=BEARER)
+        ]
+        apq = ApqSender(peer.graphql_url, RELAY_QUERY, RELAY_VARIABLES, bearer=BEARER)
+        relay_by_id: list[Entry] = []
+        if by_id_facade is not None:
+            relay_by_id = [
+                Entry(
+                    "relay page" + BY_ID,
+                    by_id_facade,
+                    document_id_sender(
+                        by_id_facade.graphql_url, RELAY_DOC_ID, RELAY_VARIABLES, bearer=BEARER
+                    ),
+                ),
+                Entry("relay page" + BY_ID, peer, apq),
+            ]
+        every_field = [
+            Entry(
+                "every field",
+                t,
+                graphql_sender(
+                    t.graphql_url, EVERY_FIELD_QUERY, {"count": 50, "cursor": None},
+                    bearer=BEARER,
+                ),
+            )
             for t in targets
-        }
+        ]
+        billing = [
+            Entry(
+                "billing",
+                t,
+                graphql_sender(t.graphql_url, BILLING_QUERY, {"first": 100}, bearer=BEARER),
+            )
+            for t in targets
+        ]
         rows: list[Row] = []
         try:
-            for concurrency in _numbers(args.relay_concurrency):
+            relay_concurrencies = _numbers(args.relay_concurrency)
+            for concurrency in sorted({*relay_concurrencies, *by_id_concurrencies}):
+                # By text and by id at one concurrency take turns in the same rounds, so
+                # that their ratio is not the machine's drift between two phases.
+                entries = relay if concurrency in relay_concurrencies else []
+                if concurrency in by_id_concurrencies:
+                    entries = [*entries, *relay_by_id]
                 rows += asyncio.run(
-                    _compare("relay page", targets, relay, control, concurrency=concurrency,
-                             min_calls=1, rounds=args.rounds,
-                             round_seconds=args.round_seconds,
+                    _compare(entries, control, concurrency=concurrency, min_calls=1,
+                             rounds=args.rounds, round_seconds=args.round_seconds,
                              warmup_seconds=args.warmup_seconds)
                 )
             for concurrency in _numbers(args.every_field_concurrency):
                 rows += asyncio.run(
-                    _compare("every field", targets, every_field, control,
-                             concurrency=concurrency, min_calls=51, rounds=args.rounds,
-                             round_seconds=args.round_seconds,
+                    _compare(every_field, control, concurrency=concurrency, min_calls=51,
+                             rounds=args.rounds, round_seconds=args.round_seconds,
                              warmup_seconds=args.warmup_seconds)
                 )
             control.configure(latency_ms=BILLING_LATENCY_MS)
             try:
                 for concurrency in _numbers(args.billing_concurrency):
                     rows += asyncio.run(
-                        _compare("billing", targets, billing, control,
-                                 concurrency=concurrency, min_calls=101, rounds=args.rounds,
-                                 round_seconds=args.round_seconds,
+                        _compare(billing, control, concurrency=concurrency, min_calls=101,
+                                 rounds=args.rounds, round_seconds=args.round_seconds,
                                  warmup_seconds=args.warmup_seconds)
                     )
             finally:
@@ -294,6 +415,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.rounds} rounds of {args.round_seconds:g} s per server, alternating\n"
     )
     print(table(rows))
+    if by_id_concurrencies:
+        print(
+            f"\nrelay page by id: graphql_api by doc_id from its manifest; apollo by APQ hash "
+            f"({apq.registrations} hash(es) sent again with the text)"
+        )
     clean = all(row.errors == 0 and row.calls == row.min_calls for row in rows)
     return 0 if clean else 1
 

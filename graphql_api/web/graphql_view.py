@@ -54,7 +54,7 @@ from .exchange import GRAPHIQL, OK, REJECTED, Exchange, exchange_of
 from .incremental import MultipartAnswer
 from .negotiation import GRAPHQL_RESPONSE_JSON, JSON, negotiate, response_media_type
 from .outcome import outcome_of, unfinished, verdict_of
-from .persisted import PersistedRequests, names_a_document
+from .persisted import PersistedRequests, caller_refused, names_a_document
 from .refusal import MethodNotAllowed, error_body, refusal
 from .request_headers import CORRELATION_HEADER, read_request_headers
 from .request_log import observe
@@ -202,6 +202,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
         answers = None if context is None else context.answers
         return cache_control(self._settings.shared, complete, answers)
 
+    async def _keep_apq_text(self, exchange: Exchange) -> None:
+        """Keep an APQ text once it parsed and validated (its execution started)."""
+        if exchange.persisted is not None and exchange.operation.executed and self._persisted:
+            await self._persisted.registered(exchange.persisted)
+
     # -- Strawberry hooks -------------------------------------------------------------------
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
@@ -280,9 +285,15 @@ class GraphQLView(GraphQL[RequestContext, None]):
             body_parsing.require_json(request.content_type)
             data = self.parse_json(await request.get_body())
         if self._persisted is not None and isinstance(data, dict):
-            resolved = await self._persisted.resolve(data, request.headers)
-            if isinstance(request, _RequestAdapter):
-                request.exchange.persisted = resolved
+            exchange = request.exchange if isinstance(request, _RequestAdapter) else None
+            # Authentication ran already (Strawberry builds the context first).
+            resolved = await self._persisted.resolve(
+                data,
+                request.headers,
+                unauthenticated=caller_refused(None if exchange is None else exchange.context),
+            )
+            if exchange is not None:
+                exchange.persisted = resolved
             if resolved.query is not None:
                 data = {**data, "query": resolved.query}
         return body_parsing.graphql_request(data, stream_protocol(self, request.headers))
@@ -300,7 +311,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 raise MethodNotAllowed(exc.reason, allow="POST") from exc
             raise
         if isinstance(result, ExperimentalIncrementalExecutionResults):
-            return await incremental.deliver(kwargs["request"], result)
+            request = kwargs["request"]
+            # A multipart answer is streamed without `process_result`: keep its text here.
+            await self._keep_apq_text(exchange_of(request))
+            return await incremental.deliver(request, result)
         return result
 
     async def create_streaming_response(
@@ -323,9 +337,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         response = strawberry_process_result(result)
         exchange = exchange_of(request)
         exchange.verdict = verdict = verdict_of(result, exchange.operation)
-        # An APQ text is kept once it parsed and validated (execution started).
-        if exchange.persisted is not None and exchange.operation.executed and self._persisted:
-            await self._persisted.registered(exchange.persisted)
+        await self._keep_apq_text(exchange)
         if verdict.label == REJECTED:
             response.pop("data", None)
             for error, code in zip(response.get("errors") or (), verdict.error_codes, strict=True):

@@ -12,6 +12,13 @@ What a request may carry, in both clients' shapes, by POST or GET:
   link, with `@apollo/persisted-query-lists` or APQ): a manifest id, else an APQ hash;
 - `query`: a text, refused in trusted mode unless the request carries the bypass secret.
 
+In trusted mode a caller that authentication turned away (no bearer token, or a token the
+caller-token check refused) is answered `UNAUTHENTICATED` (401) rather than with trusted
+mode's own codes: authentication has already run by then, so this costs nothing, and it
+tells an anonymous caller no more than to authenticate (not how this deployment takes its
+documents). A request by a manifest id runs as usual, and its fields say `UNAUTHENTICATED`
+as they would without trusted mode.
+
 The codes (`extensions.code`): `PERSISTED_QUERY_NOT_FOUND` (an APQ hash not kept: the
 client sends it again with its text) and `PERSISTED_QUERY_NOT_SUPPORTED` (APQ off) with
 status 200 and Apollo Server's messages, which Apollo Client's link reads;
@@ -28,17 +35,21 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 from strawberry.schema.base import BaseSchema
 
+from ..auth.bearer import MISSING_CREDENTIALS, NotAuthenticated
 from ..config import ServerSettings, Settings
 from ..observability.metrics import Metrics
 from .apq_store import DocumentStore, document_store
 from .manifest import ManifestError, load_manifests
 from .prepared import PreparedDocument, PreparedDocuments
 from .refusal import CodedRefusal
+
+if TYPE_CHECKING:
+    from ..schema.context import RequestContext
 
 BYPASS_HEADER = "Trusted-Documents-Bypass"
 _ID_FIELDS = ("doc_id", "id", "documentId")
@@ -116,8 +127,18 @@ class PersistedRequests:
         if store is not None:
             await store.aclose()
 
-    async def resolve(self, data: Mapping[str, Any], headers: Mapping[str, str]) -> Resolved:
-        """The text `data` asks to run (see the module docstring), or a `PersistedRefusal`."""
+    async def resolve(
+        self,
+        data: Mapping[str, Any],
+        headers: Mapping[str, str],
+        *,
+        unauthenticated: str | None = None,
+    ) -> Resolved:
+        """The text `data` asks to run (see the module docstring), or a `PersistedRefusal`.
+
+        `unauthenticated`: why authentication turned the caller away (`caller_refused`), or
+        None; in trusted mode it is the answer to what trusted mode would refuse.
+        """
         query = data.get("query")
         document_id = _document_id(data)
         sha256 = _persisted_query_hash(data.get("extensions"))
@@ -125,7 +146,7 @@ class PersistedRequests:
             raise _bad("The request names two documents: its id and its persistedQuery hash")
         wanted = document_id if document_id is not None else sha256
         if wanted is None:
-            return self._text(query, headers)
+            return self._text(query, headers, unauthenticated)
         prepared = self._prepared.get(wanted)
         if prepared is not None:
             if query is not None and query != prepared.text:
@@ -139,17 +160,24 @@ class PersistedRequests:
                 "PERSISTED_DOCUMENT_NOT_FOUND",
             )
         assert sha256 is not None
-        return await self._automatic(sha256, query)
+        return await self._automatic(sha256, query, unauthenticated)
 
     async def registered(self, resolved: Resolved) -> None:
         """Keep an APQ text that ran (it parsed and validated), for every caller."""
-        if resolved.register is None or resolved.query is None or self._store is None:
+        if (
+            resolved.register is None
+            or resolved.query is None
+            or resolved.kept
+            or self._store is None
+        ):
             return
         await self._store.put(resolved.register, resolved.query)
         resolved.kept = True
         self._count("apq_registered")
 
-    def _text(self, query: object, headers: Mapping[str, str]) -> Resolved:
+    def _text(
+        self, query: object, headers: Mapping[str, str], unauthenticated: str | None
+    ) -> Resolved:
         if not self._trusted_only or not isinstance(query, str):
             # A missing or malformed query is the view's to refuse, as without this module.
             return Resolved(query if isinstance(query, str) else None)
@@ -160,6 +188,7 @@ class PersistedRequests:
             and hmac.compare_digest(given.encode("utf-8", "replace"), self._bypass)
         ):
             return Resolved(query)
+        self._refuse_unauthenticated(unauthenticated)
         self._count("trusted_refused")
         raise PersistedRefusal(
             400,
@@ -168,8 +197,11 @@ class PersistedRequests:
             "TRUSTED_DOCUMENT_REQUIRED",
         )
 
-    async def _automatic(self, sha256: str, query: object) -> Resolved:
+    async def _automatic(
+        self, sha256: str, query: object, unauthenticated: str | None
+    ) -> Resolved:
         if self._trusted_only:
+            self._refuse_unauthenticated(unauthenticated)
             self._count("trusted_refused")
             raise PersistedRefusal(
                 400,
@@ -203,6 +235,11 @@ class PersistedRequests:
             )
         return Resolved(query, register=sha256)
 
+    def _refuse_unauthenticated(self, unauthenticated: str | None) -> None:
+        if unauthenticated is not None:
+            self._count("trusted_refused")
+            raise PersistedRefusal(401, unauthenticated, "UNAUTHENTICATED")
+
     def _count(self, event: str) -> None:
         if self._metrics is not None:
             self._metrics.persisted(event)
@@ -235,6 +272,21 @@ def check_manifests(settings: Settings) -> None:
     extensions = hardening_extensions(settings.server, prepared)
     schema = create_schema(settings, extensions=list(extensions))
     persisted_requests(settings, schema, prepared, Metrics())
+
+
+def caller_refused(context: RequestContext | None) -> str | None:
+    """Why authentication turned this request's caller away, or None when it did not.
+
+    Only the caller's own fault counts (no bearer token, or one the caller-token check
+    refused); a failure of the service's (its sign-in, the signing keys) is not an answer
+    about the caller.
+    """
+    if context is None or context.authorization is not None:
+        return None
+    failure = context.auth_failure
+    if failure is None:
+        return MISSING_CREDENTIALS
+    return str(failure) if isinstance(failure, NotAuthenticated) else None
 
 
 def names_a_document(params: Mapping[str, object]) -> bool:
@@ -283,6 +335,7 @@ __all__ = [
     "PersistedRefusal",
     "PersistedRequests",
     "Resolved",
+    "caller_refused",
     "check_manifests",
     "names_a_document",
     "persisted_requests",

@@ -66,6 +66,8 @@ def refusal(exc: HTTPException, *, accept: str | None, correlation_id: str | Non
         headers["Allow"] = exc.allow
     elif exc.status_code == 405:
         headers["Allow"] = "GET, POST"
+    elif exc.status_code == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return Response(
         orjson.dumps(error_body(exc.reason, refusal_code(exc))),
         status_code=exc.status_code,

@@ -8,10 +8,12 @@ http on a second port: one app, two servers, one set of counters.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -160,6 +162,33 @@ def test_client_credentials_rejects_a_bad_caller_without_upstream_call(
     assert _codes(response) == ["UNAUTHENTICATED"]
     assert emulator.customer_calls() == 0
     assert emulator.token_requests() == before  # no sign-in on behalf of a stranger
+
+
+def test_trusted_mode_tells_a_bad_caller_to_authenticate_before_refusing_its_text(
+    emulator: Served, start_service: StartService, tmp_path: Path
+) -> None:
+    manifest = tmp_path / "persisted-documents.json"
+    manifest.write_text(json.dumps({"page-1": QUERY}))
+    env = {
+        **emulator.client_credentials_env(),
+        "GRAPHQL_PERSISTED_DOCUMENTS": str(manifest),
+        "GRAPHQL_TRUSTED_DOCUMENTS_ONLY": "true",
+    }
+    with start_service(env) as base:
+        bad = {name: _post(base, BAD_CALLERS[name](emulator)) for name in BAD_CALLERS}
+        good = _post(base, f"Bearer {emulator.caller_token()}")
+        by_id = httpx.post(
+            f"{base}/graphql",
+            json={"doc_id": "page-1"},
+            headers={"Authorization": f"Bearer {emulator.caller_token()}"},
+        )
+    for name, response in bad.items():
+        assert (response.status_code, _codes(response)) == (401, ["UNAUTHENTICATED"]), name
+    assert "expired" in bad["expired"].json()["errors"][0]["message"]
+    # Only a caller that authenticated learns that this deployment runs manifest ids only.
+    assert (good.status_code, _codes(good)) == (400, ["TRUSTED_DOCUMENT_REQUIRED"])
+    assert len(by_id.json()["data"]["customers"]["nodes"]) == 3
+    assert emulator.customer_calls() == 1
 
 
 def test_client_credentials_fifty_concurrent_callers_cause_one_sign_in(

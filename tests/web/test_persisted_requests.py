@@ -271,6 +271,39 @@ def test_trusted_mode_refuses_text_before_any_parsing_or_call(
     assert refused == 3
 
 
+def test_trusted_mode_answers_a_caller_without_credentials_unauthenticated(
+    service: Service, emulator: LiveEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Authentication ran before the body was read: an anonymous caller is told to
+    # authenticate, not how this deployment takes its documents, still with 0 parser work.
+    unlisted = {"persistedQuery": {"version": 1, "sha256Hash": sha256("{ __typename }")}}
+    with service({"GRAPHQL_TRUSTED_DOCUMENTS_ONLY": "true"}) as client:
+        counted = Counted(monkeypatch)
+        anonymous = [
+            client.post("/graphql", json={"query": PAGE}),
+            client.post("/graphql", json={"query": PAGE}, headers={"Authorization": "Basic eA=="}),
+            client.post("/graphql", json={"extensions": unlisted}),
+            client.get("/graphql", params={"query": PAGE}),
+        ]
+        parsers = counted.parsers
+        # In passthrough mode a bearer token is checked by Partner Center, at the first call:
+        # until then the caller counts as authenticated, and the text is refused as text.
+        bearer = post(client, {"query": PAGE}, Authorization="Bearer not-checked-yet")
+        # A manifest document runs as without trusted mode: its fields need credentials.
+        by_id = client.post("/graphql", json={"doc_id": RELAY_ID})
+        refused = persisted_metric(client, "trusted_refused")
+    for response in anonymous:
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert code_of(response) == "UNAUTHENTICATED"
+    assert parsers == 0
+    assert code_of(bearer) == "TRUSTED_DOCUMENT_REQUIRED"
+    assert by_id.status_code == 200
+    assert [e["extensions"]["code"] for e in by_id.json()["errors"]] == ["UNAUTHENTICATED"]
+    assert emulator.calls() == 0
+    assert refused == 5
+
+
 def test_trusted_mode_runs_manifest_documents(service: Service) -> None:
     with service({"GRAPHQL_TRUSTED_DOCUMENTS_ONLY": "true"}) as client:
         response = post(client, {"doc_id": RELAY_ID, "variables": {"first": 1}})
@@ -357,6 +390,34 @@ def test_apq_miss_registration_hit(service: Service) -> None:
     assert registered.json() == hit.json()
     assert len(hit.json()["data"]["customers"]["nodes"]) == 2
     assert counts == [1, 1, 1]
+
+
+DEFER_2022 = "multipart/mixed;deferSpec=20220824, application/json;q=0.9"
+
+
+def test_apq_text_answered_in_parts_is_registered(service: Service) -> None:
+    # A `@defer` answer is streamed as multipart parts: the text is kept all the same, so a
+    # client asking for parts (Apollo Client does, for any operation with `@defer`) hits.
+    text = (
+        "query Deferred { customers(first: 2) { nodes { id "
+        "... @defer { companyProfile { companyName } } } } }"
+    )
+    merged = text.replace("Deferred", "Merged")
+    with service() as client:
+        registered = post(client, apq(text, with_text=True), Accept=DEFER_2022)
+        counted = persisted_metric(client, "apq_registered")
+        hit = post(client, apq(text, with_text=False), Accept=DEFER_2022)
+        hits = persisted_metric(client, "apq_hit")
+        # Without a multipart Accept the parts are merged into one answer: kept once.
+        assert "data" in post(client, apq(merged, with_text=True)).json()
+        counted_merged = persisted_metric(client, "apq_registered")
+        merged_hit = post(client, apq(merged, with_text=False))
+    for response in (registered, hit):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("multipart/mixed")
+        assert '"companyName"' in response.text
+    assert (counted, hits, counted_merged) == (1, 1, 2)
+    assert len(merged_hit.json()["data"]["customers"]["nodes"]) == 2
 
 
 def test_apq_off_answers_not_supported(service: Service) -> None:
