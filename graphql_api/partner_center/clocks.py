@@ -4,8 +4,8 @@
 keeps: with Redis, other processes read those stamps, so only a clock that every process
 shares will do. `monotonic` (like `time.monotonic`) times what only this process sees: how
 long a verdict on a credential is remembered, the bucket's refill, how long the memory store
-keeps an entry, how long a readiness result is reused. Setting the system's clock does not
-move it.
+keeps an entry, how long Redis is left alone after it failed, how long a readiness result is
+reused. Setting the system's clock does not move it.
 
 Example:
     clocks = Clocks()  # the real ones

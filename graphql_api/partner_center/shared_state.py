@@ -68,6 +68,7 @@ class SharedState:
                 bucket_rate=rate,
                 bucket_burst=settings.rate_burst,
                 observer=observer,
+                clock=clocks.monotonic,
             )
             store = bucket = redis_state
         acceptance = None

@@ -181,7 +181,7 @@ def create_app(
     `schema` defaults to the service's own; one given here should carry `http_extensions`.
     `tracing` (None: off) is shut down, its last spans exported, when the app stops.
     `clocks` (None: the real ones) time the answer cache, the bucket, the verdicts on
-    credentials and the reuse of a readiness result.
+    credentials, the pause after a Redis failure and the reuse of a readiness result.
     """
     settings = settings if settings is not None else Settings.from_env()
     server = settings.server
