@@ -1,5 +1,8 @@
-"""Peers that misbehave, over real sockets, for the hostile benchmark's fault attacks.
+"""Peers that misbehave, over real sockets, for the hostile benchmark's fault attacks (and
+the tests of the same faults).
 
+- `LoopbackPeer`: a loopback TCP server that serves each connection in a thread of its own,
+  for the `with` block; a subclass says how (`serve_connection`).
 - `FaultyUpstream`: a loopback HTTP server in front of the emulator. GETs pass through,
   except those a rule picks: answered a byte at a time (`trickle`), held before passing on
   (`delay`), or never answered (`hang`).
@@ -21,21 +24,102 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Self
 
 import httpx
 
 # A rule: the path (with its query) -> "trickle", "hang", "delay:<seconds>", or None (pass).
 Rule = Callable[[str], str | None]
 _PASSED_HEADERS = ("authorization", "ms-correlationid", "ms-requestid", "ms-continuationtoken")
+# A 200 whose Content-Length promises far more than will ever come, and the body's first byte.
+_TRICKLE_HEAD = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{"
+)
 
 
-class FaultyUpstream:
+def trickle(send: Callable[[bytes], object], stop: threading.Event, interval: float) -> None:
+    """Answer 200 with a JSON body that never ends: a byte every `interval` seconds through
+    `send`, until `stop` is set or the other side goes away."""
+    try:
+        send(_TRICKLE_HEAD)
+        while not stop.wait(interval):
+            send(b" ")
+    except OSError:
+        return
+
+
+class _Peer:
+    """A server that runs in a thread of its own for the duration of a `with` block."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        """Serve until `_stop` is set (or `_interrupt` ends it)."""
+        raise NotImplementedError
+
+    def _interrupt(self) -> None:
+        """Make `_run` return, when setting `_stop` is not enough."""
+
+    def _close(self) -> None:
+        """Free what the server holds, once `_run` has returned."""
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._interrupt()
+        self._thread.join()
+        self._close()
+
+
+class LoopbackPeer(_Peer):
+    """A TCP server on a free loopback port (`port`); each connection is served by
+    `serve_connection` in a thread of its own, which should return once `_stop` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        # Short, so that the accepting thread sees `_stop` soon after the block ends.
+        self._listener.settimeout(0.2)
+        self.port: int = self._listener.getsockname()[1]
+
+    def serve_connection(self, connection: socket.socket) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        with connection:
+            self.serve_connection(connection)
+
+    def _close(self) -> None:
+        self._listener.close()
+
+
+class FaultyUpstream(_Peer):
     """The emulator behind a proxy that misbehaves where `rule` says; counts requests."""
 
     def __init__(self, emulator_url: str, rule: Rule, *, trickle_interval: float = 1.0) -> None:
+        super().__init__()
         self.rule = rule
         self.requests = 0
-        self._stop = threading.Event()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,7 +135,7 @@ class FaultyUpstream:
                     owner._stop.wait()
                     return
                 if action == "trickle":
-                    self._trickle()
+                    trickle(self.wfile.write, owner._stop, trickle_interval)
                     return
                 if action.startswith("delay:"):
                     time.sleep(float(action.removeprefix("delay:")))
@@ -66,90 +150,42 @@ class FaultyUpstream:
                 with contextlib.suppress(OSError):  # the service may have given up on it
                     self.wfile.write(answer.content)
 
-            def _trickle(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", "1000000")
-                self.end_headers()
-                self.wfile.write(b"{")
-                try:
-                    while not owner._stop.wait(trickle_interval):
-                        self.wfile.write(b" ")
-                        self.wfile.flush()
-                except OSError:
-                    return
-
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def __enter__(self) -> FaultyUpstream:
-        self._thread.start()
-        return self
+    def _run(self) -> None:
+        self._server.serve_forever()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._stop.set()
+    def _interrupt(self) -> None:
         self._server.shutdown()
+
+    def _close(self) -> None:
         self._server.server_close()
-        self._thread.join()
 
 
-class RedisImpostor:
+class RedisImpostor(LoopbackPeer):
     """Answers `reply` to every command it reads; `url` is its redis:// URL."""
 
     def __init__(self, reply: bytes) -> None:
+        super().__init__()
         self.reply = reply
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.2)
-        self._stop = threading.Event()
-        self.url = f"redis://127.0.0.1:{self._listener.getsockname()[1]}/0"
-        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
 
-    def _accept(self) -> None:
+    def serve_connection(self, connection: socket.socket) -> None:
+        connection.settimeout(0.2)
         while not self._stop.is_set():
             try:
-                connection, _ = self._listener.accept()
+                data = connection.recv(65536)
             except TimeoutError:
                 continue
             except OSError:
                 return
-            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
-
-    def _serve(self, connection: socket.socket) -> None:
-        with connection:
-            connection.settimeout(0.2)
-            while not self._stop.is_set():
-                try:
-                    data = connection.recv(65536)
-                except TimeoutError:
-                    continue
-                except OSError:
-                    return
-                if not data:
-                    return
-                # One reply per command (a pipeline sends several in one chunk).
-                commands = data.count(b"\r\n*") + (1 if data.startswith(b"*") else 0)
-                connection.sendall(self.reply * max(1, commands))
-
-    def __enter__(self) -> RedisImpostor:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._listener.close()
+            if not data:
+                return
+            # One reply per command (a pipeline sends several in one chunk).
+            commands = data.count(b"\r\n*") + (1 if data.startswith(b"*") else 0)
+            connection.sendall(self.reply * max(1, commands))
 
 
-__all__ = ["FaultyUpstream", "RedisImpostor", "Rule"]
+__all__ = ["FaultyUpstream", "LoopbackPeer", "RedisImpostor", "Rule", "trickle"]

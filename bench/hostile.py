@@ -34,10 +34,12 @@ import httpx
 
 from bench.faulty_peers import FaultyUpstream, RedisImpostor
 from bench.processes import BEARER, Server, emulator_process, service_process
+from bench.raw_http import one_response
 from bench.redis_process import redis_process
 
 MAX_UPSTREAM_CALLS = 200  # the service's default GRAPHQL_MAX_UPSTREAM_CALLS
 HEALTHZ_BOUND = 1.0
+MIB = 1024 * 1024
 AUTH = {"Authorization": BEARER}
 
 
@@ -131,16 +133,9 @@ def _duplicate_fields(target: Target) -> Outcome:
 @attack("huge-header")
 def _huge_header(target: Target) -> Outcome:
     outcome = Outcome()
-    sent = 0
     with socket.create_connection(target.address, timeout=30) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nX-Huge: ")
-        piece = b"a" * 65536
-        try:
-            while sent < 150 * 1024 * 1024:
-                sock.sendall(piece)
-                sent += len(piece)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        sent = _send_until_refused(sock, 150 * MIB)
         outcome.statuses[_raw_status(_raw_answer(sock))] += 1
     outcome.note = f"{sent / 1024:,.0f} KiB sent of 150 MiB before refusal"
     return outcome
@@ -153,33 +148,48 @@ def _slow_clients(target: Target) -> Outcome:
     for _ in range(450):
         sock = socket.create_connection(target.address, timeout=30)
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nX-Slow: ")
-        sock.setblocking(False)
         sockets.append(sock)
-    open_sockets = set(range(len(sockets)))
-    answers: dict[int, bytes] = {}
     started = time.monotonic()
-    while open_sockets and time.monotonic() - started < 60:
+    answers, still_open = _trickle_heads(sockets, every=1.0, within=60)
+    for answer, sock in zip(answers, sockets, strict=True):
+        outcome.statuses[_raw_status(answer)] += 1
+        sock.close()
+    outcome.note = f"{still_open} of 450 still open after {time.monotonic() - started:.0f} s"
+    if still_open:
+        outcome.failures.append("slow clients were not cut off")
+    return outcome
+
+
+def _trickle_heads(
+    sockets: list[socket.socket], *, every: float, within: float
+) -> tuple[list[bytes], int]:
+    """Send each socket one more byte of its head every `every` seconds, never a whole head,
+    until the server closes them all or `within` seconds pass.
+
+    Returns what each socket got back and how many the server still held open.
+    """
+    for sock in sockets:
+        sock.setblocking(False)
+    answers = [b""] * len(sockets)
+    open_sockets = set(range(len(sockets)))
+    started = time.monotonic()
+    while open_sockets and time.monotonic() - started < within:
         for index in list(open_sockets):
             sock = sockets[index]
             with contextlib.suppress(BrokenPipeError, ConnectionResetError, BlockingIOError):
-                sock.send(b"a")  # one byte a second each, never a whole head
+                sock.send(b"a")
             try:
                 data = sock.recv(65536)
             except BlockingIOError:
                 continue
             except ConnectionResetError:
                 data = b""
-            answers[index] = answers.get(index, b"") + data
+            answers[index] += data
             if not data:
                 open_sockets.discard(index)
-        time.sleep(1.0)
-    for index, sock in enumerate(sockets):
-        outcome.statuses[_raw_status(answers.get(index, b""))] += 1
-        sock.close()
-    outcome.note = f"{len(open_sockets)} of 450 still open after {time.monotonic() - started:.0f} s"
-    if open_sockets:
-        outcome.failures.append("slow clients were not cut off")
-    return outcome
+        if open_sockets:
+            time.sleep(every)
+    return answers, len(open_sockets)
 
 
 @attack("entities-12000")
@@ -344,28 +354,6 @@ def _flood(target: Target) -> Outcome:
 _UPGRADE = b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
 
 
-def _one_response(sock: socket.socket) -> bytes:
-    """One whole response with a Content-Length (its head and body may come apart)."""
-    answer = b""
-    while b"\r\n\r\n" not in answer:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return answer
-        answer += chunk
-    head, _, body = answer.partition(b"\r\n\r\n")
-    length = next(
-        (
-            int(line.split(b":", 1)[1])
-            for line in head.split(b"\r\n")
-            if line.lower().startswith(b"content-length:")
-        ),
-        0,
-    )
-    while len(body) < length and (chunk := sock.recv(65536)):
-        body += chunk
-    return answer
-
-
 def _send_until_refused(sock: socket.socket, total: int) -> int:
     """Send up to `total` bytes of header value; how many were sent before the server hung up."""
     sent = 0
@@ -375,6 +363,15 @@ def _send_until_refused(sock: socket.socket, total: int) -> int:
             sock.sendall(piece)
             sent += len(piece)
     return sent
+
+
+@contextlib.contextmanager
+def _unswitched_upgrade(target: Target, outcome: Outcome) -> Iterator[socket.socket]:
+    """A connection whose first request asked to upgrade, and got a plain answer (no 101)."""
+    with socket.create_connection(target.address, timeout=30) as sock:
+        sock.sendall(_UPGRADE)
+        outcome.statuses[_raw_status(one_response(sock))] += 1
+        yield sock
 
 
 def _open_after(sock: socket.socket, seconds: float) -> bool:
@@ -393,15 +390,13 @@ def _open_after(sock: socket.socket, seconds: float) -> bool:
 @attack("upgrade-then-huge-head")
 def _upgrade_then_huge_head(target: Target) -> Outcome:
     outcome = Outcome()
-    with socket.create_connection(target.address, timeout=30) as sock:
-        sock.sendall(_UPGRADE)
-        outcome.statuses[_raw_status(_one_response(sock))] += 1  # plain HTTP: no 101
+    with _unswitched_upgrade(target, outcome) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nX-Huge: ")
-        sent = _send_until_refused(sock, 10 * 1024 * 1024)
+        sent = _send_until_refused(sock, 10 * MIB)
         answer = _raw_answer(sock)
         outcome.statuses[_raw_status(answer)] += 1
     outcome.note = f"after an upgrade that did not happen, {sent / 1024:,.0f} KiB of a 10 MiB head"
-    if sent >= 10 * 1024 * 1024 or answer:
+    if sent >= 10 * MIB or answer:
         outcome.failures.append("a head after an unswitched upgrade was read whole")
     return outcome
 
@@ -409,21 +404,11 @@ def _upgrade_then_huge_head(target: Target) -> Outcome:
 @attack("upgrade-then-trickle")
 def _upgrade_then_trickle(target: Target) -> Outcome:
     outcome = Outcome()
-    with socket.create_connection(target.address, timeout=30) as sock:
-        sock.sendall(_UPGRADE)
-        outcome.statuses[_raw_status(_one_response(sock))] += 1
+    with _unswitched_upgrade(target, outcome) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nX-Slow: ")
         started = time.monotonic()
-        sock.settimeout(0.5)
-        closed = False
-        while not closed and time.monotonic() - started < 20:
-            try:
-                sock.send(b"a")
-                closed = sock.recv(65536) == b""
-            except TimeoutError:
-                continue
-            except (BrokenPipeError, ConnectionResetError):
-                closed = True
+        _, still_open = _trickle_heads([sock], every=0.5, within=20)
+        closed = not still_open
         outcome.statuses["closed" if closed else "open"] += 1
     outcome.note = (
         f"a head trickled after an unswitched upgrade: open {time.monotonic() - started:.0f} s"
@@ -461,7 +446,7 @@ def _crlf_after_request(target: Target) -> Outcome:
     sockets = [socket.create_connection(target.address, timeout=30) for _ in range(5)]
     for sock in sockets:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n")
-        outcome.statuses[_raw_status(_one_response(sock))] += 1
+        outcome.statuses[_raw_status(one_response(sock))] += 1
         sock.sendall(b"\r\n")
     # The service runs with HTTP_KEEPALIVE_TIMEOUT=5 here; twice that is plenty.
     still_open = sum(_open_after(sock, 10) for sock in sockets)
@@ -483,10 +468,10 @@ def _endless_trailer(target: Target) -> Outcome:
             + BEARER.encode()
             + b"\r\n\r\n2\r\n{}\r\n0\r\nX-Trailer: "
         )
-        sent = _send_until_refused(sock, 64 * 1024 * 1024)
+        sent = _send_until_refused(sock, 64 * MIB)
         outcome.statuses[_raw_status(_raw_answer(sock))] += 1
     outcome.note = f"{sent / 1024:,.0f} KiB of a 64 MiB trailer sent before the connection closed"
-    if sent >= 64 * 1024 * 1024:
+    if sent >= 64 * MIB:
         outcome.failures.append("an endless trailer was read whole")
     return outcome
 
@@ -579,17 +564,28 @@ def _flood_beside_a_real_caller(
         outcome.failures.append(f"a real caller got {throttled} THROTTLED billing profiles")
 
 
+def _flood_with_refused_tokens(
+    target: Target, outcome: Outcome, refused: list[str], token_for: Callable[[int], str]
+) -> int:
+    """`_flood_beside_a_real_caller` while the emulator refuses the tokens in `refused`;
+    returns the 401s Partner Center answered."""
+    with httpx.Client(base_url=target.emulator.url) as emulator:
+        emulator.put("/_emulator/faults", json={"refused_tokens": refused})
+        try:
+            _flood_beside_a_real_caller(target, outcome, token_for)
+        finally:
+            emulator.put("/_emulator/faults", json={"refused_tokens": []})
+        answered_401: int = emulator.get("/_emulator/stats").json()["by_status"].get("401", 0)
+    outcome.note += f"; {answered_401} upstream 401s"
+    return answered_401
+
+
 @attack("refused-token-flood")
 def _refused_token(target: Target) -> Outcome:
     outcome = Outcome()
-    with httpx.Client(base_url=target.emulator.url) as emulator:
-        emulator.put("/_emulator/faults", json={"refused_tokens": [REFUSED_TOKEN]})
-        try:
-            _flood_beside_a_real_caller(target, outcome, lambda _: REFUSED_TOKEN)
-        finally:
-            emulator.put("/_emulator/faults", json={"refused_tokens": []})
-        refused = emulator.get("/_emulator/stats").json()["by_status"].get("401", 0)
-    outcome.note += f"; {refused} upstream 401s"
+    refused = _flood_with_refused_tokens(
+        target, outcome, [REFUSED_TOKEN], lambda _: REFUSED_TOKEN
+    )
     if refused > 1:
         outcome.failures.append(f"a refused token made {refused} upstream calls")
     return outcome
@@ -598,15 +594,8 @@ def _refused_token(target: Target) -> Outcome:
 @attack("made-up-token-flood")
 def _made_up_tokens(target: Target) -> Outcome:
     outcome = Outcome()
-    with httpx.Client(base_url=target.emulator.url) as emulator:
-        tokens = [f"made-up-{n}" for n in range(5000)]
-        emulator.put("/_emulator/faults", json={"refused_tokens": tokens})
-        try:
-            _flood_beside_a_real_caller(target, outcome, lambda n: f"made-up-{n % 5000}")
-        finally:
-            emulator.put("/_emulator/faults", json={"refused_tokens": []})
-        refused = emulator.get("/_emulator/stats").json()["by_status"].get("401", 0)
-    outcome.note += f"; {refused} upstream 401s"
+    tokens = [f"made-up-{n}" for n in range(5000)]
+    _flood_with_refused_tokens(target, outcome, tokens, lambda n: tokens[n % 5000])
     return outcome
 
 
@@ -707,9 +696,6 @@ def _readyz_flood(target: Target) -> Outcome:
     if upstream > 6:
         outcome.failures.append(f"/readyz made {upstream} upstream requests in 6 s")
     return outcome
-
-
-MIB = 1024 * 1024
 
 
 def _post_as(

@@ -7,7 +7,8 @@ call, and the words for what it meets on the way:
      ├── CallContext                    one operation's credentials, ids and locale (call.py)
      │    ├── Allowance                 what the operation may still send (allowance.py)
      │    └── AnswerReport              what the answer cache served it (answer_cache.py)
-     ├── SharedState                    shared beyond the process (shared_state.py)
+     ├── SharedState                    shared beyond the process (shared_state.py), on
+     │                                  the wall and monotonic `Clocks` (clocks.py)
      │    ├── CachedGet                 a GET from the answer cache, from coalescing, or
      │    │                             sent (cached_get.py, coalescing.py)
      │    └── BucketGate                the partner's bucket, calls a minute (bucket.py),
@@ -46,6 +47,7 @@ from .allowance import Allowance, AllowanceSpent
 from .answer_cache import AnswerReport, CachedAnswer
 from .bucket import BucketRefused
 from .call import CallContext
+from .clocks import Clocks
 from .errors import (
     BadRequest,
     ContinuationTokenRejected,
@@ -97,6 +99,7 @@ __all__ = [
     "CachedAnswer",
     "CallContext",
     "CallTracer",
+    "Clocks",
     "CompanyProfile",
     "ContinuationTokenRejected",
     "Customer",

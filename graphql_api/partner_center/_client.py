@@ -124,15 +124,15 @@ class _Answer:
     correlation_id: str
     request_id: str
 
-    def entry(self) -> CachedAnswer:
-        """This answer as a cache entry, fetched now."""
+    def entry(self, stored_at: float) -> CachedAnswer:
+        """This answer as a cache entry, fetched at `stored_at` (the cache's clock)."""
         return CachedAnswer(
             status=self.response.status,
             content_type=self.response.headers.get("Content-Type"),
             body=self.body,
             correlation_id=self.correlation_id,
             request_id=self.request_id,
-            stored_at=time.time(),
+            stored_at=stored_at,
         )
 
     @classmethod
@@ -347,7 +347,8 @@ class PartnerCenterClient:
         """`_get` through the cache and the calls in flight."""
 
         async def fetch() -> CachedAnswer:
-            return (await self._call(call, path, params, extra_headers, seek)).entry()
+            answer = await self._call(call, path, params, extra_headers, seek)
+            return answer.entry(answers.now())
 
         request = (path, tuple((params or {}).items()), tuple(extra_headers))
         if call.deadline is None:

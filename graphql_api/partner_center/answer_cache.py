@@ -18,7 +18,7 @@ import hashlib
 import heapq
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -35,7 +35,7 @@ class CachedAnswer:
     body: bytes
     correlation_id: str
     request_id: str
-    stored_at: float  # time.time() when it was fetched
+    stored_at: float  # when it was fetched, on the cache's wall clock (see clocks.py)
 
     def age(self, now: float) -> float:
         """Seconds since it was fetched (never negative, whatever the clocks did)."""
@@ -118,13 +118,20 @@ class MemoryStore:
     """Entries in this process, within `max_entries` and `max_bytes` (least recently used
     evicted first); an entry is dropped once its time is up, read or not."""
 
-    def __init__(self, max_entries: int, max_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        max_entries: int,
+        max_bytes: int | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         if max_bytes is not None and max_bytes < 1:
             raise ValueError("max_bytes must be at least 1")
         self.max_entries = max_entries
         self.max_bytes = max_bytes
+        self._clock = clock
         self._entries: OrderedDict[str, tuple[float, CachedAnswer, int]] = OrderedDict()
         self._bytes = 0
         # (expiry, key), one per put; an item whose entry was replaced or evicted is skipped.
@@ -140,7 +147,7 @@ class MemoryStore:
 
     async def get(self, key: str) -> CachedAnswer | None:
         """The entry for `key` while it is kept."""
-        now = time.monotonic()
+        now = self._clock()
         self._sweep(now)
         found = self._entries.get(key)
         if found is None:
@@ -157,7 +164,7 @@ class MemoryStore:
 
         An answer larger than the whole byte bound is not kept at all.
         """
-        now = time.monotonic()
+        now = self._clock()
         self._sweep(now)
         size = entry_size(key, answer)
         if key in self._entries:

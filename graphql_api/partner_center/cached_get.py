@@ -62,6 +62,10 @@ class CachedGet:
         self._lookups: Coalescer[CachedAnswer | None] = Coalescer()
         self._watch = _PeerWatch(store)
 
+    def now(self) -> float:
+        """The time on the clock that stamps and ages this cache's answers."""
+        return self._clock()
+
     async def get(
         self,
         call: CallContext,

@@ -166,6 +166,7 @@ class RedisState(Bucket):
         bucket_burst: int,
         observer: Observer | None = None,
         retry_interval: float = _RETRY_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._redis = client
         namespace = hashlib.sha256(upstream.rstrip("/").encode()).hexdigest()[:12]
@@ -178,6 +179,7 @@ class RedisState(Bucket):
         self._capacity = float(max(bucket_burst, 1))
         self._observer: Observer = observer or NullObserver()
         self._retry_interval = retry_interval
+        self._clock = clock
         self._down_until = 0.0
         self._outage = False
         self._take_script = client.register_script(_TAKE)
@@ -301,7 +303,7 @@ class RedisState(Bucket):
         local: Callable[[], Awaitable[T]],
     ) -> T:
         """`remote()`, or `local()` when Redis is down or fails now."""
-        if self._down_until > time.monotonic():
+        if self._down_until > self._clock():
             return await local()
         try:
             result = await remote()
@@ -327,7 +329,7 @@ class RedisState(Bucket):
 
     def _failed(self, operation: str, exc: BaseException) -> None:
         self._observer.store_error(operation)
-        self._down_until = time.monotonic() + self._retry_interval
+        self._down_until = self._clock() + self._retry_interval
         if not self._outage:
             self._outage = True
             # The type only: a Redis error message may carry the URL and its password.

@@ -17,6 +17,7 @@ from .acceptance import Acceptance
 from .answer_cache import AnswerStore, MemoryStore
 from .bucket import Bucket, BucketGate, MemoryBucket, Shares
 from .cached_get import CachedGet
+from .clocks import Clocks
 from .observer import Observer
 from .redis_state import RedisState
 from .settings import SharedStateSettings
@@ -40,12 +41,21 @@ class SharedState:
 
     @classmethod
     def build(
-        cls, settings: SharedStateSettings, *, upstream: str, observer: Observer | None = None
+        cls,
+        settings: SharedStateSettings,
+        *,
+        upstream: str,
+        observer: Observer | None = None,
+        clocks: Clocks | None = None,
     ) -> SharedState:
-        """The sharing `settings` describe, for a client of `upstream`."""
-        memory_store = MemoryStore(settings.cache_max_entries, settings.cache_max_bytes)
+        """The sharing `settings` describe, for a client of `upstream`, on `clocks` (None:
+        the real ones)."""
+        clocks = clocks or Clocks()
+        memory_store = MemoryStore(
+            settings.cache_max_entries, settings.cache_max_bytes, clock=clocks.monotonic
+        )
         rate = max(settings.rate_per_minute, 1)
-        memory_bucket = MemoryBucket(rate, settings.rate_burst)
+        memory_bucket = MemoryBucket(rate, settings.rate_burst, clock=clocks.monotonic)
         store: AnswerStore = memory_store
         bucket: Bucket = memory_bucket
         redis_state = None
@@ -58,11 +68,12 @@ class SharedState:
                 bucket_rate=rate,
                 bucket_burst=settings.rate_burst,
                 observer=observer,
+                clock=clocks.monotonic,
             )
             store = bucket = redis_state
         acceptance = None
         if settings.credential_memory > 0:
-            acceptance = Acceptance(settings.credential_memory)
+            acceptance = Acceptance(settings.credential_memory, clock=clocks.monotonic)
         answers = None
         if settings.cache_enabled:
             answers = CachedGet(
@@ -71,6 +82,7 @@ class SharedState:
                 stale=settings.cache_stale,
                 peer_wait=settings.rate_max_wait + _PEER_SLACK,
                 observer=observer,
+                clock=clocks.wall,
                 acceptance=acceptance,
             )
         gate = None

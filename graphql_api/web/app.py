@@ -30,7 +30,7 @@ from ..graphiql import STATIC_PATH, AssetDirectory, GraphiQLPage
 from ..observability import Tracing
 from ..observability.ftv1 import TrustedFederatedTracing
 from ..observability.metrics import MeteredWire, Metrics
-from ..partner_center import PartnerCenterClient, SharedState, Wire, user_agent
+from ..partner_center import Clocks, PartnerCenterClient, SharedState, Wire, user_agent
 from ..schema.operation_record import OperationObserver
 from ..speed import upstream_wire
 from .body_limit import BodySizeLimitMiddleware
@@ -66,11 +66,12 @@ def http_extensions(
 
 @dataclass(slots=True)
 class _Resources:
-    """What the app holds: its settings and metrics, and what the lifespan opens (the shared
-    upstream client, the readiness prober, the authenticator)."""
+    """What the app holds: its settings, metrics and clocks, and what the lifespan opens (the
+    shared upstream client, the readiness prober, the authenticator)."""
 
     settings: Settings
     metrics: Metrics
+    clocks: Clocks
     tracing: Tracing | None = None
     persisted: PersistedRequests | None = None
     client: PartnerCenterClient | None = None
@@ -103,11 +104,11 @@ def _upstream_wire(settings: Settings, metrics: Metrics) -> Wire:
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     """Open the upstream client, the readiness prober and the authenticator; close them."""
     resources = _resources(app)
-    settings, metrics = resources.settings, resources.metrics
+    settings, metrics, clocks = resources.settings, resources.metrics, resources.clocks
     # The answer cache and the bucket: in-process, or in Redis when REDIS_URL is set so that
     # every worker and replica shares them.
     sharing = SharedState.build(
-        settings.shared, upstream=settings.upstream.base_url, observer=metrics
+        settings.shared, upstream=settings.upstream.base_url, observer=metrics, clocks=clocks
     )
     resources.client = PartnerCenterClient(
         settings.upstream, transport=_upstream_wire(settings, metrics), sharing=sharing
@@ -123,7 +124,9 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
             user_agent=user_agent(probe_wire),
         )
 
-    resources.readiness = SharedProbe(probe, reuse_for=settings.server.readiness_reuse)
+    resources.readiness = SharedProbe(
+        probe, reuse_for=settings.server.readiness_reuse, clock=clocks.monotonic
+    )
     # Callers' tokens and the upstream credentials, per settings.auth (authentication.py).
     resources.authenticator = Authenticator(settings.auth)
     if resources.persisted is not None:
@@ -171,11 +174,14 @@ def create_app(
     *,
     schema: Schema | None = None,
     tracing: Tracing | None = None,
+    clocks: Clocks | None = None,
 ) -> Starlette:
     """The service as an ASGI app.
 
     `schema` defaults to the service's own; one given here should carry `http_extensions`.
     `tracing` (None: off) is shut down, its last spans exported, when the app stops.
+    `clocks` (None: the real ones) time the answer cache, the bucket, the verdicts on
+    credentials, the pause after a Redis failure and the reuse of a readiness result.
     """
     settings = settings if settings is not None else Settings.from_env()
     server = settings.server
@@ -184,7 +190,9 @@ def create_app(
         from ..schema import create_schema
 
         schema = create_schema(settings, extensions=http_extensions(settings, prepared))
-    resources = _Resources(settings=settings, metrics=Metrics(), tracing=tracing)
+    resources = _Resources(
+        settings=settings, metrics=Metrics(), clocks=clocks or Clocks(), tracing=tracing
+    )
     # The manifests' documents, prepared once; a bad one is a ManifestError naming it.
     resources.persisted = persisted_requests(settings, schema, prepared, resources.metrics)
     graphiql = (

@@ -19,19 +19,10 @@ from graphql_api.auth.service_token import ClientCredentials, SignInError
 from graphql_api.emulator.identity import IdentityConfig
 from graphql_api.partner_center.errors import UpstreamUnavailable
 from tests.auth.conftest import SERVICE_CLIENT_ID, SERVICE_SECRET, Served
+from tests.clocks import HandClock
 from tests.live_server import free_port
 
 MakeCredentials = Callable[..., ClientCredentials]
-
-
-class ManualClock:
-    """A monotonic clock that moves only when a test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -40,12 +31,12 @@ def token_lifetime() -> int:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
+def clock() -> HandClock:
+    return HandClock()
 
 
 @pytest.fixture
-async def credentials(emulator: Served, clock: ManualClock) -> AsyncIterator[MakeCredentials]:
+async def credentials(emulator: Served, clock: HandClock) -> AsyncIterator[MakeCredentials]:
     """Builds ClientCredentials against the emulator (settings overridable); closes them after."""
     made: list[ClientCredentials] = []
 
@@ -89,7 +80,7 @@ async def test_fifty_concurrent_first_requests_sign_in_once(
 
 
 async def test_fifty_concurrent_requests_at_expiry_sign_in_once(
-    emulator: Served, credentials: MakeCredentials, clock: ManualClock
+    emulator: Served, credentials: MakeCredentials, clock: HandClock
 ) -> None:
     provider = credentials()
     first = await provider.token()
@@ -101,7 +92,7 @@ async def test_fifty_concurrent_requests_at_expiry_sign_in_once(
 
 
 async def test_token_is_renewed_a_margin_before_expiry(
-    emulator: Served, credentials: MakeCredentials, clock: ManualClock
+    emulator: Served, credentials: MakeCredentials, clock: HandClock
 ) -> None:
     provider = credentials(token_refresh_margin=60)
     await provider.token()
@@ -114,7 +105,7 @@ async def test_token_is_renewed_a_margin_before_expiry(
 
 
 async def test_token_shorter_lived_than_the_margin_is_renewed_half_way(
-    emulator: Served, credentials: MakeCredentials, clock: ManualClock
+    emulator: Served, credentials: MakeCredentials, clock: HandClock
 ) -> None:
     provider = credentials(token_refresh_margin=240)  # longer than the 200 s lifetime
     await provider.token()
@@ -127,7 +118,7 @@ async def test_token_shorter_lived_than_the_margin_is_renewed_half_way(
 
 
 async def test_failed_renewal_keeps_serving_the_still_valid_token(
-    emulator: Served, credentials: MakeCredentials, clock: ManualClock
+    emulator: Served, credentials: MakeCredentials, clock: HandClock
 ) -> None:
     provider = credentials()
     first = await provider.token()
@@ -140,7 +131,7 @@ async def test_failed_renewal_keeps_serving_the_still_valid_token(
 
 
 async def test_failed_renewal_after_expiry_is_a_sign_in_error(
-    emulator: Served, credentials: MakeCredentials, clock: ManualClock
+    emulator: Served, credentials: MakeCredentials, clock: HandClock
 ) -> None:
     provider = credentials()
     await provider.token()
@@ -175,7 +166,7 @@ async def test_unreachable_authority_is_upstream_unavailable(
 
 
 async def test_sign_in_after_a_failure_tries_again(
-    emulator: Served, credentials: MakeCredentials, clock: ManualClock
+    emulator: Served, credentials: MakeCredentials, clock: HandClock
 ) -> None:
     provider = credentials()
     emulator.identity.config = IdentityConfig(clients={SERVICE_CLIENT_ID: "rotated"})
@@ -187,7 +178,7 @@ async def test_sign_in_after_a_failure_tries_again(
 
 
 async def test_a_failed_sign_in_is_remembered_until_its_back_off_ends(
-    emulator: Served, credentials: MakeCredentials, clock: ManualClock
+    emulator: Served, credentials: MakeCredentials, clock: HandClock
 ) -> None:
     provider = credentials(client_secret="not-the-secret")
     for _ in range(20):
@@ -221,7 +212,7 @@ async def test_concurrent_requests_share_one_failed_sign_in(
 
 
 async def test_back_off_ends_and_grows_no_further_than_a_minute(
-    emulator: Served, credentials: MakeCredentials, clock: ManualClock
+    emulator: Served, credentials: MakeCredentials, clock: HandClock
 ) -> None:
     provider = credentials(client_secret="not-the-secret")
     for _ in range(10):  # 2, 4, 8, ... seconds, capped at 60

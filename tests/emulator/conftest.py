@@ -35,16 +35,6 @@ def body(response: httpx.Response) -> Any:
     return json.loads(response.content.decode("utf-8-sig"))
 
 
-class FakeClock:
-    """A clock tests move by hand, for token expiry and the per-minute budget."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def serve() -> Iterator[Callable[..., Served]]:
     """Start an emulator with the given config (and optional clock); stopped after the test."""

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from graphql_api.emulator import EmulatorConfig
-from tests.emulator.conftest import FakeClock, Served, body
+from tests.clocks import HandClock
+from tests.emulator.conftest import Served, body
 
 
 def _wait_for(predicate: Callable[[], bool], seconds: float = 5.0) -> bool:
@@ -79,14 +80,14 @@ def test_throttle_rate_one_answers_429_with_retry_after(serve: Callable[..., Ser
 
 
 def test_budget_answers_429_past_the_per_minute_limit(serve: Callable[..., Served]) -> None:
-    clock = FakeClock(now=6000.0 + 45.0)  # 45 s into a clock minute
+    clock = HandClock(now=6000.0 + 45.0)  # 45 s into a clock minute
     served = serve(EmulatorConfig(customers=5, throttle_per_minute=3), clock=clock)
     statuses = [served.client.get("/v1/customers").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
 
 
 def test_budget_429_says_when_the_minute_ends(serve: Callable[..., Served]) -> None:
-    clock = FakeClock(now=6000.0 + 45.0)
+    clock = HandClock(now=6000.0 + 45.0)
     served = serve(EmulatorConfig(customers=5, throttle_per_minute=1), clock=clock)
     served.client.get("/v1/customers")
     response = served.client.get("/v1/customers")
@@ -95,7 +96,7 @@ def test_budget_429_says_when_the_minute_ends(serve: Callable[..., Served]) -> N
 
 
 def test_budget_refills_in_the_next_minute(serve: Callable[..., Served]) -> None:
-    clock = FakeClock(now=6000.0)
+    clock = HandClock(now=6000.0)
     served = serve(EmulatorConfig(customers=5, throttle_per_minute=1), clock=clock)
     served.client.get("/v1/customers")
     clock.now += 60
@@ -103,14 +104,18 @@ def test_budget_refills_in_the_next_minute(serve: Callable[..., Served]) -> None
 
 
 def test_budget_is_kept_per_token(serve: Callable[..., Served]) -> None:
-    served = serve(EmulatorConfig(customers=5, throttle_per_minute=1), clock=FakeClock())
+    served = serve(
+        EmulatorConfig(customers=5, throttle_per_minute=1), clock=HandClock(1_800_000_000.0)
+    )
     served.client.get("/v1/customers")
     other = served.client.get("/v1/customers", headers={"Authorization": "Bearer other"})
     assert other.status_code == 200
 
 
 def test_budget_counts_every_customer_route(serve: Callable[..., Served]) -> None:
-    served = serve(EmulatorConfig(customers=5, throttle_per_minute=2), clock=FakeClock())
+    served = serve(
+        EmulatorConfig(customers=5, throttle_per_minute=2), clock=HandClock(1_800_000_000.0)
+    )
     customer_id = served.emulator.dataset.customers[0].id
     served.client.get(f"/v1/customers/{customer_id}")
     served.client.get(f"/v1/customers/{customer_id}/profiles/billing")

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from graphql_api.emulator import EmulatorConfig
-from tests.emulator.conftest import FakeClock, Served, body
+from tests.clocks import HandClock
+from tests.emulator.conftest import Served, body
 
 
 def _seek(client: httpx.Client, token: str | None, op: str = "Next") -> httpx.Response:
@@ -81,7 +82,7 @@ def test_token_is_accepted_by_another_emulator_with_the_same_seed(
 
 
 def test_expired_token_is_400_with_its_own_description(serve: Callable[..., Served]) -> None:
-    clock = FakeClock()
+    clock = HandClock(1_800_000_000.0)
     served = serve(EmulatorConfig(customers=50, token_ttl_seconds=60), clock=clock)
     token = _token(served.client)
     clock.now += 61
@@ -92,7 +93,7 @@ def test_expired_token_is_400_with_its_own_description(serve: Callable[..., Serv
 
 
 def test_token_within_its_lifetime_is_accepted(serve: Callable[..., Served]) -> None:
-    clock = FakeClock()
+    clock = HandClock(1_800_000_000.0)
     served = serve(EmulatorConfig(customers=50, token_ttl_seconds=60), clock=clock)
     token = _token(served.client)
     clock.now += 59
@@ -100,7 +101,7 @@ def test_token_within_its_lifetime_is_accepted(serve: Callable[..., Served]) -> 
 
 
 def test_zero_ttl_tokens_never_expire(serve: Callable[..., Served]) -> None:
-    clock = FakeClock()
+    clock = HandClock(1_800_000_000.0)
     served = serve(EmulatorConfig(customers=50, token_ttl_seconds=0), clock=clock)
     token = _token(served.client)
     clock.now += 10**7

@@ -145,7 +145,9 @@ async def _first_asker_on_the_wire(
     """A first ask for a 20-customer page, its call sent and not yet answered (100 ms)."""
     emulator.state.configure(latency_ms=100)
     first = asyncio.ensure_future(loaders.page(token=None, size=20, search=None))
-    await asyncio.sleep(0.02)
+    async with asyncio.timeout(5):
+        while emulator.state.stats.in_flight == 0:  # noqa: ASYNC110
+            await asyncio.sleep(0.001)
     return first
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from graphql_api.partner_center.answer_cache import CachedAnswer, MemoryStore, entry_size
+from tests.clocks import HandClock
 from tests.live_emulator import LiveEmulator, reset_around, serve_emulator
 from tests.live_service import live_service
 
@@ -77,10 +78,11 @@ def test_an_answer_larger_than_the_whole_bound_is_not_kept() -> None:
 
 def test_expired_entries_are_dropped_without_being_read() -> None:
     async def scenario() -> tuple[int, int]:
-        store = MemoryStore(max_entries=1000, max_bytes=10 * MIB)
+        clock = HandClock()
+        store = MemoryStore(max_entries=1000, max_bytes=10 * MIB, clock=clock)
         for n in range(100):
-            await store.put(f"old{n}", answer(b"o" * 1000), keep_for=0.01)
-        await asyncio.sleep(0.05)
+            await store.put(f"old{n}", answer(b"o" * 1000), keep_for=10)
+        clock.now += 11
         await store.put("new", answer(b"n"), keep_for=60)
         return len(store), store.size_bytes
 

@@ -5,18 +5,11 @@ from __future__ import annotations
 import pytest
 
 from graphql_api.partner_center.bucket import MemoryBucket
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clocks import HandClock
 
 
 def test_a_full_bucket_grants_its_burst_at_once_then_refuses_past_the_wait() -> None:
-    clock = Clock()
+    clock = HandClock()
     bucket = MemoryBucket(rate_per_minute=60, burst=3, clock=clock)
     grants = [bucket.take_now(max_wait=0) for _ in range(4)]
     assert [g.granted for g in grants] == [True, True, True, False]
@@ -24,7 +17,7 @@ def test_a_full_bucket_grants_its_burst_at_once_then_refuses_past_the_wait() -> 
 
 
 def test_a_call_within_the_wait_reserves_its_turn() -> None:
-    clock = Clock()
+    clock = HandClock()
     bucket = MemoryBucket(rate_per_minute=60, burst=1, clock=clock)
     bucket.take_now(max_wait=0)
     second = bucket.take_now(max_wait=5)
@@ -36,7 +29,7 @@ def test_a_call_within_the_wait_reserves_its_turn() -> None:
 
 
 def test_one_minute_grants_at_most_the_rate_plus_the_burst() -> None:
-    clock = Clock()
+    clock = HandClock()
     bucket = MemoryBucket(rate_per_minute=400, burst=100, clock=clock)
     granted = 0
     for _ in range(6000):  # one attempt every 10 ms for a minute
@@ -47,7 +40,7 @@ def test_one_minute_grants_at_most_the_rate_plus_the_burst() -> None:
 
 
 def test_a_pause_refuses_every_call_until_it_ends() -> None:
-    clock = Clock()
+    clock = HandClock()
     bucket = MemoryBucket(rate_per_minute=60, burst=10, clock=clock)
     bucket.pause_now(30)
     refused = bucket.take_now(max_wait=5)

@@ -7,13 +7,11 @@ The impostor is a real TCP server that answers every command with one fixed RESP
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
+from bench.faulty_peers import RedisImpostor
 from tests.live_emulator import LiveEmulator, reset_around, serve_emulator
 from tests.live_service import live_service
 
@@ -31,55 +29,12 @@ def emulator(module_emulator: LiveEmulator) -> Iterator[LiveEmulator]:
     yield from reset_around(module_emulator)
 
 
-@contextmanager
-def impostor(reply: bytes) -> Iterator[str]:
-    """A loopback server answering `reply` to every chunk it reads; yields its redis:// URL."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve(connection: socket.socket) -> None:
-        with connection:
-            connection.settimeout(0.2)
-            while not stop.is_set():
-                try:
-                    data = connection.recv(65536)
-                except TimeoutError:
-                    continue
-                except OSError:
-                    return
-                if not data:
-                    return
-                # One reply per command sent (a pipeline sends several in one chunk).
-                commands = max(1, data.count(b"\r\n*") + (1 if data.startswith(b"*") else 0))
-                connection.sendall(reply * commands)
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=serve, args=(connection,), daemon=True).start()
-
-    acceptor = threading.Thread(target=accept, daemon=True)
-    acceptor.start()
-    try:
-        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
-    finally:
-        stop.set()
-        acceptor.join()
-        listener.close()
-
-
 @pytest.mark.parametrize("reply", [b"+OK\r\n", b":1\r\n"], ids=["ok", "one"])
 def test_a_redis_that_answers_wrongly_falls_back_to_in_process_state(
     emulator: LiveEmulator, reply: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with impostor(reply) as url:
-        env = {"PARTNER_CENTER_URL": emulator.url, "REDIS_URL": url}
+    with RedisImpostor(reply) as impostor:
+        env = {"PARTNER_CENTER_URL": emulator.url, "REDIS_URL": impostor.url}
         with live_service(env) as client:
             answers = [
                 client.post("/graphql", json={"query": PAGE}, headers=AUTH) for _ in range(3)

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from bench.processes import BEARER, emulator_process, service_process
+from tests.clocks import MovedClocks
 from tests.live_emulator import LiveEmulator, reset_around, serve_emulator
 from tests.live_service import live_service
 from tests.redis_server import RedisServer, redis_server
@@ -126,7 +127,9 @@ def test_redis_going_away_mid_load_degrades_to_in_process_state(
     statuses: list[int] = []
     with_data: list[bool] = []
     stop = threading.Event()
-    with service(emulator, redis, CACHE_TTL_SECONDS="0.05") as client:
+    moved = MovedClocks()
+    env = {"PARTNER_CENTER_URL": emulator.url, "REDIS_URL": redis.url, "CACHE_TTL_SECONDS": "0.05"}
+    with live_service(env, clocks=moved.clocks) as client:
 
         def load() -> None:
             while not stop.is_set():
@@ -142,6 +145,7 @@ def test_redis_going_away_mid_load_degrades_to_in_process_state(
         during = len(statuses)
         _wait_for(lambda: len(statuses) >= during + 20)
         redis.start()
+        moved.advance(1.0)  # past the pause after a failure (1 s): Redis is tried at once
         keys_after_restart = _wait_for(lambda: redis.keys("graphql_api:*"))
         stop.set()
         for worker in workers:

@@ -188,7 +188,10 @@ async def test_back_off_sleep_does_not_hold_an_in_flight_slot(
 
     client = mock_client(handler, max_in_flight=1)
     throttled = asyncio.create_task(client.get_customer(call, CUSTOMER_ID))
-    await asyncio.sleep(0.05)  # let the first attempt fail and start its back-off
+    # Until the first attempt has been answered 429 and left its slot for the back-off.
+    async with asyncio.timeout(5):
+        while not order or client.calls_in_flight:  # noqa: ASYNC110
+            await asyncio.sleep(0.001)
     await client.get_customer(call, other_id)
     await throttled
     # The other call ran while the throttled one slept: the single slot was free.

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
+from bench.faulty_peers import LoopbackPeer, trickle
 from graphql_api.partner_center import CallContext, PartnerCenterClient, UpstreamTimeout
 from tests.partner_center.conftest import fast_settings
 
@@ -19,74 +17,37 @@ CUSTOMER_ID = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 EMPTY_PAGE = b'{"totalCount":0,"items":[],"attributes":{"objectType":"Collection"}}'
 
 
-class TricklingUpstream:
+class TricklingUpstream(LoopbackPeer):
     """Answers `/profiles/billing` a byte every `interval` seconds (never finishing) and
     everything else at once with an empty page; counts requests by path."""
 
     def __init__(self, interval: float) -> None:
+        super().__init__()
         self.interval = interval
         self.requests: Counter[str] = Counter()
-        self._stop = threading.Event()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.1)
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self.url = f"http://127.0.0.1:{self.port}"
 
-    def serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                connection, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
-
-    def _answer(self, connection: socket.socket) -> None:
-        with connection:
-            try:
-                while not self._stop.is_set():
-                    head = b""
-                    while b"\r\n\r\n" not in head:
-                        chunk = connection.recv(4096)
-                        if not chunk:
-                            return
-                        head += chunk
-                    path = head.split(b" ", 2)[1].decode().split("?")[0]
-                    self.requests[path] += 1
-                    if path.endswith("/profiles/billing"):
-                        connection.sendall(
-                            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                            b"Content-Length: 100000\r\n\r\n{"
-                        )
-                        while not self._stop.wait(self.interval):
-                            connection.sendall(b" ")
+    def serve_connection(self, connection: socket.socket) -> None:
+        try:
+            while not self._stop.is_set():
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = connection.recv(4096)
+                    if not chunk:
                         return
-                    connection.sendall(
-                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                        + f"Content-Length: {len(EMPTY_PAGE)}\r\n\r\n".encode()
-                        + EMPTY_PAGE
-                    )
-            except OSError:
-                return
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def close(self) -> None:
-        self._listener.close()
-
-
-@contextmanager
-def trickling(interval: float) -> Iterator[TricklingUpstream]:
-    upstream = TricklingUpstream(interval)
-    server = threading.Thread(target=upstream.serve, daemon=True)
-    server.start()
-    try:
-        yield upstream
-    finally:
-        upstream.stop()
-        server.join()
-        upstream.close()
+                    head += chunk
+                path = head.split(b" ", 2)[1].decode().split("?")[0]
+                self.requests[path] += 1
+                if path.endswith("/profiles/billing"):
+                    trickle(connection.sendall, self._stop, self.interval)
+                    return
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + f"Content-Length: {len(EMPTY_PAGE)}\r\n\r\n".encode()
+                    + EMPTY_PAGE
+                )
+        except OSError:
+            return
 
 
 def call(name: str) -> CallContext:
@@ -108,7 +69,7 @@ def test_each_attempt_has_a_total_deadline_though_every_read_is_quick() -> None:
             with pytest.raises(UpstreamTimeout, match=r"no whole answer within 0\.5s"):
                 await client.get_billing_profile(call("op"), CUSTOMER_ID)
 
-    with trickling(interval=0.05) as upstream:
+    with TricklingUpstream(interval=0.05) as upstream:
         asyncio.run(scenario(upstream.url))
     # Each attempt was ended by its own deadline and retried; without it the first attempt
     # would have held its slot, reading a byte every 50 ms, until the call's 30 s bound.
@@ -116,9 +77,11 @@ def test_each_attempt_has_a_total_deadline_though_every_read_is_quick() -> None:
 
 
 def test_slow_attempts_leave_slots_for_healthy_routes() -> None:
-    async def scenario(url: str) -> tuple[bool, int]:
+    billing = f"/v1/customers/{CUSTOMER_ID}/profiles/billing"
+
+    async def scenario(upstream: TricklingUpstream) -> tuple[tuple[object, ...], int, int]:
         settings = fast_settings(
-            base_url=url,
+            base_url=upstream.url,
             max_in_flight=4,
             max_in_flight_per_operation=4,
             read_timeout=30.0,
@@ -132,18 +95,22 @@ def test_slow_attempts_leave_slots_for_healthy_routes() -> None:
                 asyncio.create_task(client.get_billing_profile(call("slow"), CUSTOMER_ID))
                 for _ in range(4)
             ]
-            await asyncio.sleep(0.05)  # every slot now held by a trickling answer
+            # Every slot held by a trickling answer once the upstream has all four requests.
+            async with asyncio.timeout(10):
+                while upstream.requests[billing] < 4:  # noqa: ASYNC110
+                    await asyncio.sleep(0.005)
             page = await asyncio.wait_for(client.list_customers(call("healthy"), size=10), 20)
             still_slow = sum(not task.done() for task in slow)
             for task in slow:
                 task.cancel()
             outcomes = await asyncio.gather(*slow, return_exceptions=True)
             cut = sum(isinstance(outcome, UpstreamTimeout) for outcome in outcomes)
-            return page.items == () and still_slow == 2, cut
+            return page.items, still_slow, cut
 
-    with trickling(interval=0.05) as upstream:
-        healthy_answered_while_two_still_trickle, cut = asyncio.run(scenario(upstream.url))
+    with TricklingUpstream(interval=0.05) as upstream:
+        healthy_items, still_slow, cut = asyncio.run(scenario(upstream))
     # Half the slots (2 of 4) may be slow: the other two slow attempts were cut, and the
     # healthy route's call took a freed slot while two trickles went on.
-    assert healthy_answered_while_two_still_trickle
+    assert healthy_items == ()
+    assert still_slow == 2
     assert cut == 2

@@ -20,6 +20,8 @@ import pytest
 
 from graphql_api.emulator import Emulator, EmulatorConfig, create_emulator_app
 from graphql_api.emulator.config import Principal
+from graphql_api.partner_center import Clocks
+from tests.clocks import MovedClocks
 from tests.live_server import live_server
 from tests.live_service import live_service
 
@@ -62,11 +64,13 @@ def emulator() -> Iterator[CheckingEmulator]:
 
 
 @contextmanager
-def service(emulator: CheckingEmulator, **env: str) -> Iterator[httpx.Client]:
+def service(
+    emulator: CheckingEmulator, *, clocks: Clocks | None = None, **env: str
+) -> Iterator[httpx.Client]:
     # The bucket's defaults, which the suite's other services mostly leave on too.
     settings = {"PARTNER_CENTER_URL": emulator.url, "UPSTREAM_RATE_PER_MINUTE": "400",
                 "UPSTREAM_RATE_BURST": "100", **env}
-    with live_service(settings) as client:
+    with live_service(settings, clocks=clocks) as client:
         client.timeout = httpx.Timeout(60)
         yield client
 
@@ -194,14 +198,16 @@ def test_stale_answers_stop_once_partner_center_has_not_vouched_for_the_token_la
     a stale answer is served only while its last acceptance is recent."""
     one = aliases(emulator.ids[:1])
     env = {"UPSTREAM_RATE_PER_MINUTE": "1", "UPSTREAM_RATE_BURST": "1",
-           "UPSTREAM_RATE_MAX_WAIT": "0", "CACHE_TTL_SECONDS": "0.1",
-           "CACHE_STALE_SECONDS": "300", "UPSTREAM_CREDENTIAL_MEMORY_SECONDS": "1"}
-    with service(emulator, **env) as client:
+           "UPSTREAM_RATE_MAX_WAIT": "0", "CACHE_TTL_SECONDS": "1",
+           "CACHE_STALE_SECONDS": "300", "UPSTREAM_CREDENTIAL_MEMORY_SECONDS": "10"}
+    moved = MovedClocks()
+    # The clocks move 12 s in all: the bucket refills a fifth of its one call meanwhile.
+    with service(emulator, clocks=moved.clocks, **env) as client:
         fresh = post(client, one, "revoked-while-dry")
         emulator.refused.add("revoked-while-dry")
-        time.sleep(0.2)
+        moved.advance(2)  # the answer is stale; the token's acceptance is 2 s old
         stale = post(client, one, "revoked-while-dry")
-        time.sleep(1.0)
+        moved.advance(10)  # the acceptance is forgotten
         later = post(client, one, "revoked-while-dry")
     assert "errors" not in fresh
     assert stale["extensions"]["cache"]["stale"] is True

@@ -6,7 +6,6 @@ The upstream is a real server whose root answers slowly and counts what reaches 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,7 +16,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from graphql_api.config import Settings
+from graphql_api.partner_center import Clocks
 from graphql_api.web.app import create_app
+from tests.clocks import MovedClocks
 from tests.live_server import live_server
 
 
@@ -38,10 +39,12 @@ class SlowRoot:
 
 
 @contextmanager
-def service_over(upstream: SlowRoot, **env: str) -> Iterator[str]:
+def service_over(
+    upstream: SlowRoot, *, clocks: Clocks | None = None, **env: str
+) -> Iterator[str]:
     with live_server(upstream.app()) as upstream_url:
         settings = Settings.from_env({"PARTNER_CENTER_URL": upstream_url, **env})
-        with live_server(create_app(settings)) as base:
+        with live_server(create_app(settings, clocks=clocks)) as base:
             yield base
 
 
@@ -62,14 +65,20 @@ def test_concurrent_askers_share_one_upstream_probe() -> None:
 
 def test_a_fresh_result_is_reused_and_a_stale_one_probes_again() -> None:
     upstream = SlowRoot(delay=0.0)
-    with service_over(upstream, READYZ_REUSE_SECONDS="0.5") as base:
+    moved = MovedClocks()
+    with service_over(upstream, clocks=moved.clocks, READYZ_REUSE_SECONDS="30") as base:
         first = httpx.get(f"{base}/readyz")
         again = httpx.get(f"{base}/readyz")
         reused = upstream.requests
-        time.sleep(0.6)
+        moved.advance(29)
+        still = httpx.get(f"{base}/readyz")
+        still_reused = upstream.requests
+        moved.advance(2)
         later = httpx.get(f"{base}/readyz")
-    assert [first.status_code, again.status_code, later.status_code] == [200, 200, 200]
+    statuses = [first.status_code, again.status_code, still.status_code, later.status_code]
+    assert statuses == [200, 200, 200, 200]
     assert reused == 1
+    assert still_reused == 1
     assert upstream.requests == 2
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.raw_http import one_response
 from graphql_api.config import Settings
 from graphql_api.web.serving import DEMO_TOKEN, shared_worker_state
 from tests.live_server import free_port
@@ -187,28 +188,6 @@ def test_serve_refuses_bad_flags(flag: list[str]) -> None:
     assert "--workers must be at least 1" in finished.stderr
 
 
-def _read_response(conn: socket.socket) -> bytes:
-    """One whole HTTP response (uvicorn may send its head and body in separate packets)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = next(
-        (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-         if line.lower().startswith(b"content-length:")),
-        0,
-    )
-    while len(body) < length:
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    return head + b"\r\n\r\n" + body
-
-
 def _idle_connection_survives(base: str, idle_seconds: float) -> bool:
     """Whether one keep-alive connection still answers after `idle_seconds` of silence."""
     host, port = base.removeprefix("http://").split(":")
@@ -217,11 +196,11 @@ def _idle_connection_survives(base: str, idle_seconds: float) -> bool:
         conn.sendall(request)
         # The whole first response, body included: a body left unread would be taken for
         # the second response's first bytes.
-        assert _read_response(conn).startswith(b"HTTP/1.1 200")
+        assert one_response(conn).startswith(b"HTTP/1.1 200")
         time.sleep(idle_seconds)
         try:
             conn.sendall(request)
-            return _read_response(conn).startswith(b"HTTP/1.1 200")
+            return one_response(conn).startswith(b"HTTP/1.1 200")
         except OSError:
             return False
 

@@ -7,53 +7,39 @@ import json
 import signal
 import socket
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
+from bench.faulty_peers import LoopbackPeer
 from tests.web.conftest import AUTH
 from tests.web.test_serve import serve
 
 
-@contextmanager
-def silent_upstream() -> Iterator[tuple[str, threading.Event]]:
-    """A loopback server that reads requests and never answers; the event is set on the first."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
-    asked = threading.Event()
-    stop = threading.Event()
-    held: list[socket.socket] = []
+class SilentUpstream(LoopbackPeer):
+    """Reads requests and never answers, holding each connection open until the block ends;
+    `asked` is set on the first call of the customers API (serve's start-up probe of the root
+    comes first, before any request of the test's)."""
 
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            held.append(connection)
-            connection.settimeout(0.1)
-            try:
-                while b"\r\n\r\n" not in connection.recv(65536):
-                    pass
-            except OSError:
-                continue
-            asked.set()
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = threading.Event()
+        self.url = f"http://127.0.0.1:{self.port}"
 
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}", asked
-    finally:
-        stop.set()
-        thread.join()
-        for connection in held:
-            connection.close()
-        listener.close()
+    def serve_connection(self, connection: socket.socket) -> None:
+        head = b""
+        try:
+            while b"\r\n\r\n" not in head:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                head += chunk
+        except OSError:
+            return
+        if head.split(b" ", 2)[1].startswith(b"/v1/"):
+            self.asked.set()
+        self._stop.wait()
 
 
 def test_a_request_cut_by_shutdown_gets_a_json_503_and_its_log_line_says_so(
@@ -61,8 +47,8 @@ def test_a_request_cut_by_shutdown_gets_a_json_503_and_its_log_line_says_so(
 ) -> None:
     query = "{ customers(first: 1) { nodes { id } } }"
     env = {"SHUTDOWN_TIMEOUT": "1", "GRAPHQL_OPERATION_TIMEOUT": "60"}
-    with silent_upstream() as (upstream, asked), ThreadPoolExecutor(1) as pool:
-        with serve("--upstream", upstream, env=env, tmp=tmp_path) as served:
+    with SilentUpstream() as upstream, ThreadPoolExecutor(1) as pool:
+        with serve("--upstream", upstream.url, env=env, tmp=tmp_path) as served:
             pending = pool.submit(
                 httpx.post,
                 f"{served.base}/graphql",
@@ -70,7 +56,7 @@ def test_a_request_cut_by_shutdown_gets_a_json_503_and_its_log_line_says_so(
                 headers=AUTH,
                 timeout=30,
             )
-            assert asked.wait(10)
+            assert upstream.asked.wait(10)
             served.process.send_signal(signal.SIGTERM)
             response = pending.result(timeout=30)
             served.process.wait(timeout=30)

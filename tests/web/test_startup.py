@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.faulty_peers import RedisImpostor
 from graphql_api.web.startup import probe_redis
 from tests.live_server import free_port
-from tests.partner_center.test_redis_impostor import impostor
 from tests.redis_server import redis_server
 from tests.web.conftest import AUTH
 from tests.web.test_serve import CLI, serve
@@ -176,7 +176,7 @@ def test_a_cursor_from_before_a_restart_without_cursor_secret_names_it(tmp_path:
 def test_a_redis_that_answers_wrongly_is_a_startup_warning_not_a_crash(reply: bytes) -> None:
     # redis-py's handshake raises AttributeError on `+OK`: the start-up probe names the
     # failure as it does a dead Redis's, and the service starts (falling back at run time).
-    with impostor(reply) as url:
-        problem = probe_redis(url)
+    with RedisImpostor(reply) as impostor:
+        problem = probe_redis(impostor.url)
     assert problem is not None
     assert "127.0.0.1" not in problem  # the class of the failure, nothing of the URL
