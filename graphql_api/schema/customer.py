@@ -188,15 +188,19 @@ class Customer(Node):
             lambda r: None if r.custom_domains is None else list(r.custom_domains),
         )
 
+    # The profiles are served as the REST records themselves: `CompanyProfile`,
+    # `BillingProfile` and `Address` name their fields as the records name their attributes
+    # (profiles.py), so the fields read the record directly, where a copy of each profile
+    # per customer would cost a page a hundred objects.
     @described(
         "The company profile: from the list result when it suffices, else from "
         "the customer's full record.",
         graphql_type=CompanyProfile | None,
     )
-    def company_profile(self) -> AwaitableOrValue[CompanyProfile | None]:
+    def company_profile(self) -> AwaitableOrValue[pc.CompanyProfile | None]:
         record = self.record
         if not record.is_summary or (self.summary_suffices and record.company_profile is not None):
-            return _company_profile(record)
+            return record.company_profile
         return then(self._full(), _company_profile)
 
     @described(
@@ -205,15 +209,14 @@ class Customer(Node):
         graphql_type=BillingProfile | None,
         directives=costs_an_upstream_call(),
     )
-    def billing_profile(self) -> AwaitableOrValue[BillingProfile | None]:
+    def billing_profile(self) -> AwaitableOrValue[pc.BillingProfile | None]:
         if not self.record.is_summary and self.record.billing_profile is not None:
-            return BillingProfile.from_record(self.record.billing_profile)
-        return then(self.loaders.billing_profile.load(self.record.id), BillingProfile.from_record)
+            return self.record.billing_profile
+        return self.loaders.billing_profile.load(self.record.id)
 
 
-def _company_profile(record: pc.Customer) -> CompanyProfile | None:
-    profile = record.company_profile
-    return None if profile is None else CompanyProfile.from_record(profile)
+def _company_profile(record: pc.Customer) -> pc.CompanyProfile | None:
+    return record.company_profile
 
 
 # The GraphQL value of each REST value, by the members' shared names.

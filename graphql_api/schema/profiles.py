@@ -1,4 +1,12 @@
-"""Addresses, company profiles and billing profiles as GraphQL types, built from REST records."""
+"""Addresses, company profiles and billing profiles as GraphQL types, served by REST records.
+
+Each type names its fields as the Partner Center record (`partner_center.models`) names its
+attributes, and has no resolvers: a field returning one of these types returns the REST
+record itself (`pc.Address`, `pc.CompanyProfile`, `pc.BillingProfile`), and each field reads
+the attribute of its name. No copy is made per customer, and nothing the records hold that a
+type does not declare (an etag) reaches a caller. `REST_RECORDS` pairs each type with its
+record, for the test that keeps the names in step.
+"""
 
 from __future__ import annotations
 
@@ -28,28 +36,6 @@ class Address:
     phone_number: str | None = strawberry.field(description="Phone number of the contact.")
     email_address: str | None = strawberry.field(description="Email address of the contact.")
 
-    @classmethod
-    def from_record(cls, record: pc.Address | None) -> Address | None:
-        """The GraphQL address of a REST record (None stays None)."""
-        if record is None:
-            return None
-        return cls(
-            id=record.id,
-            country=record.country,
-            region=record.region,
-            city=record.city,
-            state=record.state,
-            district=record.district,
-            address_line1=record.address_line1,
-            address_line2=record.address_line2,
-            address_line3=record.address_line3,
-            postal_code=record.postal_code,
-            first_name=record.first_name,
-            middle_name=record.middle_name,
-            last_name=record.last_name,
-            phone_number=record.phone_number,
-            email_address=record.email_address,
-        )
 
 
 @strawberry.type(
@@ -63,9 +49,9 @@ class Address:
 class CompanyProfile:
     """`CustomerCompanyProfile` of the REST API.
 
-    Plain fields, no resolvers: `Customer.companyProfile` builds it from a record that holds
-    every field the operation asks for (the list summary when the request's plan says it
-    suffices, else the full record), so a page of profiles costs graphql-core no resolver
+    Plain fields, no resolvers: `Customer.companyProfile` returns the record that holds every
+    field the operation asks for (the list summary's profile when the request's plan says it
+    suffices, else the full record's), so a page of profiles costs graphql-core no resolver
     call, coroutine or task per field.
     """
 
@@ -91,18 +77,6 @@ class CompanyProfile:
         directives=costs_an_upstream_call(),
     )
 
-    @classmethod
-    def from_record(cls, record: pc.CompanyProfile) -> CompanyProfile:
-        """The GraphQL company profile of a REST record (a list summary's or a full one)."""
-        return cls(
-            tenant_id=record.tenant_id,
-            domain=record.domain,
-            company_name=record.company_name,
-            # Absent from every list summary: the call is skipped, not made to return None.
-            address=None if record.address is None else Address.from_record(record.address),
-            email=record.email,
-            organization_registration_number=record.organization_registration_number,
-        )
 
 
 @strawberry.type(description="The customer's billing profile: who receives invoices, and where.")
@@ -118,19 +92,14 @@ class BillingProfile:
     company_name: str | None = strawberry.field(description="Company name used for billing.")
     default_address: Address | None = strawberry.field(description="The billing address.")
 
-    @classmethod
-    def from_record(cls, record: pc.BillingProfile) -> BillingProfile:
-        """The GraphQL billing profile of a REST record."""
-        return cls(
-            id=record.id,
-            first_name=record.first_name,
-            last_name=record.last_name,
-            email=record.email,
-            culture=record.culture,
-            language=record.language,
-            company_name=record.company_name,
-            default_address=Address.from_record(record.default_address),
-        )
 
 
-__all__ = ["Address", "BillingProfile", "CompanyProfile"]
+# Each type and the REST record that serves it.
+REST_RECORDS: dict[type, type] = {
+    Address: pc.Address,
+    CompanyProfile: pc.CompanyProfile,
+    BillingProfile: pc.BillingProfile,
+}
+
+
+__all__ = ["REST_RECORDS", "Address", "BillingProfile", "CompanyProfile"]
