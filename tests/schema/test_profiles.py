@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 from strawberry.types.base import get_object_definition
 
@@ -12,7 +13,7 @@ from graphql_api.schema.profiles import REST_RECORDS
 def test_every_field_of_a_profile_type_is_an_attribute_of_its_record(graphql_type: type) -> None:
     record = REST_RECORDS[graphql_type]
     definition = get_object_definition(graphql_type, strict=True)
-    attributes = set(record.__struct_fields__)
+    attributes = {field.name for field in msgspec.structs.fields(record)}
     missing = [f.python_name for f in definition.fields if f.python_name not in attributes]
     assert not missing, f"{record.__name__} has no {missing}: {graphql_type.__name__} reads them"
     # No resolver of its own: each field is the record's attribute, read as it is.
