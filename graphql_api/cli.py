@@ -9,12 +9,9 @@ from collections.abc import Sequence
 
 def _version() -> str:
     """The installed distribution's version (pyproject.toml's, through the package metadata)."""
-    from importlib.metadata import PackageNotFoundError, version
+    from . import __version__
 
-    try:
-        return version("graphql_api")
-    except PackageNotFoundError:  # pragma: no cover - run from sources never installed
-        return "unknown (not installed)"
+    return __version__
 
 
 def _parser() -> argparse.ArgumentParser:

