@@ -152,6 +152,22 @@ def decode_answer(raw: bytes) -> CachedAnswer | None:
     )
 
 
+def redis_client(url: str, *, max_connections: int) -> redis.Redis:
+    """A client for `url` as the service's users of Redis want one (connections open on
+    first use): at most `max_connections`, a wait for one and every socket operation given
+    up after a second, and no retries of its own making, so that a failure falls back at
+    once (see the module)."""
+    pool = redis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        timeout=_SOCKET_TIMEOUT,
+        socket_timeout=_SOCKET_TIMEOUT,
+        socket_connect_timeout=_SOCKET_TIMEOUT,
+        retry=Retry(NoBackoff(), 0),
+    )
+    return redis.Redis(connection_pool=pool)
+
+
 class RedisState(Bucket):
     """The answer store and the token bucket in Redis, each with an in-process stand-in."""
 
@@ -188,16 +204,7 @@ class RedisState(Bucket):
     @classmethod
     def connect(cls, url: str, **options: Any) -> RedisState:
         """A state over a new client for `url` (connections open on first use)."""
-        pool = redis.BlockingConnectionPool.from_url(
-            url,
-            max_connections=_MAX_CONNECTIONS,
-            timeout=_SOCKET_TIMEOUT,
-            socket_timeout=_SOCKET_TIMEOUT,
-            socket_connect_timeout=_SOCKET_TIMEOUT,
-            # No retries of our own making: a failure falls back at once (see the module).
-            retry=Retry(NoBackoff(), 0),
-        )
-        return cls(redis.Redis(connection_pool=pool), **options)
+        return cls(redis_client(url, max_connections=_MAX_CONNECTIONS), **options)
 
     @property
     def degraded(self) -> bool:
@@ -364,4 +371,4 @@ async def _nothing() -> None:
     return None
 
 
-__all__ = ["MalformedReply", "RedisState", "decode_answer", "encode_answer"]
+__all__ = ["MalformedReply", "RedisState", "decode_answer", "encode_answer", "redis_client"]

@@ -25,13 +25,12 @@ from collections import OrderedDict
 from typing import Protocol
 
 import redis.asyncio as redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+
+from ..partner_center.redis_state import redis_client
 
 logger = logging.getLogger("graphql_api.apq")
 
-_SOCKET_TIMEOUT = 1.0
 _RETRY_INTERVAL = 1.0
 _MAX_CONNECTIONS = 8
 # Bumped when the layout changes, so replicas of two versions never read each other's.
@@ -132,15 +131,7 @@ class RedisDocuments:
     @classmethod
     def connect(cls, url: str, *, fallback: MemoryDocuments) -> RedisDocuments:
         """A store over a new client for `url` (connections open on first use)."""
-        pool = redis.BlockingConnectionPool.from_url(
-            url,
-            max_connections=_MAX_CONNECTIONS,
-            timeout=_SOCKET_TIMEOUT,
-            socket_timeout=_SOCKET_TIMEOUT,
-            socket_connect_timeout=_SOCKET_TIMEOUT,
-            retry=Retry(NoBackoff(), 0),
-        )
-        return cls(redis.Redis(connection_pool=pool), fallback=fallback)
+        return cls(redis_client(url, max_connections=_MAX_CONNECTIONS), fallback=fallback)
 
     async def get(self, sha256: str) -> str | None:
         """The text of `sha256` in Redis (in this process's store while Redis fails)."""
