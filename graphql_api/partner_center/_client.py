@@ -429,7 +429,7 @@ class PartnerCenterClient:
         deadline = now + self._settings.call_timeout
         operation_ends = None
         if call.deadline is not None:
-            operation_ends = now + (call.deadline - time.monotonic())
+            operation_ends = _loop_time_of(call.deadline)
             if operation_ends <= now:
                 raise _deadline_passed(call, None)  # before the budget: nothing is sent
             if operation_ends >= deadline:
