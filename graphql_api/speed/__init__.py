@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..config import SPEED_LAYER_OFF, SpeedPiece, SpeedSettings
-from ..partner_center import UpstreamSettings, Wire, stock_wire
+from ..partner_center import UpstreamSettings, Wire, environment_proxy, stock_wire
 
 ENVIRONMENT_VARIABLE = SPEED_LAYER_OFF
 Piece = SpeedPiece
@@ -41,12 +41,15 @@ def is_on(piece: Piece, environ: Mapping[str, str] | None = None) -> bool:
 
 
 def upstream_wire(settings: UpstreamSettings, speed: SpeedSettings | None = None) -> Wire:
-    """A wire to Partner Center under `settings` (trust, proxy, pool): over aiohttp, or over
-    httpx's own transport when `wire` is off (in `speed`, else in the process's switch)."""
-    if (speed or SpeedSettings.from_process()).is_on(Piece.WIRE):
-        from .aiohttp_wire import aiohttp_wire
+    """A wire to Partner Center under `settings` (trust, proxy, pool): our HTTP/1.1 wire on
+    httptools' parser, or httpx's own transport when `wire` is off (in `speed`, else in the
+    process's switch) or a proxy carries the calls (httpx tunnels; this wire goes direct)."""
+    if (speed or SpeedSettings.from_process()).is_on(Piece.WIRE) and not environment_proxy(
+        settings.base_url
+    ):
+        from .httptools_wire import HttptoolsWire
 
-        return aiohttp_wire(settings)
+        return HttptoolsWire(max_connections=settings.max_in_flight, ca_bundle=settings.ca_bundle)
     return stock_wire(settings)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from importlib import metadata
 
-import aiohttp
+import httptools
 import httpx
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -89,7 +89,8 @@ def test_the_probe_and_the_calls_name_the_library_that_sends(
         )
     probe, call = recorder.seen
     assert probe == call
-    # aiohttp sends, unless SPEED_LAYER_OFF switches the wire to httpx's own transport.
-    library = "aiohttp" if is_on(Piece.WIRE) else "httpx"
-    version = aiohttp.__version__ if library == "aiohttp" else httpx.__version__
+    # The speed layer's wire (httptools reads its answers), unless SPEED_LAYER_OFF switches
+    # it to httpx's own transport.
+    library = "httptools" if is_on(Piece.WIRE) else "httpx"
+    version = httptools.__version__ if library == "httptools" else httpx.__version__
     assert probe == f"graphql_api/{metadata.version('graphql_api')} {library}/{version}"
