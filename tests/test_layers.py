@@ -66,7 +66,7 @@ def _offenders(subpackage: str, forbidden: tuple[str, ...]) -> dict[str, list[st
                 "graphql",
                 "strawberry",
                 "starlette",
-                "aiohttp",
+                "httptools",
                 "graphql_api.schema",
                 "graphql_api.web",
                 "graphql_api.speed",

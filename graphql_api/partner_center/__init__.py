@@ -14,7 +14,7 @@ call, and the words for what it meets on the way:
      │    └── BucketGate                the partner's bucket, calls a minute (bucket.py),
      │                                  in-process or in Redis (redis_state.py)
      └── Wire                           one GET over HTTP: httpx's (`HttpxWire`), or one
-                                        passed in (the speed layer's aiohttp wire)
+                                        passed in (the speed layer's HttptoolsWire)
 
 The failures, every one a `PartnerCenterError` (errors.py has the tree):
 

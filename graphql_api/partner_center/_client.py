@@ -183,7 +183,7 @@ class PartnerCenterClient:
         # redirects; no auth flow), and skipping them saves CPU on every call.
         self._wire = as_wire(transport) if transport is not None else stock_wire(settings)
         # Sent with every request, before the call's own headers; the User-Agent names the
-        # library that really sends (httpx, or aiohttp for the speed layer's wire).
+        # library that really sends (httpx, or httptools for the speed layer's wire).
         self._fixed_headers = (_ACCEPT_ENCODING, ("User-Agent", user_agent(self._wire)))
         self._base_url = httpx.URL(settings.base_url.rstrip("/") + "/")
         self._base = str(self._base_url)
@@ -192,8 +192,8 @@ class PartnerCenterClient:
             connect=settings.connect_timeout,
             # A wait between reads cannot outlast the attempt it is part of: when the read
             # timeout is no shorter than the attempt's (the defaults), the attempt's own
-            # deadline always ends it first, so the wire gets none (aiohttp arms a timer for
-            # it at every read, two an attempt).
+            # deadline always ends it first, so the wire gets none (a read timer is one more
+            # timer an attempt).
             read=(
                 None if settings.read_timeout >= settings.attempt_timeout
                 else settings.read_timeout

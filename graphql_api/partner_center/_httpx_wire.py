@@ -2,8 +2,8 @@
 
 `HttpxWire` carries the call over any httpx transport: httpx's own (`stock_transport`, the
 client's default), `httpx.MockTransport` in tests, `ASGITransport`, a caller's own. The speed
-layer has a wire over aiohttp (`graphql_api/speed/aiohttp_wire.py`), which the app passes to
-the client. Every wire raises the client's own transport errors (`_wire_failures.py`), so
+layer has its own HTTP/1.1 wire (`graphql_api/speed/httptools_wire.py`), which the app passes
+to the client. Every wire raises the client's own transport errors (`_wire_failures.py`), so
 the client's vocabulary is the same whichever carries its calls.
 """
 
@@ -159,7 +159,7 @@ def environment_proxy(url: str) -> str | None:
     proxy = proxies.get(parts.scheme) or proxies.get("all")
     if proxy and "://" not in proxy:
         # A bare `host:port` (a common way to set these) means an http proxy to httpx and
-        # curl; aiohttp would refuse it as a URL without a scheme.
+        # curl; said in full, no library reads it otherwise.
         proxy = f"http://{proxy}"
     return proxy
 

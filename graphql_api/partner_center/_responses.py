@@ -15,8 +15,8 @@ class RawResponse:
 
     status: int
     reason: str
-    # Case-insensitive, as HTTP header names are (httpx's `Headers`, aiohttp's
-    # `CIMultiDictProxy`).
+    # Case-insensitive, as HTTP header names are (httpx's `Headers`, the speed layer's
+    # wire's own).
     headers: Mapping[str, str]
     body: bytes | None
 

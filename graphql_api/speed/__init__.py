@@ -8,8 +8,9 @@ bug is ours or to run on the stock path alone:
     SPEED_LAYER_OFF=executor   # only this one
 
 Pieces: `executor` (speed/executor.py and speed/field_reads.py: the lean executor and the
-direct resolver calls), `wire` (speed/aiohttp_wire.py: Partner Center calls over aiohttp;
-off, they go over httpx's own transport, the client's default; `upstream_wire` chooses).
+direct resolver calls), `wire` (speed/httptools_wire.py: Partner Center calls over our
+HTTP/1.1 wire on httptools' parser; off, they go over httpx's own transport, the client's
+default, as they do through a proxy; `upstream_wire` chooses).
 
 The switch is a setting (`SpeedSettings` in config.py), read when a schema, an app or a
 server is built, as workers of `graphql-api serve --workers N` build theirs; an unknown name

@@ -416,7 +416,8 @@ class HttptoolsWire:
     """A `Wire` over at most `max_connections` kept-alive connections.
 
     Timeouts per call: `connect` to open a connection, `read` between reads of an answer,
-    `pool` to wait for a connection when all are busy.
+    `pool` to wait for a connection when all are busy. Connections belong to the event loop
+    that opened them; a wire used from a new loop starts a new pool (an app run again).
     """
 
     # What sends, for the User-Agent (`partner_center.user_agent`): the parser that reads.
@@ -426,8 +427,9 @@ class HttptoolsWire:
         self._max_connections = max_connections
         self._ca_bundle = ca_bundle
         self._ssl: ssl.SSLContext | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._idle: dict[_Origin, list[_Connection]] = {}
-        self._open: set[_Connection] = set()
+        self._open: set[_Connection] = set()  # idle, busy or being opened
         self._opening = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._expiry: asyncio.TimerHandle | None = None
@@ -443,24 +445,26 @@ class HttptoolsWire:
         """GET `url`; the body is read, decoded, within the bound for its status."""
         target = _target(url)
         request = _request_bytes(target, headers)
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._start_pool(loop)
         try:
-            connection, reused = self._idle_connection(target.origin), True
-            if connection is None:
-                connection, reused = await self._new_connection(target.origin, timeouts), False
+            connection, reused = await self._connection_for(target.origin, timeouts)
             try:
-                response = await self._exchange(connection, request, limits, timeouts.read)
+                return await self._exchange(connection, request, limits, timeouts.read)
             except ConnectionClosed as closed:
                 if not reused or closed.answered:
                     raise
-                # The server dropped it while it sat idle and never read the request.
-                connection = await self._new_connection(target.origin, timeouts)
-                response = await self._exchange(connection, request, limits, timeouts.read)
+            # The server dropped it while it sat idle, before reading the request: sent once
+            # more, on a new connection.
+            await self._wait_for_room(timeouts.pool)
+            connection = await self._open_connection(target.origin, timeouts.connect)
+            return await self._exchange(connection, request, limits, timeouts.read)
         except Exception as exc:
             failure = wire_failure(exc, HTTPTOOLS_FAILURES)
             if failure is None:
                 raise
             raise failure from exc
-        return response
 
     async def _exchange(
         self,
@@ -473,93 +477,111 @@ class HttptoolsWire:
             response = await connection.exchange(request, limits, read_timeout)
         except BaseException:
             # Failed, or abandoned part way (a deadline): whatever is left on it is unread.
-            connection.close()
-            self._forget(connection)
+            self._discard(connection)
             raise
         if connection.reusable and not connection.lost:
             self._keep(connection)
         else:
-            connection.close()
-            self._forget(connection)
+            self._discard(connection)
         return response
 
     # -- the pool --------------------------------------------------------------------------
+
+    def _start_pool(self, loop: asyncio.AbstractEventLoop) -> None:
+        # Another loop's connections cannot be used, nor closed, from this one: let them go.
+        self._loop = loop
+        self._idle = {}
+        self._open = set()
+        self._opening = 0
+        self._waiters = deque()
+        self._expiry = None
+
+    async def _connection_for(
+        self, origin: _Origin, timeouts: Timeouts
+    ) -> tuple[_Connection, bool]:
+        """A kept-alive connection to `origin` (True), else a new one (False), waiting up to
+        the pool timeout while every connection is busy."""
+        while True:
+            connection = self._idle_connection(origin)
+            if connection is not None:
+                return connection, True
+            if self._has_room():
+                return await self._open_connection(origin, timeouts.connect), False
+            await self._wait_for_room(timeouts.pool)
 
     def _idle_connection(self, origin: _Origin) -> _Connection | None:
         idle = self._idle.get(origin)
         if not idle:
             return None
-        oldest_kept = asyncio.get_running_loop().time() - KEEPALIVE_SECONDS
+        oldest_kept = self._now() - KEEPALIVE_SECONDS
         while idle:
-            connection = idle.pop()
+            connection = idle.pop()  # the most recently used: the least likely dropped
             if not connection.lost and connection.idle_since > oldest_kept:
                 return connection
-            connection.close()
-            self._forget(connection)
+            self._discard(connection)
         return None
 
-    async def _new_connection(self, origin: _Origin, timeouts: Timeouts) -> _Connection:
-        await self._room_for_one(timeouts.pool)
-        loop = asyncio.get_running_loop()
-        self._opening += 1
-        try:
-            try:
-                async with asyncio.timeout(timeouts.connect):
-                    _, connection = await loop.create_connection(
-                        lambda: _Connection(loop, origin),
-                        origin.host,
-                        origin.port,
-                        ssl=self._ssl_context() if origin.tls else None,
-                        server_hostname=origin.host if origin.tls else None,
-                    )
-            except Exception as exc:
-                failure = wire_failure(exc, _CONNECT_FAILURES)
-                if failure is None:
-                    raise
-                raise failure from exc
-        finally:
-            self._opening -= 1
-            self._wake_one()
-        self._open.add(connection)
-        return connection
-
-    async def _room_for_one(self, pool_timeout: float | None) -> None:
-        """Wait until one more connection may be opened, closing an idle one to another
-        origin if that makes room."""
-        while len(self._open) + self._opening >= self._max_connections:
-            if self._close_any_idle():
-                continue
-            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            try:
-                async with asyncio.timeout(pool_timeout):
-                    await waiter
-            except BaseException as exc:
-                if waiter.done() and not waiter.cancelled():
-                    self._wake_one()  # woken, then cancelled: the room goes to the next
-                if isinstance(exc, TimeoutError):
-                    raise PoolTimedOut from None
-                raise
-
-    def _close_any_idle(self) -> bool:
+    def _has_room(self) -> bool:
+        """True when one more connection may be opened, after closing an idle one (to another
+        origin: the caller found none to its own) if that is what it takes."""
+        if len(self._open) + self._opening < self._max_connections:
+            return True
         for idle in self._idle.values():
             if idle:
-                connection = idle.pop(0)
-                connection.close()
-                self._forget(connection)
+                self._discard(idle.pop(0))
                 return True
         return False
 
+    async def _wait_for_room(self, pool_timeout: float | None) -> None:
+        """Wait until a connection is handed back or closed."""
+        waiter: asyncio.Future[None] = self._pool_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            async with asyncio.timeout(pool_timeout):
+                await waiter
+        except BaseException as exc:
+            if waiter.done() and not waiter.cancelled():
+                self._wake_one()  # woken, then cancelled: the turn goes to the next
+            if isinstance(exc, TimeoutError):
+                raise PoolTimedOut from None
+            raise
+
+    async def _open_connection(self, origin: _Origin, connect_timeout: float | None) -> _Connection:
+        loop = self._pool_loop()
+        self._opening += 1
+        try:
+            async with asyncio.timeout(connect_timeout):
+                _, connection = await loop.create_connection(
+                    lambda: _Connection(loop, origin),
+                    origin.host,
+                    origin.port,
+                    ssl=self._ssl_context() if origin.tls else None,
+                    server_hostname=origin.host if origin.tls else None,
+                )
+        except Exception as exc:
+            self._opening -= 1
+            self._wake_one()
+            failure = wire_failure(exc, _CONNECT_FAILURES)
+            if failure is None:
+                raise
+            raise failure from exc
+        except BaseException:
+            self._opening -= 1
+            self._wake_one()
+            raise
+        self._opening -= 1
+        self._open.add(connection)
+        return connection
+
     def _keep(self, connection: _Connection) -> None:
-        connection.idle_since = asyncio.get_running_loop().time()
+        connection.idle_since = self._now()
         self._idle.setdefault(connection.origin, []).append(connection)
         self._wake_one()
         if self._expiry is None:
-            self._expiry = asyncio.get_running_loop().call_later(
-                KEEPALIVE_SECONDS, self._expire_idle
-            )
+            self._expiry = self._pool_loop().call_later(KEEPALIVE_SECONDS, self._expire_idle)
 
-    def _forget(self, connection: _Connection) -> None:
+    def _discard(self, connection: _Connection) -> None:
+        connection.close()
         if connection in self._open:
             self._open.discard(connection)
             self._wake_one()
@@ -574,18 +596,22 @@ class HttptoolsWire:
     def _expire_idle(self) -> None:
         """Close connections idle past `KEEPALIVE_SECONDS`; look again while any are kept."""
         self._expiry = None
-        oldest_kept = asyncio.get_running_loop().time() - KEEPALIVE_SECONDS
-        left = False
-        for idle in self._idle.values():
-            for connection in [c for c in idle if c.lost or c.idle_since <= oldest_kept]:
-                idle.remove(connection)
-                connection.close()
-                self._forget(connection)
-            left = left or bool(idle)
-        if left:
-            self._expiry = asyncio.get_running_loop().call_later(
-                KEEPALIVE_SECONDS, self._expire_idle
-            )
+        oldest_kept = self._now() - KEEPALIVE_SECONDS
+        for origin, idle in self._idle.items():
+            kept = [c for c in idle if not c.lost and c.idle_since > oldest_kept]
+            for connection in idle:
+                if connection not in kept:
+                    self._discard(connection)
+            self._idle[origin] = kept
+        if any(self._idle.values()):
+            self._expiry = self._pool_loop().call_later(KEEPALIVE_SECONDS, self._expire_idle)
+
+    def _pool_loop(self) -> asyncio.AbstractEventLoop:
+        assert self._loop is not None  # set by the first get
+        return self._loop
+
+    def _now(self) -> float:
+        return self._pool_loop().time()
 
     def _ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:

@@ -1,4 +1,4 @@
-"""The app's wire (`upstream_wire`: aiohttp's, or httpx's with SPEED_LAYER_OFF) over real
+"""The app's wire (`upstream_wire`: the speed layer's, or httpx's with SPEED_LAYER_OFF) over real
 HTTP: TLS trust, proxies from the environment, pool hygiene, the headers on the wire, and
 failures as typed errors.
 

@@ -206,9 +206,10 @@ def _idle_connection_survives(base: str, idle_seconds: float) -> bool:
 
 
 def test_idle_caller_connections_stay_open_past_common_client_keep_alives() -> None:
-    # httpx and aiohttp keep idle connections 5 s; closing ours at the same moment would
-    # race their next request. The default keeps them 75 s; the test below shows that serve
-    # keeps a connection exactly as long as the setting says, without idling 75 s here.
+    # httpx and the speed layer's wire keep idle connections 5 s; closing ours at the same
+    # moment would race their next request. The default keeps them 75 s; the test below
+    # shows that serve keeps a connection exactly as long as the setting says, without
+    # idling 75 s here.
     assert Settings.from_env({}).server.keepalive_timeout > 5
 
 
