@@ -294,8 +294,9 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
         self.reusable = False
-        if self._answer is not None and self._until_close and self._head_done:
-            # A body without a length or chunks ends where the connection does.
+        if exc is None and self._answer is not None and self._until_close and self._head_done:
+            # A body without a length or chunks ends where the connection does (closed, not
+            # reset: a reset cuts it short).
             self._complete()
             return
         self._fail(ConnectionClosed(answered=self._answered))
@@ -303,6 +304,10 @@ class _Connection(asyncio.Protocol):
     # -- httptools' callbacks --------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        if self._answer is None:
+            # A second answer behind the one asked for: the framing cannot be trusted.
+            self.close()
+            return
         self._head_done = False
         self._fields = {}
 
