@@ -28,8 +28,9 @@ from graphql_api.partner_center import (
     UpstreamMalformedResponse,
     UpstreamUnavailable,
     environment_proxy,
+    user_agent,
 )
-from graphql_api.speed import upstream_wire
+from graphql_api.speed import Piece, is_on, upstream_wire
 from graphql_api.web.readiness import probe_upstream
 from tests.auth import conftest as auth_fixtures
 from tests.live_server import free_port, live_server
@@ -255,6 +256,19 @@ async def test_without_a_ca_bundle_a_private_certificate_is_unavailable(
 
 
 # --- proxies --------------------------------------------------------------------------------
+
+
+def test_a_proxy_for_partner_centers_url_puts_the_calls_on_httpx(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The speed layer's wire connects directly; httpx's transport tunnels through a proxy.
+    settings = fast_settings(base_url="https://api.partnercenter.microsoft.com")
+    direct = "httptools/" if is_on(Piece.WIRE) else "httpx/"
+    assert user_agent(upstream_wire(settings)).split(" ")[1].startswith(direct)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    assert user_agent(upstream_wire(settings)).split(" ")[1].startswith("httpx/")
+    monkeypatch.setenv("NO_PROXY", "partnercenter.microsoft.com")
+    assert user_agent(upstream_wire(settings)).split(" ")[1].startswith(direct)
 
 
 async def test_http_proxy_from_the_environment_carries_the_call(
