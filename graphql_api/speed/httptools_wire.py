@@ -7,7 +7,7 @@ calls wait for it. A client needs one thing here: a GET with a handful of header
 host, over kept-alive connections, its answer read within a bound. This wire does that and
 nothing else; the parsing of answers, where HTTP's hard cases are, is httptools' (llhttp,
 the parser uvicorn serves with). It spends about a third of the CPU per call that aiohttp's
-client does, and a sixth of httpx's (docs/performance.md has the figures).
+client does, and a twentieth of httpx's (docs/performance.md has the figures).
 
 What it keeps from httpx's behaviour: certifi's CA store unless a bundle is given, HTTP/1.1
 (ALPN says so), no cookies, no redirects, `Content-Encoding: gzip` and `deflate` decoded in
