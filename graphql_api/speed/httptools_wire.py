@@ -176,16 +176,27 @@ class Headers(Mapping[str, str]):
 class _Decoder:
     """`Content-Encoding: gzip` or `deflate`, decoded no further than a bound."""
 
-    __slots__ = ("_inflate", "_raw_deflate_tried")
+    __slots__ = ("_inflate", "_raw_deflate_tried", "_first", "_fed")
 
     def __init__(self, coding: str) -> None:
         # gzip's header and trailer checked (wbits 16 + 15); deflate is zlib-wrapped as the
         # RFC says, though some servers send it raw, which is tried when zlib's header fails.
         self._inflate = zlib.decompressobj(31 if coding == "gzip" else 15)
         self._raw_deflate_tried = coding == "gzip"
+        # Deflate's first bytes until there are two: zlib only judges its 2-byte header whole,
+        # and a body may come a byte at a time (one-byte chunks), which would otherwise pass
+        # zlib's check unjudged and fail on the next byte, past the fallback to raw deflate.
+        self._first = b""
+        self._fed = False
 
     def decode(self, chunk: bytes, room: int) -> bytes | None:
         """`chunk` decoded, or None when it decodes to more than `room` bytes."""
+        self._fed = True
+        if not self._raw_deflate_tried and len(self._first) + len(chunk) < 2:
+            self._first += chunk
+            return b""
+        if self._first:
+            chunk, self._first = self._first + chunk, b""
         try:
             out = self._inflate.decompress(chunk, room + 1)
         except zlib.error:
@@ -200,8 +211,9 @@ class _Decoder:
         return out
 
     def finish(self) -> None:
-        """The body's end: a truncated stream is not a whole answer."""
-        if not self._inflate.eof:
+        """The body's end: a truncated stream is not a whole answer (an empty body is no
+        stream at all: servers label empty answers gzip too, and httpx reads them as empty)."""
+        if self._fed and not self._inflate.eof:
             raise _UndecodableBody
 
 
@@ -226,7 +238,10 @@ class _Connection(asyncio.Protocol):
     def _start_exchange(self) -> None:
         self._answered = False
         self._head_bytes = 0
+        self._field_bytes = 0
         self._head_done = False
+        self._tail_bytes = 0
+        self._body_came = False
         self._reason = ""
         self._fields: dict[str, str] = {}
         self._status = 0
@@ -278,16 +293,28 @@ class _Connection(asyncio.Protocol):
         self._answered = True
         if self._read_timer is not None:
             self._last_read = self._loop.time()
+        head_was_done = self._head_done
+        self._body_came = False
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
             self._fail(exc)
             self.close()
             return
+        if self._answer is None:
+            return
         # Checked after the feed: the read that ends a head may carry much of the body.
-        if not self._head_done and self._answer is not None:
+        if not self._head_done:
             self._head_bytes += len(data)
             if self._head_bytes > MAX_HEAD_BYTES:
+                self._fail(HeadTooLarge())
+                self.close()
+        elif head_was_done and not self._body_came:
+            # Reads after the head with none of the body: chunks' framing, or trailers after
+            # the last chunk, which httptools holds in memory until each is whole and the
+            # body's bound never sees. Held to the head's bound (as h11 holds them to its).
+            self._tail_bytes += len(data)
+            if self._tail_bytes > MAX_HEAD_BYTES:
                 self._fail(HeadTooLarge())
                 self.close()
 
@@ -312,9 +339,13 @@ class _Connection(asyncio.Protocol):
         self._fields = {}
 
     def on_status(self, reason: bytes) -> None:
+        self._field_bytes += len(reason)
         self._reason += reason.decode("latin-1")
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self._head_done:
+            return  # a trailer, after a chunked body: not one of the headers (httpx drops them)
+        self._field_bytes += len(name) + len(value) + 4  # ": " and CRLF
         key = name.decode("latin-1").lower()
         text = value.decode("latin-1")
         fields = self._fields
@@ -322,6 +353,13 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._head_done = True
+        # `data_received` counts the reads of a head not yet whole; the read that ends it (and
+        # may carry a body too) is counted here, as parsed: "HTTP/1.1 200 ", reason, fields,
+        # CRLFs. A head sent in one piece is only ever counted here.
+        if self._field_bytes + 17 > MAX_HEAD_BYTES:
+            self._fail(HeadTooLarge())
+            self.close()
+            return
         status = self._status = self._parser.get_status_code()
         if status < 200:
             return  # an interim answer (103 Early Hints): the real one follows
@@ -340,6 +378,8 @@ class _Connection(asyncio.Protocol):
     def on_body(self, chunk: bytes) -> None:
         if self._answer is None or self._answer.done():
             return
+        self._body_came = True
+        self._tail_bytes = 0
         room = self._limit - self._size
         if self._decoder is not None:
             try:

@@ -651,6 +651,23 @@ async def test_a_chunked_answer_split_at_awkward_places_is_read_whole(
     assert len(peer.links) == 1
 
 
+async def test_an_endless_trailer_is_held_to_the_heads_bound(
+    peers: Peers, wires: Wires
+) -> None:
+    # Trailers come after the body's bound has done its work; httptools keeps each in memory
+    # until it is whole, so one that never ends must meet a bound of its own.
+    async def script(link: Link, number: int) -> None:
+        link.send(answer(chunked(b"{}")[:-2], headers=CHUNKED) + b"X-Endless: ")
+        for _ in range(4 * MAX_HEAD_BYTES // 4096):
+            await link.trickle(b"t" * 4096, piece=4096)
+        await link.until_closed()
+
+    peer = await peers(script)
+    with pytest.raises(UpstreamUnavailable, match="RemoteProtocolError"):
+        await get(wires(), peer)
+    await peer.until_closed_by_wire(0)
+
+
 async def test_a_body_delimited_by_the_close_is_read_to_the_end(
     peers: Peers, wires: Wires
 ) -> None:
