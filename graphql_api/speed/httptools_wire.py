@@ -16,7 +16,8 @@ through, as httpx passes them), idle connections closed after `KEEPALIVE_SECONDS
 failures raised as the client's own transport errors, named as httpx names them. A proxy is
 httpx's business: with `HTTP(S)_PROXY` set, `upstream_wire` picks httpx's transport.
 
-Bounds of its own: an answer's head (status line and headers) of at most `MAX_HEAD_BYTES`;
+Bounds of its own: an answer's head (status line and headers) of at most `MAX_HEAD_BYTES`,
+and as much again of a chunked body's framing and trailers between two pieces of the body;
 at most `max_connections` connections open, callers past it waiting up to the pool timeout.
 A connection is reused only when its last answer was read to the end and the server keeps
 it alive; one that a server closed while it sat idle is noticed on reuse, and the call goes
@@ -176,7 +177,7 @@ class Headers(Mapping[str, str]):
 class _Decoder:
     """`Content-Encoding: gzip` or `deflate`, decoded no further than a bound."""
 
-    __slots__ = ("_inflate", "_raw_deflate_tried", "_first", "_fed")
+    __slots__ = ("_fed", "_first", "_inflate", "_raw_deflate_tried")
 
     def __init__(self, coding: str) -> None:
         # gzip's header and trailer checked (wbits 16 + 15); deflate is zlib-wrapped as the
