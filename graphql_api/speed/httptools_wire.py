@@ -79,6 +79,10 @@ class ConnectionClosed(Exception):
         self.answered = answered
 
 
+class _ClosedHere(Exception):
+    """This side closed the connection (`aclose`) while its answer was awaited."""
+
+
 class HeadTooLarge(Exception):
     """An answer's status line and headers went past `MAX_HEAD_BYTES`."""
 
@@ -105,7 +109,7 @@ HTTPTOOLS_FAILURES: FailureTable = (
         UpstreamUnavailable,
         "RemoteProtocolError",
     ),
-    (OSError, UpstreamUnavailable, "ReadError"),  # reset, broken pipe
+    ((OSError, _ClosedHere), UpstreamUnavailable, "ReadError"),  # reset, broken pipe
 )
 
 # While a connection is being opened: what went wrong is the connection's.
@@ -278,7 +282,10 @@ class _Connection(asyncio.Protocol):
         self.reusable = False
         if self._transport is not None:
             self._transport.close()
-        self._fail(ConnectionClosed(answered=self._answered))
+        # Not a `ConnectionClosed`: that one, unanswered on a kept connection, is sent again
+        # on a new one, which after `aclose` (the only close with an answer awaited) would
+        # open a connection the closed wire no longer knows of.
+        self._fail(_ClosedHere())
 
     # -- asyncio's protocol ----------------------------------------------------------------
 

@@ -1177,3 +1177,25 @@ async def test_aclose_closes_every_connection(
     await peer.until(lambda: all(link.ended.is_set() for link in peer.links))
     assert len(peer.links) == 2
     assert all(link.closed_by_wire for link in peer.links)
+
+
+async def test_aclose_during_a_call_on_a_kept_connection_opens_no_other(
+    peers: Peers, wires: Wires
+) -> None:
+    async def script(link: Link, number: int) -> None:
+        if number == 0:
+            await ok(link, number)
+        else:
+            await link.until_closed()
+
+    peer = await peers(script)
+    wire = wires()
+    await get(wire, peer)
+    pending = asyncio.create_task(get(wire, peer))
+    await peer.until(lambda: len(peer.requests) == 2)
+    await wire.aclose()
+    with pytest.raises(UpstreamUnavailable, match="ReadError"):
+        await soon(pending)
+    # Not sent again on a new connection, which the closed wire would never close.
+    assert (len(peer.links), len(peer.requests)) == (1, 2)
+    await peer.until_closed_by_wire(0)
