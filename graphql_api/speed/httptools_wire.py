@@ -374,6 +374,13 @@ class _Connection(asyncio.Protocol):
         assert self._limits is not None
         limit = self._limit = self._limits.for_status(status)
         fields = self._fields
+        framing = fields.get("transfer-encoding")
+        if framing is not None and framing.strip().lower() != "chunked":
+            # A transfer coding besides chunked (which h11, under httpx, refuses too): the
+            # body would be read to the connection's end, undecoded, or not end at all.
+            self._fail(httptools.HttpParserError("a transfer coding other than chunked"))
+            self.close()
+            return
         declared = fields.get("content-length")
         coding = fields.get("content-encoding", "").strip().lower()
         if coding in ("gzip", "x-gzip", "deflate"):

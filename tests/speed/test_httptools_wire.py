@@ -1199,3 +1199,76 @@ async def test_aclose_during_a_call_on_a_kept_connection_opens_no_other(
     # Not sent again on a new connection, which the closed wire would never close.
     assert (len(peer.links), len(peer.requests)) == (1, 2)
     await peer.until_closed_by_wire(0)
+
+
+# --- framing an attacker would use to desynchronise -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [
+        ("Content-Length: 2", "Content-Length: 20"),
+        ("Content-Length: 2", "Transfer-Encoding: chunked"),
+        ("Content-Length: -2",),
+        ("Content-Length: 2x",),
+        ("Transfer-Encoding: chunked, identity",),
+        ("Transfer-Encoding: gzip, chunked",),
+    ],
+)
+async def test_an_ambiguous_length_is_refused(
+    peers: Peers, wires: Wires, framing: tuple[str, ...]
+) -> None:
+    async def script(link: Link, number: int) -> None:
+        link.send(answer(b"{}", headers=framing) + b"\r\n" + chunked(b"{}"))
+        await link.until_closed()
+
+    peer = await peers(script)
+    with pytest.raises(UpstreamUnavailable, match="RemoteProtocolError"):
+        await get(wires(), peer)
+    await peer.until_closed_by_wire(0)
+
+
+# --- connecting -----------------------------------------------------------------------------
+
+
+async def test_a_handshake_that_never_ends_is_a_connect_timeout_and_frees_its_room(
+    peers: Peers, wires: Wires, tls_files: auth_fixtures.TLSFiles
+) -> None:
+    silent: list[asyncio.StreamWriter] = []
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        silent.append(writer)  # accepted, never a byte of a TLS handshake back
+
+    mute = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = mute.sockets[0].getsockname()[1]
+    peer = await peers(ok)
+    wire = wires(max_connections=1, ca_bundle=tls_files.ca_bundle)
+    try:
+        with pytest.raises(UpstreamTimeout, match="ConnectTimeout"):
+            await wire.get(
+                f"https://127.0.0.1:{port}/v1/customers",
+                [],
+                timeouts=Timeouts(connect=0.1, read=None, pool=SAFETY),
+                limits=LIMITS,
+            )
+        # The only room in the pool was given back: the next call need not wait for it.
+        assert (await get(wire, peer, pool=0.5)).body == b'{"n": 0}'
+        assert len(silent) == 1
+    finally:
+        for writer in silent:
+            writer.close()
+        mute.close()
+        await mute.wait_closed()
+
+
+async def test_a_full_pool_closes_an_idle_connection_to_another_origin(
+    peers: Peers, wires: Wires
+) -> None:
+    first = await peers(ok)
+    second = await peers(ok)
+    wire = wires(max_connections=1)
+    assert (await get(wire, first)).body == b'{"n": 0}'
+    assert (await get(wire, second)).body == b'{"n": 0}'
+    await first.until_closed_by_wire(0)
+    assert (await get(wire, second)).body == b'{"n": 1}'
+    assert (len(first.links), len(second.links)) == (1, 1)
