@@ -1080,10 +1080,13 @@ class TricklingPeer(LoopbackPeer):
 
 
 async def test_a_trickle_faster_than_the_read_timeout_is_not_cut(wires: Wires) -> None:
-    # The whole answer takes about three read timeouts; no gap comes near one.
-    read_timeout = 0.5
-    body = b'{"slow": "' + b"." * 20 + b'"}'
-    with TricklingPeer(body, interval=3 * read_timeout / len(body)) as trickling:
+    # A byte every tenth of the read timeout (from a thread, so the test's loop cannot
+    # delay them), sixteen of them: the whole answer takes well past one read timeout,
+    # while no gap between reads comes near one.
+    read_timeout = 1.0
+    body = b'{"slow": ' + b" " * 6 + b"1}"
+    assert len(body) == 16
+    with TricklingPeer(body, interval=read_timeout / 10) as trickling:
         wire = wires()
         response = await soon(
             wire.get(
