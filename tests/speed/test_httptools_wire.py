@@ -1084,7 +1084,7 @@ async def test_a_trickle_faster_than_the_read_timeout_is_not_cut(wires: Wires) -
     # delay them), sixteen of them: the whole answer takes well past one read timeout,
     # while no gap between reads comes near one.
     read_timeout = 1.0
-    body = b'{"slow": ' + b" " * 6 + b"1}"
+    body = b'{"slow": ' + b" " * 5 + b"1}"
     assert len(body) == 16
     with TricklingPeer(body, interval=read_timeout / 10) as trickling:
         wire = wires()
