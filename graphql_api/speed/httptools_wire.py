@@ -516,8 +516,10 @@ class HttptoolsWire:
                 if not reused or closed.answered:
                     raise
             # The server dropped it while it sat idle, before reading the request: sent once
-            # more, on a new connection.
-            await self._wait_for_room(timeouts.pool)
+            # more, on a new connection. Waiting only while there is no room: the dropped
+            # one made room as it went, and a wait with room has nothing to wake it.
+            while not self._has_room():
+                await self._wait_for_room(timeouts.pool)
             connection = await self._open_connection(target.origin, timeouts.connect)
             return await self._exchange(connection, request, limits, timeouts.read)
         except Exception as exc:
