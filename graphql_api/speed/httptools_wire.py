@@ -16,7 +16,8 @@ through, as httpx passes them), idle connections closed after `KEEPALIVE_SECONDS
 failures raised as the client's own transport errors, named as httpx names them. A proxy is
 httpx's business: with `HTTP(S)_PROXY` set, `upstream_wire` picks httpx's transport.
 
-Bounds of its own: an answer's head (status line and headers) of at most `MAX_HEAD_BYTES`;
+Bounds of its own: an answer's head (status line and headers) of at most `MAX_HEAD_BYTES`,
+and as much again of a chunked body's framing and trailers between two pieces of the body;
 at most `max_connections` connections open, callers past it waiting up to the pool timeout.
 A connection is reused only when its last answer was read to the end and the server keeps
 it alive; one that a server closed while it sat idle is noticed on reuse, and the call goes
@@ -78,6 +79,10 @@ class ConnectionClosed(Exception):
         self.answered = answered
 
 
+class _ClosedHere(Exception):
+    """This side closed the connection (`aclose`) while its answer was awaited."""
+
+
 class HeadTooLarge(Exception):
     """An answer's status line and headers went past `MAX_HEAD_BYTES`."""
 
@@ -104,7 +109,7 @@ HTTPTOOLS_FAILURES: FailureTable = (
         UpstreamUnavailable,
         "RemoteProtocolError",
     ),
-    (OSError, UpstreamUnavailable, "ReadError"),  # reset, broken pipe
+    ((OSError, _ClosedHere), UpstreamUnavailable, "ReadError"),  # reset, broken pipe
 )
 
 # While a connection is being opened: what went wrong is the connection's.
@@ -176,16 +181,27 @@ class Headers(Mapping[str, str]):
 class _Decoder:
     """`Content-Encoding: gzip` or `deflate`, decoded no further than a bound."""
 
-    __slots__ = ("_inflate", "_raw_deflate_tried")
+    __slots__ = ("_fed", "_first", "_inflate", "_raw_deflate_tried")
 
     def __init__(self, coding: str) -> None:
         # gzip's header and trailer checked (wbits 16 + 15); deflate is zlib-wrapped as the
         # RFC says, though some servers send it raw, which is tried when zlib's header fails.
         self._inflate = zlib.decompressobj(31 if coding == "gzip" else 15)
         self._raw_deflate_tried = coding == "gzip"
+        # Deflate's first bytes until there are two: zlib only judges its 2-byte header whole,
+        # and a body may come a byte at a time (one-byte chunks), which would otherwise pass
+        # zlib's check unjudged and fail on the next byte, past the fallback to raw deflate.
+        self._first = b""
+        self._fed = False
 
     def decode(self, chunk: bytes, room: int) -> bytes | None:
         """`chunk` decoded, or None when it decodes to more than `room` bytes."""
+        self._fed = True
+        if not self._raw_deflate_tried and len(self._first) + len(chunk) < 2:
+            self._first += chunk
+            return b""
+        if self._first:
+            chunk, self._first = self._first + chunk, b""
         try:
             out = self._inflate.decompress(chunk, room + 1)
         except zlib.error:
@@ -200,8 +216,9 @@ class _Decoder:
         return out
 
     def finish(self) -> None:
-        """The body's end: a truncated stream is not a whole answer."""
-        if not self._inflate.eof:
+        """The body's end: a truncated stream is not a whole answer (an empty body is no
+        stream at all: servers label empty answers gzip too, and httpx reads them as empty)."""
+        if self._fed and not self._inflate.eof:
             raise _UndecodableBody
 
 
@@ -226,7 +243,10 @@ class _Connection(asyncio.Protocol):
     def _start_exchange(self) -> None:
         self._answered = False
         self._head_bytes = 0
+        self._field_bytes = 0
         self._head_done = False
+        self._tail_bytes = 0
+        self._body_came = False
         self._reason = ""
         self._fields: dict[str, str] = {}
         self._status = 0
@@ -262,7 +282,10 @@ class _Connection(asyncio.Protocol):
         self.reusable = False
         if self._transport is not None:
             self._transport.close()
-        self._fail(ConnectionClosed(answered=self._answered))
+        # Not a `ConnectionClosed`: that one, unanswered on a kept connection, is sent again
+        # on a new one, which after `aclose` (the only close with an answer awaited) would
+        # open a connection the closed wire no longer knows of.
+        self._fail(_ClosedHere())
 
     # -- asyncio's protocol ----------------------------------------------------------------
 
@@ -278,16 +301,28 @@ class _Connection(asyncio.Protocol):
         self._answered = True
         if self._read_timer is not None:
             self._last_read = self._loop.time()
+        head_was_done = self._head_done
+        self._body_came = False
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
             self._fail(exc)
             self.close()
             return
+        if self._answer is None:
+            return
         # Checked after the feed: the read that ends a head may carry much of the body.
-        if not self._head_done and self._answer is not None:
+        if not self._head_done:
             self._head_bytes += len(data)
             if self._head_bytes > MAX_HEAD_BYTES:
+                self._fail(HeadTooLarge())
+                self.close()
+        elif head_was_done and not self._body_came:
+            # Reads after the head with none of the body: chunks' framing, or trailers after
+            # the last chunk, which httptools holds in memory until each is whole and the
+            # body's bound never sees. Held to the head's bound (as h11 holds them to its).
+            self._tail_bytes += len(data)
+            if self._tail_bytes > MAX_HEAD_BYTES:
                 self._fail(HeadTooLarge())
                 self.close()
 
@@ -312,9 +347,13 @@ class _Connection(asyncio.Protocol):
         self._fields = {}
 
     def on_status(self, reason: bytes) -> None:
+        self._field_bytes += len(reason)
         self._reason += reason.decode("latin-1")
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self._head_done:
+            return  # a trailer, after a chunked body: not one of the headers (httpx drops them)
+        self._field_bytes += len(name) + len(value) + 4  # ": " and CRLF
         key = name.decode("latin-1").lower()
         text = value.decode("latin-1")
         fields = self._fields
@@ -322,12 +361,26 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._head_done = True
+        # `data_received` counts the reads of a head not yet whole; the read that ends it (and
+        # may carry a body too) is counted here, as parsed: "HTTP/1.1 200 ", reason, fields,
+        # CRLFs. A head sent in one piece is only ever counted here.
+        if self._field_bytes + 17 > MAX_HEAD_BYTES:
+            self._fail(HeadTooLarge())
+            self.close()
+            return
         status = self._status = self._parser.get_status_code()
         if status < 200:
             return  # an interim answer (103 Early Hints): the real one follows
         assert self._limits is not None
         limit = self._limit = self._limits.for_status(status)
         fields = self._fields
+        framing = fields.get("transfer-encoding")
+        if framing is not None and framing.strip().lower() != "chunked":
+            # A transfer coding besides chunked (which h11, under httpx, refuses too): the
+            # body would be read to the connection's end, undecoded, or not end at all.
+            self._fail(httptools.HttpParserError("a transfer coding other than chunked"))
+            self.close()
+            return
         declared = fields.get("content-length")
         coding = fields.get("content-encoding", "").strip().lower()
         if coding in ("gzip", "x-gzip", "deflate"):
@@ -340,6 +393,8 @@ class _Connection(asyncio.Protocol):
     def on_body(self, chunk: bytes) -> None:
         if self._answer is None or self._answer.done():
             return
+        self._body_came = True
+        self._tail_bytes = 0
         room = self._limit - self._size
         if self._decoder is not None:
             try:
@@ -461,8 +516,10 @@ class HttptoolsWire:
                 if not reused or closed.answered:
                     raise
             # The server dropped it while it sat idle, before reading the request: sent once
-            # more, on a new connection.
-            await self._wait_for_room(timeouts.pool)
+            # more, on a new connection. Waiting only while there is no room: the dropped
+            # one made room as it went, and a wait with room has nothing to wake it.
+            while not self._has_room():
+                await self._wait_for_room(timeouts.pool)
             connection = await self._open_connection(target.origin, timeouts.connect)
             return await self._exchange(connection, request, limits, timeouts.read)
         except Exception as exc:
