@@ -60,6 +60,7 @@ from bench.scenarios import (
     BILLING_QUERY,
     EVERY_FIELD_QUERY,
     PAGE_QUERY,
+    PERSISTED_DOC_ID,
     RELAY_QUERY,
 )
 from bench.tracing import TRACEPARENT, tracing_env
@@ -94,8 +95,6 @@ QUERIES: dict[str, tuple[str, Callable[[int], dict[str, Any]]]] = {
     ),
 }
 
-# The document id of `--by-id`, as relay-compiler's persisted output would name it.
-_DOC_ID = "bench-persisted-document"
 _TOTAL = re.compile(r"I\s+refs:\s+([\d,]+)")
 _START_TIMEOUT_S = 300.0
 # Under valgrind a request takes ~50 times longer; the first ones longer still.
@@ -124,9 +123,9 @@ def _served_instructions(
     manifest = None
     if by_id:
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as manifest:
-            json.dump({_DOC_ID: text}, manifest)
+            json.dump({PERSISTED_DOC_ID: text}, manifest)
         env["GRAPHQL_PERSISTED_DOCUMENTS"] = manifest.name
-        body = {"doc_id": _DOC_ID, "variables": variables(first)}
+        body = {"doc_id": PERSISTED_DOC_ID, "variables": variables(first)}
     # Same hash seeds in both runs, so that dictionaries grow the same way.
     env["PYTHONHASHSEED"] = "0"
     server_path = os.environ.get("BENCH_SERVER_PYTHONPATH")

@@ -72,6 +72,7 @@ from .scenarios import (
     BILLING_LATENCY_MS,
     BILLING_QUERY,
     EVERY_FIELD_QUERY,
+    PERSISTED_DOC_ID,
     RELAY_QUERY,
     RELAY_VARIABLES,
 )
@@ -81,8 +82,6 @@ PEER_SCRIPT = Path(__file__).resolve().parent / "peer" / "server.mjs"
 CUSTOMERS = 2000
 MAX_IN_FLIGHT = 16
 _START_TIMEOUT_S = 30.0
-# The Relay page's id in the façade's manifest, as relay-compiler's persisted output names it.
-RELAY_DOC_ID = "bench-relay-page"
 BY_ID = " by id"
 
 
@@ -324,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
             # A process of its own: with the manifest, the façade would also hand the same
             # text sent as text its prepared document, and the by-text row would not be one.
             manifest = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "relay.json"
-            manifest.write_text(json.dumps({RELAY_DOC_ID: RELAY_QUERY}))
+            manifest.write_text(json.dumps({PERSISTED_DOC_ID: RELAY_QUERY}))
             persisted = stack.enter_context(
                 service_process(
                     emulator.url,
@@ -351,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
                     "relay page" + BY_ID,
                     by_id_facade,
                     document_id_sender(
-                        by_id_facade.graphql_url, RELAY_DOC_ID, RELAY_VARIABLES, bearer=BEARER
+                        by_id_facade.graphql_url, PERSISTED_DOC_ID, RELAY_VARIABLES, bearer=BEARER
                     ),
                 ),
                 Entry("relay page" + BY_ID, peer, apq),

@@ -165,6 +165,9 @@ SEARCH_PREFIX = "Co"
 BILLING_LATENCY_MS = 50.0
 BILLING_PAGE = 100
 WALK_PAGE = 100
+# The id a bench gives its query in the manifest it starts a façade with (relay-compiler's
+# persisted output maps such ids to texts).
+PERSISTED_DOC_ID = "bench-persisted-document"
 
 
 @dataclass(frozen=True, slots=True)
