@@ -15,7 +15,8 @@ import stamina
 from .errors import ServiceUnavailable, Throttled, UpstreamUnavailable
 from .settings import UpstreamSettings
 
-BackoffHook = Callable[[Exception], bool | float]
+# Over BaseException, as stamina types its hook (it only ever passes an Exception).
+BackoffHook = Callable[[BaseException], bool | float]
 
 
 def backoff_hook(settings: UpstreamSettings, remaining: Callable[[], float]) -> BackoffHook:
@@ -25,7 +26,7 @@ def backoff_hook(settings: UpstreamSettings, remaining: Callable[[], float]) -> 
     seconds the server asked for. `remaining` gives the seconds left of the call's budget.
     """
 
-    def hook(exc: Exception) -> bool | float:
+    def hook(exc: BaseException) -> bool | float:
         if isinstance(exc, Throttled | ServiceUnavailable):
             wait = exc.retry_after
             if wait is None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import httpx
 import pytest
 
 from graphql_api.partner_center import (
     CallContext,
+    OperationDeadlineExceeded,
     PartnerCenterClient,
     ServiceUnavailable,
     Throttled,
@@ -198,14 +201,29 @@ async def test_back_off_sleep_does_not_hold_an_in_flight_slot(
     assert order == [CUSTOMER_ID, other_id, CUSTOMER_ID]
 
 
-async def test_deadline_during_back_off_is_a_timeout_caused_by_the_last_failure(
+async def test_a_back_off_past_the_calls_time_fails_at_once_with_the_last_failure(
     mock_client: MakeClient, call: CallContext
 ) -> None:
+    # Sleeping until the call's time is up would only hide the cause (stamina gives up at
+    # once when the back-off would end past its timeout).
     handler, seen = failing_then_ok([json_response(503, {})] * 10)
     client = mock_client(
         handler, call_timeout=0.2, retry_backoff_initial=5.0, retry_backoff_max=5.0
     )
-    with pytest.raises(UpstreamTimeout) as caught:
+    with pytest.raises(ServiceUnavailable):
         await client.get_customer(call, CUSTOMER_ID)
+    assert len(seen) == 1
+
+
+async def test_the_operations_deadline_during_back_off_is_a_timeout_caused_by_the_failure(
+    mock_client: MakeClient, call: CallContext
+) -> None:
+    handler, seen = failing_then_ok([json_response(503, {})] * 10)
+    client = mock_client(
+        handler, call_timeout=30.0, retry_backoff_initial=5.0, retry_backoff_max=5.0
+    )
+    ending = replace(call, deadline=time.monotonic() + 0.2)
+    with pytest.raises(OperationDeadlineExceeded) as caught:
+        await client.get_customer(ending, CUSTOMER_ID)
     assert isinstance(caught.value.__cause__, ServiceUnavailable)
     assert len(seen) == 1
