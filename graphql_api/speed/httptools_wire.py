@@ -178,6 +178,10 @@ class Headers(Mapping[str, str]):
         return f"Headers({list(self._values)!r})"  # names only: values may be secrets
 
 
+# Decoded bytes asked of zlib at a time (an answer is as many pieces as it takes).
+_DECODED_PIECE_BYTES = 256 * 1024
+
+
 class _Decoder:
     """`Content-Encoding: gzip` or `deflate`, decoded no further than a bound."""
 
@@ -194,16 +198,19 @@ class _Decoder:
         self._first = b""
         self._fed = False
 
-    def decode(self, chunk: bytes, room: int) -> bytes | None:
-        """`chunk` decoded, or None when it decodes to more than `room` bytes."""
+    def decode(self, chunk: bytes, room: int) -> list[bytes] | None:
+        """`chunk` decoded, in pieces of at most `_DECODED_PIECE_BYTES`; None as soon as they
+        come to more than `room` bytes. In pieces because zlib builds its whole output before
+        handing it over, and copies it once more: asked for up to the bound at once, a small
+        compressed chunk would cost twice the bound in memory."""
         self._fed = True
         if not self._raw_deflate_tried and len(self._first) + len(chunk) < 2:
             self._first += chunk
-            return b""
+            return []
         if self._first:
             chunk, self._first = self._first + chunk, b""
         try:
-            out = self._inflate.decompress(chunk, room + 1)
+            out = self._inflate.decompress(chunk, _DECODED_PIECE_BYTES)
         except zlib.error:
             if self._raw_deflate_tried:
                 raise _UndecodableBody from None
@@ -211,9 +218,20 @@ class _Decoder:
             self._inflate = zlib.decompressobj(-15)
             return self.decode(chunk, room)
         self._raw_deflate_tried = True
-        if len(out) > room or self._inflate.unconsumed_tail:
-            return None
-        return out
+        pieces: list[bytes] = []
+        while True:
+            room -= len(out)
+            if room < 0:
+                return None
+            if out:
+                pieces.append(out)
+            rest = self._inflate.unconsumed_tail
+            if not rest:
+                return pieces
+            try:
+                out = self._inflate.decompress(rest, _DECODED_PIECE_BYTES)
+            except zlib.error:
+                raise _UndecodableBody from None
 
     def finish(self) -> None:
         """The body's end: a truncated stream is not a whole answer (an empty body is no
@@ -406,8 +424,11 @@ class _Connection(asyncio.Protocol):
             if decoded is None:
                 self._over_bound()
                 return
-            chunk = decoded
-        elif len(chunk) > room:
+            for piece in decoded:
+                self._size += len(piece)
+                self._parts.append(piece)
+            return
+        if len(chunk) > room:
             self._over_bound()
             return
         self._size += len(chunk)
@@ -457,6 +478,10 @@ class _Connection(asyncio.Protocol):
 
     def _end_exchange(self) -> None:
         self._answer = None
+        # The body read so far goes now, not with the connection: its parser and it refer to
+        # each other, so a closed connection waits for the cycle collector, and a body cut
+        # at its bound would be held that long (tens of megabytes, one per connection).
+        self._parts = []
         if self._read_timer is not None:
             self._read_timer.cancel()
             self._read_timer = None
