@@ -575,7 +575,8 @@ class HttptoolsWire:
     # -- the pool --------------------------------------------------------------------------
 
     def _start_pool(self, loop: asyncio.AbstractEventLoop) -> None:
-        # Another loop's connections cannot be used, nor closed, from this one: let them go.
+        # On a new loop: another loop's connections cannot be used, nor closed, from this
+        # one, so they are let go. After `aclose`: its connections are closed already.
         self._loop = loop
         self._idle = {}
         self._open = set()
@@ -626,6 +627,8 @@ class HttptoolsWire:
         try:
             async with asyncio.timeout(pool_timeout):
                 await waiter
+        except _ClosedHere:
+            raise  # failed by `aclose`: no turn to pass on, and the queue is another pool's
         except BaseException as exc:
             if waiter.done() and not waiter.cancelled():
                 self._wake_one()  # woken, then cancelled: the turn goes to the next
@@ -635,6 +638,9 @@ class HttptoolsWire:
 
     async def _open_connection(self, origin: _Origin, connect_timeout: float | None) -> _Connection:
         loop = self._pool_loop()
+        # The pool this connection is counted in: `aclose` (or a new loop) starts another
+        # while it is being opened, and the new one must neither count nor keep it.
+        pool = self._open
         self._opening += 1
         try:
             async with asyncio.timeout(connect_timeout):
@@ -645,17 +651,17 @@ class HttptoolsWire:
                     ssl=self._ssl_context() if origin.tls else None,
                     server_hostname=origin.host if origin.tls else None,
                 )
-        except Exception as exc:
-            self._opening -= 1
-            self._wake_one()
-            failure = wire_failure(exc, _CONNECT_FAILURES)
+        except BaseException as exc:
+            if self._open is pool:
+                self._opening -= 1
+                self._wake_one()
+            failure = wire_failure(exc, _CONNECT_FAILURES) if isinstance(exc, Exception) else None
             if failure is None:
                 raise
             raise failure from exc
-        except BaseException:
-            self._opening -= 1
-            self._wake_one()
-            raise
+        if self._open is not pool:
+            connection.close()  # nothing would ever close it
+            raise _ClosedHere
         self._opening -= 1
         self._open.add(connection)
         return connection
@@ -708,11 +714,16 @@ class HttptoolsWire:
         return self._ssl
 
     async def aclose(self) -> None:
-        """Close every connection."""
+        """Close every connection. Calls under way fail as a `ReadError`, those waiting for
+        room or for a connection being opened too; a call made after starts a new pool."""
+        if self._loop is None:
+            return  # never used
         if self._expiry is not None:
             self._expiry.cancel()
-            self._expiry = None
-        for connection in list(self._open):
+        for connection in self._open:
             connection.close()
-        self._open.clear()
-        self._idle.clear()
+        # Waiters woken would find the room of a pool that no longer counts anything.
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_exception(_ClosedHere())
+        self._start_pool(self._loop)

@@ -1212,6 +1212,42 @@ async def test_aclose_during_a_call_on_a_kept_connection_opens_no_other(
     await peer.until_closed_by_wire(0)
 
 
+async def test_aclose_while_a_connection_is_being_opened_keeps_none(
+    peers: Peers, wires: Wires
+) -> None:
+    peer = await peers(ok)
+    wire = wires()
+    pending = asyncio.create_task(get(wire, peer))
+    await asyncio.sleep(0)  # the call is inside `create_connection`
+    await wire.aclose()
+    # The connection the closed wire would no longer know of is closed, unused.
+    with pytest.raises(UpstreamUnavailable, match="ReadError"):
+        await soon(pending)
+    await peer.until_closed_by_wire(0)
+    assert peer.requests == []
+
+
+async def test_aclose_fails_a_caller_waiting_for_room_at_once(
+    peers: Peers, wires: Wires, no_expiry: None
+) -> None:
+    gate = asyncio.Event()
+    peer = await peers(held_until(gate))
+    wire = wires(max_connections=1)
+    first = asyncio.create_task(get(wire, peer))
+    await peer.until(lambda: len(peer.requests) == 1)
+    waiting = asyncio.create_task(get(wire, peer, pool=None))
+    await asyncio.sleep(0)  # in the pool's queue, with no timeout to end its wait
+    await wire.aclose()
+    for pending in (first, waiting):
+        with pytest.raises(UpstreamUnavailable, match="ReadError"):
+            await soon(pending)
+    assert (len(peer.links), len(peer.requests)) == (1, 1)
+    # The wire starts afresh for calls made after it was closed.
+    gate.set()
+    assert (await get(wire, peer)).body == b'{"n": 1}'
+    assert len(peer.links) == 2
+
+
 # --- framing an attacker would use to desynchronise -----------------------------------------
 
 
