@@ -379,9 +379,10 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._head_done = True
-        # `data_received` counts the reads of a head not yet whole; the read that ends it (and
-        # may carry a body too) is counted here, as parsed: "HTTP/1.1 200 ", reason, fields,
-        # CRLFs. A head sent in one piece is only ever counted here.
+        # The whole head as parsed, every read of it: "HTTP/1.1 200 ", reason, fields, CRLFs.
+        # `data_received` bounds the raw reads of a head not yet whole (so that one which
+        # never ends is cut); the read that ends it may carry a body too, so its raw size says
+        # nothing of the head's. A head sent in one piece is only ever counted here.
         if self._field_bytes + 17 > MAX_HEAD_BYTES:
             self._fail(HeadTooLarge())
             self.close()
@@ -543,7 +544,7 @@ class HttptoolsWire:
             # The server dropped it while it sat idle, before reading the request: sent once
             # more, on a new connection. Waiting only while there is no room: the dropped
             # one made room as it went, and a wait with room has nothing to wake it.
-            while not self._has_room():
+            while not self._make_room():
                 await self._wait_for_room(timeouts.pool)
             connection = await self._open_connection(target.origin, timeouts.connect)
             return await self._exchange(connection, request, limits, timeouts.read)
@@ -593,7 +594,7 @@ class HttptoolsWire:
             connection = self._idle_connection(origin)
             if connection is not None:
                 return connection, True
-            if self._has_room():
+            if self._make_room():
                 return await self._open_connection(origin, timeouts.connect), False
             await self._wait_for_room(timeouts.pool)
 
@@ -609,9 +610,10 @@ class HttptoolsWire:
             self._discard(connection)
         return None
 
-    def _has_room(self) -> bool:
-        """True when one more connection may be opened, after closing an idle one (to another
-        origin: the caller found none to its own) if that is what it takes."""
+    def _make_room(self) -> bool:
+        """True when one more connection may be opened, after closing an idle one if that is
+        what it takes (to another origin when the caller found none to its own; any, for the
+        retry after an idle drop, which wants a new connection)."""
         if len(self._open) + self._opening < self._max_connections:
             return True
         for idle in self._idle.values():
