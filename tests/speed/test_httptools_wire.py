@@ -5,6 +5,9 @@ answers as the test scripts it: heads and bodies past their bounds, codings, fra
 at awkward places, closes and resets, interim answers, garbage, stalls. The tests drive
 `HttptoolsWire.get` directly (and `PartnerCenterClient` where its typed errors matter) and
 count what the peer saw: connections accepted, requests read, connections the wire closed.
+Many misbehave on the first request only, and the test checks that the wire recovers: the
+call's outcome, the connection closed by the wire, the next call answered on a new one
+(`assert_refused`, `assert_cut_at_the_bound`, `then_a_new_connection_answers`).
 Nothing is timed; where a timer is the subject (read, pool, keep-alive) it is set short and
 the outcome is asserted, and every wait is for an event, under a generous safety net.
 """
