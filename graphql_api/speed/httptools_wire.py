@@ -357,12 +357,11 @@ class _Connection(asyncio.Protocol):
     # -- httptools' callbacks --------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        # Nothing to reset: `exchange` starts each exchange's state afresh, and
+        # `on_message_complete` after an interim answer.
         if self._answer is None:
             # A second answer behind the one asked for: the framing cannot be trusted.
             self.close()
-            return
-        self._head_done = False
-        self._fields = {}
 
     def on_status(self, reason: bytes) -> None:
         self._field_bytes += len(reason)

@@ -736,6 +736,28 @@ async def test_a_connection_read_to_the_end_is_reused(peers: Peers, wires: Wires
     assert len(peer.links) == 1
 
 
+async def test_a_kept_connection_reads_each_answer_afresh(peers: Peers, wires: Wires) -> None:
+    # Every answer on the one connection has a head of over half the bound, in two writes,
+    # and a body gzipped or not in turn: what one answer counted or set (its head's bytes,
+    # its decoder) must not carry over to the next.
+    size = MAX_HEAD_BYTES * 6 // 10
+
+    async def script(link: Link, number: int) -> None:
+        body = b'{"n": %d}' % number
+        if number % 2 == 0:
+            coded = head_of(size, gzip.compress(body))
+            whole = coded.replace(b"\r\n", b"\r\nContent-Encoding: gzip\r\n", 1)
+        else:
+            whole = head_of(size, body)
+        await link.trickle(whole, piece=size // 2)
+
+    peer = await peers(script)
+    wire = wires()
+    for number in range(3):
+        assert (await get(wire, peer)).body == b'{"n": %d}' % number
+    assert (len(peer.links), len(peer.requests)) == (1, 3)
+
+
 # --- closes and resets ----------------------------------------------------------------------
 
 
