@@ -80,7 +80,8 @@ class ConnectionClosed(Exception):
 
 
 class _ClosedHere(Exception):
-    """This side closed the connection (`aclose`) while its answer was awaited."""
+    """`aclose` ran while the call was under way: its answer awaited, its connection being
+    opened, or room in the pool waited for."""
 
 
 class HeadTooLarge(Exception):
