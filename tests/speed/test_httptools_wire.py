@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from bench.faulty_peers import LoopbackPeer
+from bench.faulty_peers import LoopbackPeer, read_head
 from graphql_api.partner_center import (
     BodyLimits,
     CallContext,
@@ -1057,12 +1057,8 @@ class TricklingPeer(LoopbackPeer):
         connection.settimeout(SAFETY)
         try:
             while True:
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    data = connection.recv(4096)
-                    if not data:
-                        return
-                    head += data
+                if read_head(connection) is None:
+                    return
                 self.requests += 1
                 head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(self.body)
                 connection.sendall(head)
