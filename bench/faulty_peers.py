@@ -37,6 +37,18 @@ _TRICKLE_HEAD = (
 )
 
 
+def read_head(connection: socket.socket) -> bytes | None:
+    """A request's head read off a blocking `connection`, through its blank line (with
+    whatever came after it in the same read); None when the other side closed first."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        data = connection.recv(4096)
+        if not data:
+            return None
+        head += data
+    return head
+
+
 def trickle(send: Callable[[bytes], object], stop: threading.Event, interval: float) -> None:
     """Answer 200 with a JSON body that never ends: a byte every `interval` seconds through
     `send`, until `stop` is set or the other side goes away."""

@@ -80,7 +80,8 @@ class ConnectionClosed(Exception):
 
 
 class _ClosedHere(Exception):
-    """This side closed the connection (`aclose`) while its answer was awaited."""
+    """`aclose` ran while the call was under way: its answer awaited, its connection being
+    opened, or room in the pool waited for."""
 
 
 class HeadTooLarge(Exception):
@@ -357,12 +358,11 @@ class _Connection(asyncio.Protocol):
     # -- httptools' callbacks --------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        # Nothing to reset: `exchange` starts each exchange's state afresh, and
+        # `on_message_complete` after an interim answer.
         if self._answer is None:
             # A second answer behind the one asked for: the framing cannot be trusted.
             self.close()
-            return
-        self._head_done = False
-        self._fields = {}
 
     def on_status(self, reason: bytes) -> None:
         self._field_bytes += len(reason)
@@ -379,9 +379,10 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._head_done = True
-        # `data_received` counts the reads of a head not yet whole; the read that ends it (and
-        # may carry a body too) is counted here, as parsed: "HTTP/1.1 200 ", reason, fields,
-        # CRLFs. A head sent in one piece is only ever counted here.
+        # The whole head as parsed, every read of it: "HTTP/1.1 200 ", reason, fields, CRLFs.
+        # `data_received` bounds the raw reads of a head not yet whole (so that one which
+        # never ends is cut); the read that ends it may carry a body too, so its raw size says
+        # nothing of the head's. A head sent in one piece is only ever counted here.
         if self._field_bytes + 17 > MAX_HEAD_BYTES:
             self._fail(HeadTooLarge())
             self.close()
@@ -543,7 +544,7 @@ class HttptoolsWire:
             # The server dropped it while it sat idle, before reading the request: sent once
             # more, on a new connection. Waiting only while there is no room: the dropped
             # one made room as it went, and a wait with room has nothing to wake it.
-            while not self._has_room():
+            while not self._make_room():
                 await self._wait_for_room(timeouts.pool)
             connection = await self._open_connection(target.origin, timeouts.connect)
             return await self._exchange(connection, request, limits, timeouts.read)
@@ -575,7 +576,8 @@ class HttptoolsWire:
     # -- the pool --------------------------------------------------------------------------
 
     def _start_pool(self, loop: asyncio.AbstractEventLoop) -> None:
-        # Another loop's connections cannot be used, nor closed, from this one: let them go.
+        # On a new loop: another loop's connections cannot be used, nor closed, from this
+        # one, so they are let go. After `aclose`: its connections are closed already.
         self._loop = loop
         self._idle = {}
         self._open = set()
@@ -592,7 +594,7 @@ class HttptoolsWire:
             connection = self._idle_connection(origin)
             if connection is not None:
                 return connection, True
-            if self._has_room():
+            if self._make_room():
                 return await self._open_connection(origin, timeouts.connect), False
             await self._wait_for_room(timeouts.pool)
 
@@ -608,9 +610,10 @@ class HttptoolsWire:
             self._discard(connection)
         return None
 
-    def _has_room(self) -> bool:
-        """True when one more connection may be opened, after closing an idle one (to another
-        origin: the caller found none to its own) if that is what it takes."""
+    def _make_room(self) -> bool:
+        """True when one more connection may be opened, after closing an idle one if that is
+        what it takes (to another origin when the caller found none to its own; any, for the
+        retry after an idle drop, which wants a new connection)."""
         if len(self._open) + self._opening < self._max_connections:
             return True
         for idle in self._idle.values():
@@ -626,6 +629,8 @@ class HttptoolsWire:
         try:
             async with asyncio.timeout(pool_timeout):
                 await waiter
+        except _ClosedHere:
+            raise  # failed by `aclose`: no turn to pass on, and the queue is another pool's
         except BaseException as exc:
             if waiter.done() and not waiter.cancelled():
                 self._wake_one()  # woken, then cancelled: the turn goes to the next
@@ -635,6 +640,9 @@ class HttptoolsWire:
 
     async def _open_connection(self, origin: _Origin, connect_timeout: float | None) -> _Connection:
         loop = self._pool_loop()
+        # The pool this connection is counted in: `aclose` (or a new loop) starts another
+        # while it is being opened, and the new one must neither count nor keep it.
+        pool = self._open
         self._opening += 1
         try:
             async with asyncio.timeout(connect_timeout):
@@ -645,17 +653,17 @@ class HttptoolsWire:
                     ssl=self._ssl_context() if origin.tls else None,
                     server_hostname=origin.host if origin.tls else None,
                 )
-        except Exception as exc:
-            self._opening -= 1
-            self._wake_one()
-            failure = wire_failure(exc, _CONNECT_FAILURES)
+        except BaseException as exc:
+            if self._open is pool:
+                self._opening -= 1
+                self._wake_one()
+            failure = wire_failure(exc, _CONNECT_FAILURES) if isinstance(exc, Exception) else None
             if failure is None:
                 raise
             raise failure from exc
-        except BaseException:
-            self._opening -= 1
-            self._wake_one()
-            raise
+        if self._open is not pool:
+            connection.close()  # nothing would ever close it
+            raise _ClosedHere
         self._opening -= 1
         self._open.add(connection)
         return connection
@@ -708,11 +716,16 @@ class HttptoolsWire:
         return self._ssl
 
     async def aclose(self) -> None:
-        """Close every connection."""
+        """Close every connection. Calls under way fail as a `ReadError`, those waiting for
+        room or for a connection being opened too; a call made after starts a new pool."""
+        if self._loop is None:
+            return  # never used
         if self._expiry is not None:
             self._expiry.cancel()
-            self._expiry = None
-        for connection in list(self._open):
+        for connection in self._open:
             connection.close()
-        self._open.clear()
-        self._idle.clear()
+        # Waiters woken would find the room of a pool that no longer counts anything.
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_exception(_ClosedHere())
+        self._start_pool(self._loop)

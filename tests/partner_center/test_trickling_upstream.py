@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from bench.faulty_peers import LoopbackPeer, trickle
+from bench.faulty_peers import LoopbackPeer, read_head, trickle
 from graphql_api.partner_center import CallContext, PartnerCenterClient, UpstreamTimeout
 from tests.partner_center.conftest import fast_settings
 
@@ -30,12 +30,9 @@ class TricklingUpstream(LoopbackPeer):
     def serve_connection(self, connection: socket.socket) -> None:
         try:
             while not self._stop.is_set():
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    chunk = connection.recv(4096)
-                    if not chunk:
-                        return
-                    head += chunk
+                head = read_head(connection)
+                if head is None:
+                    return
                 path = head.split(b" ", 2)[1].decode().split("?")[0]
                 self.requests[path] += 1
                 if path.endswith("/profiles/billing"):

@@ -5,6 +5,9 @@ answers as the test scripts it: heads and bodies past their bounds, codings, fra
 at awkward places, closes and resets, interim answers, garbage, stalls. The tests drive
 `HttptoolsWire.get` directly (and `PartnerCenterClient` where its typed errors matter) and
 count what the peer saw: connections accepted, requests read, connections the wire closed.
+Many misbehave on the first request only, and the test checks that the wire recovers: the
+call's outcome, the connection closed by the wire, the next call answered on a new one
+(`assert_refused`, `assert_cut_at_the_bound`, `then_a_new_connection_answers`).
 Nothing is timed; where a timer is the subject (read, pool, keep-alive) it is set short and
 the outcome is asserted, and every wait is for an event, under a generous safety net.
 """
@@ -24,7 +27,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from bench.faulty_peers import LoopbackPeer
+from bench.faulty_peers import LoopbackPeer, read_head
 from graphql_api.partner_center import (
     BodyLimits,
     CallContext,
@@ -306,6 +309,88 @@ async def ok(link: Link, number: int) -> None:
     link.send(answer(b'{"n": %d}' % number))
 
 
+# How the peer misbehaves on one connection, for one request.
+Misbehaviour = Callable[[Link], Awaitable[None]]
+
+
+def first_then_ok(first: Misbehaviour) -> Script:
+    """The first request gets `first`; every later one `ok`'s answer."""
+
+    async def script(link: Link, number: int) -> None:
+        if number == 0:
+            await first(link)
+        else:
+            await ok(link, number)
+
+    return script
+
+
+def ok_then(later: Misbehaviour) -> Script:
+    """The first request gets `ok`'s answer (and its connection is kept); every later one
+    gets `later`."""
+
+    async def script(link: Link, number: int) -> None:
+        if number == 0:
+            await ok(link, number)
+        else:
+            await later(link)
+
+    return script
+
+
+async def closes(link: Link) -> None:
+    """The connection closed (a FIN) without a byte of an answer."""
+    link.close()
+
+
+def sends(data: bytes) -> Misbehaviour:
+    """`data`, then the connection held (whatever comes dropped) until the wire closes it."""
+
+    async def misbehave(link: Link) -> None:
+        link.send(data)
+        await link.until_closed()
+
+    return misbehave
+
+
+async def then_a_new_connection_answers(wire: HttptoolsWire, peer: Peer) -> None:
+    """The first connection was not reused: the wire closed it, and the next call (the
+    peer's second request) is answered on a second connection."""
+    await peer.until_closed_by_wire(0)
+    response = await get(wire, peer)
+    assert (response.status, response.body) == (200, b'{"n": 1}')
+    assert len(peer.links) == 2
+
+
+async def assert_refused(
+    peers: Peers,
+    wires: Wires,
+    first: Misbehaviour,
+    failure: type[Exception] = UpstreamUnavailable,
+    match: str = "RemoteProtocolError",
+    **options: Any,
+) -> None:
+    """The first call, met with `first`, fails as `failure` (its message matching `match`);
+    then a new connection answers. `options` go to the first call's `get`."""
+    peer = await peers(first_then_ok(first))
+    wire = wires()
+    with pytest.raises(failure, match=match):
+        await get(wire, peer, **options)
+    await then_a_new_connection_answers(wire, peer)
+
+
+async def assert_cut_at_the_bound(
+    peers: Peers, wires: Wires, first: Misbehaviour, limits: BodyLimits = LIMITS
+) -> None:
+    """The first call, met with `first`, is answered 200 without its body, which went past
+    `limits`; then a new connection answers."""
+    peer = await peers(first_then_ok(first))
+    wire = wires()
+    response = await get(wire, peer, limits=limits)
+    assert (response.status, response.body) == (200, None)
+    await then_a_new_connection_answers(wire, peer)
+
+
 # --- the head's bound -----------------------------------------------------------------------
 
 
@@ -321,14 +406,7 @@ async def test_a_head_of_exactly_the_bound_is_read(peers: Peers, wires: Wires, p
 
 
 async def test_a_head_past_the_bound_in_one_piece_is_refused(peers: Peers, wires: Wires) -> None:
-    async def script(link: Link, number: int) -> None:
-        link.send(head_of(MAX_HEAD_BYTES + 1))
-        await link.until_closed()
-
-    peer = await peers(script)
-    with pytest.raises(UpstreamUnavailable, match="RemoteProtocolError"):
-        await get(wires(), peer)
-    await peer.until_closed_by_wire(0)
+    await assert_refused(peers, wires, sends(head_of(MAX_HEAD_BYTES + 1)))
 
 
 async def test_a_head_that_ends_far_past_the_bound_is_refused(peers: Peers, wires: Wires) -> None:
@@ -336,17 +414,14 @@ async def test_a_head_that_ends_far_past_the_bound_is_refused(peers: Peers, wire
     # a body after it (however the reads split them, the one that ends the head is counted).
     whole = head_of(2 * MAX_HEAD_BYTES, b"{}")
 
-    async def script(link: Link, number: int) -> None:
+    async def in_two_writes(link: Link) -> None:
         link.send(whole[: MAX_HEAD_BYTES - 100])
         await link.writer.drain()
         await asyncio.sleep(0)
         link.send(whole[MAX_HEAD_BYTES - 100 :])
         await link.until_closed()
 
-    peer = await peers(script)
-    with pytest.raises(UpstreamUnavailable, match="RemoteProtocolError"):
-        await get(wires(), peer)
-    await peer.until_closed_by_wire(0)
+    await assert_refused(peers, wires, in_two_writes)
 
 
 async def test_a_head_trickled_a_byte_at_a_time_past_the_bound_is_refused(
@@ -355,14 +430,11 @@ async def test_a_head_trickled_a_byte_at_a_time_past_the_bound_is_refused(
     # A smaller bound, so that the test sends a few thousand one-byte writes, not 64 K.
     monkeypatch.setattr(httptools_wire, "MAX_HEAD_BYTES", 2048)
 
-    async def script(link: Link, number: int) -> None:
+    async def trickled(link: Link) -> None:
         await link.trickle(b"HTTP/1.1 200 OK\r\nX-Endless: " + b"e" * 4 * 2048)
         await link.until_closed()
 
-    peer = await peers(script)
-    with pytest.raises(UpstreamUnavailable, match="RemoteProtocolError"):
-        await get(wires(), peer)
-    await peer.until_closed_by_wire(0)
+    await assert_refused(peers, wires, trickled)
 
 
 async def test_through_the_client_a_head_past_the_bound_is_unavailable(
@@ -383,61 +455,28 @@ async def test_through_the_client_a_head_past_the_bound_is_unavailable(
 async def test_a_declared_length_past_the_bound_is_refused_before_the_body(
     peers: Peers, wires: Wires
 ) -> None:
-    async def script(link: Link, number: int) -> None:
-        if number == 0:
-            # The head alone: the body never comes, so only a refusal answers the call.
-            link.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (BOUND + 1))
-            await link.until_closed()
-        else:
-            await ok(link, number)
-
-    peer = await peers(script)
-    wire = wires()
-    response = await get(wire, peer)
-    assert (response.status, response.body) == (200, None)
-    await peer.until_closed_by_wire(0)
-    assert (await get(wire, peer)).body == b'{"n": 1}'
-    assert len(peer.links) == 2
+    # The head alone: the body never comes, so only a refusal answers the call.
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (BOUND + 1)
+    await assert_cut_at_the_bound(peers, wires, sends(head))
 
 
 async def test_a_chunked_body_past_the_bound_is_cut_and_not_reused(
     peers: Peers, wires: Wires
 ) -> None:
-    async def script(link: Link, number: int) -> None:
-        if number == 0:
-            # No last chunk: the wire must stop at the bound, not wait for the end.
-            link.send(answer(chunked(b"x" * 400, b"y" * 400)[:-5], headers=CHUNKED))
-            link.send(b"%x\r\n%s" % (300, b"z" * 300))
-            await link.until_closed()
-        else:
-            await ok(link, number)
+    async def endless_chunks(link: Link) -> None:
+        # No last chunk: the wire must stop at the bound, not wait for the end.
+        link.send(answer(chunked(b"x" * 400, b"y" * 400)[:-5], headers=CHUNKED))
+        link.send(b"%x\r\n%s" % (300, b"z" * 300))
+        await link.until_closed()
 
-    peer = await peers(script)
-    wire = wires()
-    response = await get(wire, peer)
-    assert (response.status, response.body) == (200, None)
-    await peer.until_closed_by_wire(0)
-    assert (await get(wire, peer)).body == b'{"n": 1}'
-    assert len(peer.links) == 2
+    await assert_cut_at_the_bound(peers, wires, endless_chunks)
 
 
 async def test_a_body_without_a_length_past_the_bound_is_cut_and_not_reused(
     peers: Peers, wires: Wires
 ) -> None:
-    async def script(link: Link, number: int) -> None:
-        if number == 0:
-            link.send(answer(b"w" * (BOUND + 1), length=False))
-            await link.until_closed()  # the peer never ends it: only the bound does
-        else:
-            await ok(link, number)
-
-    peer = await peers(script)
-    wire = wires()
-    response = await get(wire, peer)
-    assert (response.status, response.body) == (200, None)
-    await peer.until_closed_by_wire(0)
-    assert (await get(wire, peer)).body == b'{"n": 1}'
-    assert len(peer.links) == 2
+    # The peer never ends it (`sends` holds the connection): only the bound does.
+    await assert_cut_at_the_bound(peers, wires, sends(answer(b"w" * (BOUND + 1), length=False)))
 
 
 @pytest.mark.parametrize("framing", ["length", "chunked"])
@@ -535,20 +574,13 @@ async def test_a_compression_bomb_is_bounded_by_its_decoded_size(
     name, encode = CODINGS[coding]
     bomb = encode(b"0" * (16 * 2**20))  # 16 MiB of zeros in a few kilobytes
 
-    async def script(link: Link, number: int) -> None:
-        if number == 0:
-            link.send(answer(bomb, headers=(f"Content-Encoding: {name}",)))
-            await link.until_closed()
-        else:
-            await ok(link, number)
-
-    peer = await peers(script)
-    wire = wires()
     assert len(bomb) < BOUND * 20
-    response = await get(wire, peer, limits=BodyLimits(64 * 1024, 64 * 1024))
-    assert (response.status, response.body) == (200, None)
-    await peer.until_closed_by_wire(0)
-    assert (await get(wire, peer)).body == b'{"n": 1}'
+    await assert_cut_at_the_bound(
+        peers,
+        wires,
+        sends(answer(bomb, headers=(f"Content-Encoding: {name}",))),
+        limits=BodyLimits(64 * 1024, 64 * 1024),
+    )
 
 
 @pytest.mark.parametrize("cut", ["trailer", "stream"])
@@ -557,14 +589,13 @@ async def test_a_truncated_gzip_body_is_malformed(peers: Peers, wires: Wires, cu
     # Without its 8-byte trailer (CRC and size), or cut in the middle of the deflate stream.
     truncated = encoded[:-8] if cut == "trailer" else encoded[: len(encoded) // 2]
 
-    async def script(link: Link, number: int) -> None:
-        link.send(answer(truncated, headers=("Content-Encoding: gzip",)))
-        await link.until_closed()
-
-    peer = await peers(script)
-    with pytest.raises(UpstreamMalformedResponse, match="could not be decoded"):
-        await get(wires(), peer)
-    await peer.until_closed_by_wire(0)
+    await assert_refused(
+        peers,
+        wires,
+        sends(answer(truncated, headers=("Content-Encoding: gzip",))),
+        UpstreamMalformedResponse,
+        "could not be decoded",
+    )
 
 
 async def test_a_body_that_is_not_the_gzip_it_claims_is_malformed(
@@ -646,30 +677,24 @@ async def test_a_chunked_answer_split_at_awkward_places_is_read_whole(
 async def test_an_endless_trailer_is_held_to_the_heads_bound(peers: Peers, wires: Wires) -> None:
     # Trailers come after the body's bound has done its work; httptools keeps each in memory
     # until it is whole, so one that never ends must meet a bound of its own.
-    async def script(link: Link, number: int) -> None:
+    async def endless_trailer(link: Link) -> None:
         link.send(answer(chunked(b"{}")[:-2], headers=CHUNKED) + b"X-Endless: ")
         for _ in range(4 * MAX_HEAD_BYTES // 4096):
             await link.trickle(b"t" * 4096, piece=4096)
         await link.until_closed()
 
-    peer = await peers(script)
-    with pytest.raises(UpstreamUnavailable, match="RemoteProtocolError"):
-        await get(wires(), peer)
-    await peer.until_closed_by_wire(0)
+    await assert_refused(peers, wires, endless_trailer)
 
 
 async def test_a_body_delimited_by_the_close_is_read_to_the_end(peers: Peers, wires: Wires) -> None:
     body = b"closed-by-the-end" * 100
 
-    async def script(link: Link, number: int) -> None:
-        if number == 0:
-            link.send(answer(body, version="HTTP/1.0", length=False))
-            await link.writer.drain()
-            link.close()
-        else:
-            await ok(link, number)
+    async def closed_at_the_end(link: Link) -> None:
+        link.send(answer(body, version="HTTP/1.0", length=False))
+        await link.writer.drain()
+        link.close()
 
-    peer = await peers(script)
+    peer = await peers(first_then_ok(closed_at_the_end))
     wire = wires()
     response = await get(wire, peer, limits=BodyLimits(len(body), len(body)))
     assert (response.status, response.body) == (200, body)
@@ -700,9 +725,7 @@ async def test_connection_close_is_honoured(peers: Peers, wires: Wires) -> None:
     peer = await peers(script)
     wire = wires()
     assert (await get(wire, peer)).body == b'{"n": 0}'
-    await peer.until_closed_by_wire(0)
-    assert (await get(wire, peer)).body == b'{"n": 1}'
-    assert len(peer.links) == 2
+    await then_a_new_connection_answers(wire, peer)
 
 
 async def test_a_connection_read_to_the_end_is_reused(peers: Peers, wires: Wires) -> None:
@@ -711,6 +734,28 @@ async def test_a_connection_read_to_the_end_is_reused(peers: Peers, wires: Wires
     bodies = [(await get(wire, peer)).body for _ in range(3)]
     assert bodies == [b'{"n": 0}', b'{"n": 1}', b'{"n": 2}']
     assert len(peer.links) == 1
+
+
+async def test_a_kept_connection_reads_each_answer_afresh(peers: Peers, wires: Wires) -> None:
+    # Every answer on the one connection has a head of over half the bound, in two writes,
+    # and a body gzipped or not in turn: what one answer counted or set (its head's bytes,
+    # its decoder) must not carry over to the next.
+    size = MAX_HEAD_BYTES * 6 // 10
+
+    async def script(link: Link, number: int) -> None:
+        body = b'{"n": %d}' % number
+        if number % 2 == 0:
+            coded = head_of(size, gzip.compress(body))
+            whole = coded.replace(b"\r\n", b"\r\nContent-Encoding: gzip\r\n", 1)
+        else:
+            whole = head_of(size, body)
+        await link.trickle(whole, piece=size // 2)
+
+    peer = await peers(script)
+    wire = wires()
+    for number in range(3):
+        assert (await get(wire, peer)).body == b'{"n": %d}' % number
+    assert (len(peer.links), len(peer.requests)) == (1, 3)
 
 
 # --- closes and resets ----------------------------------------------------------------------
@@ -738,10 +783,7 @@ async def test_a_kept_connection_closed_as_the_request_arrives_is_retried_once(
 ) -> None:
     # The race the retry is for: the peer dropped the idle connection as the request went.
     async def script(link: Link, number: int) -> None:
-        if number == 1:
-            link.close()
-        else:
-            await ok(link, number)
+        await (closes(link) if number == 1 else ok(link, number))
 
     peer = await peers(script)
     wire = wires()
@@ -753,23 +795,14 @@ async def test_a_kept_connection_closed_as_the_request_arrives_is_retried_once(
 async def test_a_fresh_connection_closed_without_an_answer_is_unavailable_at_once(
     peers: Peers, wires: Wires
 ) -> None:
-    async def script(link: Link, number: int) -> None:
-        link.close()
-
-    peer = await peers(script)
+    peer = await peers(first_then_ok(closes))
     with pytest.raises(UpstreamUnavailable, match="RemoteProtocolError"):
         await get(wires(), peer)
     assert (len(peer.links), len(peer.requests)) == (1, 1)
 
 
 async def test_the_retry_on_a_new_connection_is_the_only_one(peers: Peers, wires: Wires) -> None:
-    async def script(link: Link, number: int) -> None:
-        if number == 0:
-            await ok(link, number)
-        else:
-            link.close()
-
-    peer = await peers(script)
+    peer = await peers(ok_then(closes))
     wire = wires()
     await get(wire, peer)
     with pytest.raises(UpstreamUnavailable, match="RemoteProtocolError"):
@@ -778,15 +811,12 @@ async def test_the_retry_on_a_new_connection_is_the_only_one(peers: Peers, wires
 
 
 async def test_a_reset_part_way_through_a_body_is_unavailable(peers: Peers, wires: Wires) -> None:
-    async def script(link: Link, number: int) -> None:
-        if number == 0:
-            link.send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
-            await link.writer.drain()
-            link.reset()
-        else:
-            await ok(link, number)
+    async def reset_mid_body(link: Link) -> None:
+        link.send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
+        await link.writer.drain()
+        link.reset()
 
-    peer = await peers(script)
+    peer = await peers(first_then_ok(reset_mid_body))
     wire = wires()
     with pytest.raises(UpstreamUnavailable):
         await get(wire, peer)
@@ -817,28 +847,15 @@ async def test_interim_answers_before_the_real_one_are_skipped(peers: Peers, wir
 
 
 async def test_an_upgrade_is_refused(peers: Peers, wires: Wires) -> None:
-    async def script(link: Link, number: int) -> None:
-        link.send(
-            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-            b"Connection: Upgrade\r\n\r\n\x81\x05hello"
-        )
-        await link.until_closed()
-
-    peer = await peers(script)
-    with pytest.raises(UpstreamUnavailable, match="RemoteProtocolError"):
-        await get(wires(), peer)
-    await peer.until_closed_by_wire(0)
+    upgrade = (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\n\r\n\x81\x05hello"
+    )
+    await assert_refused(peers, wires, sends(upgrade))
 
 
 async def test_garbage_instead_of_http_is_unavailable(peers: Peers, wires: Wires) -> None:
-    async def script(link: Link, number: int) -> None:
-        link.send(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
-        await link.until_closed()
-
-    peer = await peers(script)
-    with pytest.raises(UpstreamUnavailable, match="RemoteProtocolError"):
-        await get(wires(), peer)
-    await peer.until_closed_by_wire(0)
+    await assert_refused(peers, wires, sends(b"SSH-2.0-OpenSSH_9.6\r\n\r\n"))
 
 
 async def test_bytes_on_an_idle_connection_drop_it(peers: Peers, wires: Wires) -> None:
@@ -855,9 +872,7 @@ async def test_bytes_on_an_idle_connection_drop_it(peers: Peers, wires: Wires) -
     wire = wires()
     assert (await get(wire, peer)).body == b'{"n": 0}'
     idle.set()
-    await peer.until_closed_by_wire(0)
-    assert (await get(wire, peer)).body == b'{"n": 1}'
-    assert len(peer.links) == 2
+    await then_a_new_connection_answers(wire, peer)
 
 
 @pytest.mark.parametrize("extra", ["whole", "partial"])
@@ -870,20 +885,10 @@ async def test_an_answer_followed_by_more_in_the_same_read_is_not_reused(
     if extra == "partial":
         unasked = unasked[:-6]
 
-    async def script(link: Link, number: int) -> None:
-        if number == 0:
-            link.send(answer(b'{"n": 0}') + unasked)
-            await link.until_closed()
-        else:
-            await ok(link, number)
-
-    peer = await peers(script)
+    peer = await peers(first_then_ok(sends(answer(b'{"n": 0}') + unasked)))
     wire = wires()
     assert (await get(wire, peer)).body == b'{"n": 0}'
-    second = await get(wire, peer)
-    assert (second.status, second.body) == (200, b'{"n": 1}')
-    assert len(peer.links) == 2
-    assert peer.links[0].closed_by_wire
+    await then_a_new_connection_answers(wire, peer)
 
 
 # --- the pool -------------------------------------------------------------------------------
@@ -904,6 +909,26 @@ def held_until(gate: asyncio.Event) -> Script:
         await ok(link, number)
 
     return script
+
+
+@dataclass
+class BusyPool:
+    """A wire of one connection, busy with a `first` call the peer answers once `gate` is
+    set; a call made meanwhile waits for room."""
+
+    peer: Peer
+    wire: HttptoolsWire
+    gate: asyncio.Event
+    first: asyncio.Task[RawResponse]
+
+
+async def busy_pool_of_one(peers: Peers, wires: Wires) -> BusyPool:
+    gate = asyncio.Event()
+    peer = await peers(held_until(gate))
+    wire = wires(max_connections=1)
+    first = asyncio.create_task(get(wire, peer))
+    await peer.until(lambda: len(peer.requests) == 1)
+    return BusyPool(peer, wire, gate, first)
 
 
 async def test_the_pool_never_opens_more_than_its_connections(
@@ -927,34 +952,26 @@ async def test_the_pool_never_opens_more_than_its_connections(
 async def test_a_caller_past_the_pool_timeout_gets_a_pool_timeout(
     peers: Peers, wires: Wires, no_expiry: None
 ) -> None:
-    gate = asyncio.Event()
-    peer = await peers(held_until(gate))
-    wire = wires(max_connections=1)
-    first = asyncio.create_task(get(wire, peer))
-    await peer.until(lambda: len(peer.requests) == 1)
+    busy = await busy_pool_of_one(peers, wires)
     with pytest.raises(UpstreamTimeout, match="PoolTimeout"):
-        await get(wire, peer, pool=0.05)
-    gate.set()
-    assert (await soon(first)).body == b'{"n": 0}'
-    assert len(peer.links) == 1
+        await get(busy.wire, busy.peer, pool=0.05)
+    busy.gate.set()
+    assert (await soon(busy.first)).body == b'{"n": 0}'
+    assert len(busy.peer.links) == 1
 
 
 async def test_a_caller_cancelled_while_waiting_leaves_the_others_their_turn(
     peers: Peers, wires: Wires, no_expiry: None
 ) -> None:
-    gate = asyncio.Event()
-    peer = await peers(held_until(gate))
-    wire = wires(max_connections=1)
-    first = asyncio.create_task(get(wire, peer))
-    await peer.until(lambda: len(peer.requests) == 1)
-    waiting = [asyncio.create_task(get(wire, peer)) for _ in range(3)]
+    busy = await busy_pool_of_one(peers, wires)
+    waiting = [asyncio.create_task(get(busy.wire, busy.peer)) for _ in range(3)]
     await asyncio.sleep(0)  # each takes its place in the pool's queue (one step each)
     waiting[0].cancel()
-    gate.set()
-    answers = await soon(asyncio.gather(first, waiting[1], waiting[2]))
+    busy.gate.set()
+    answers = await soon(asyncio.gather(busy.first, waiting[1], waiting[2]))
     assert [response.status for response in answers] == [200, 200, 200]
     assert waiting[0].cancelled()
-    assert len(peer.requests) == 3
+    assert len(busy.peer.requests) == 3
 
 
 async def test_a_caller_cancelled_just_after_its_wake_up_passes_it_on(
@@ -986,52 +1003,30 @@ async def test_a_caller_cancelled_just_after_its_wake_up_passes_it_on(
 # --- cancellation and timeouts --------------------------------------------------------------
 
 
-def stalled_mid_body(request: int = 0) -> Script:
-    """The `request`th request gets a head and part of its body, then nothing more."""
-
-    async def script(link: Link, number: int) -> None:
-        if number == request:
-            link.send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
-            await link.until_closed()
-        else:
-            await ok(link, number)
-
-    return script
+# A head and part of its body, then nothing more.
+stall_mid_body = sends(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
 
 
 async def test_a_call_cancelled_part_way_through_a_body_closes_its_connection(
     peers: Peers, wires: Wires
 ) -> None:
-    peer = await peers(stalled_mid_body())
+    peer = await peers(first_then_ok(stall_mid_body))
     wire = wires(max_connections=1)
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.1):
             await wire.get(peer.url, [], timeouts=Timeouts(SAFETY, None, SAFETY), limits=LIMITS)
-    await peer.until_closed_by_wire(0)
     # The only slot of the pool came back with it.
-    assert (await get(wire, peer)).body == b'{"n": 1}'
-    assert len(peer.links) == 2
+    await then_a_new_connection_answers(wire, peer)
 
 
 async def test_a_stall_mid_body_is_a_read_timeout(peers: Peers, wires: Wires) -> None:
-    peer = await peers(stalled_mid_body())
-    wire = wires()
-    with pytest.raises(UpstreamTimeout, match="ReadTimeout"):
-        await get(wire, peer, read=0.1)
-    await peer.until_closed_by_wire(0)
-    assert (await get(wire, peer, read=SAFETY)).body == b'{"n": 1}'
+    await assert_refused(peers, wires, stall_mid_body, UpstreamTimeout, "ReadTimeout", read=0.1)
 
 
 async def test_a_stall_on_a_kept_connection_is_a_read_timeout_not_retried(
     peers: Peers, wires: Wires
 ) -> None:
-    async def script(link: Link, number: int) -> None:
-        if number == 0:
-            await ok(link, number)
-        else:
-            await link.until_closed()  # read, never answered
-
-    peer = await peers(script)
+    peer = await peers(ok_then(Link.until_closed))  # read, never answered
     wire = wires()
     await get(wire, peer)
     with pytest.raises(UpstreamTimeout, match="ReadTimeout"):
@@ -1042,7 +1037,7 @@ async def test_a_stall_on_a_kept_connection_is_a_read_timeout_not_retried(
 async def test_through_the_client_a_stall_is_a_read_timeout(
     peers: Peers, client_for: Callable[..., PartnerCenterClient]
 ) -> None:
-    peer = await peers(stalled_mid_body())
+    peer = await peers(first_then_ok(stall_mid_body))
     client = client_for(peer, read_timeout=0.1, attempt_timeout=SAFETY)
     with pytest.raises(UpstreamTimeout, match="ReadTimeout"):
         await soon(client.list_customers(call()))
@@ -1062,12 +1057,8 @@ class TricklingPeer(LoopbackPeer):
         connection.settimeout(SAFETY)
         try:
             while True:
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    data = connection.recv(4096)
-                    if not data:
-                        return
-                    head += data
+                if read_head(connection) is None:
+                    return
                 self.requests += 1
                 head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(self.body)
                 connection.sendall(head)
@@ -1108,9 +1099,8 @@ async def test_an_idle_connection_past_the_keep_alive_is_closed(
     peer = await peers(ok)
     wire = wires()
     assert (await get(wire, peer)).body == b'{"n": 0}'
-    await peer.until_closed_by_wire(0)  # by the wire's own timer: nothing else runs
-    assert (await get(wire, peer)).body == b'{"n": 1}'
-    assert len(peer.links) == 2
+    # Closed by the wire's own timer: nothing else runs.
+    await then_a_new_connection_answers(wire, peer)
 
 
 # --- what goes on the wire ------------------------------------------------------------------
@@ -1193,13 +1183,7 @@ async def test_aclose_closes_every_connection(
 async def test_aclose_during_a_call_on_a_kept_connection_opens_no_other(
     peers: Peers, wires: Wires
 ) -> None:
-    async def script(link: Link, number: int) -> None:
-        if number == 0:
-            await ok(link, number)
-        else:
-            await link.until_closed()
-
-    peer = await peers(script)
+    peer = await peers(ok_then(Link.until_closed))
     wire = wires()
     await get(wire, peer)
     pending = asyncio.create_task(get(wire, peer))
@@ -1210,6 +1194,38 @@ async def test_aclose_during_a_call_on_a_kept_connection_opens_no_other(
     # Not sent again on a new connection, which the closed wire would never close.
     assert (len(peer.links), len(peer.requests)) == (1, 2)
     await peer.until_closed_by_wire(0)
+
+
+async def test_aclose_while_a_connection_is_being_opened_keeps_none(
+    peers: Peers, wires: Wires
+) -> None:
+    peer = await peers(ok)
+    wire = wires()
+    pending = asyncio.create_task(get(wire, peer))
+    await asyncio.sleep(0)  # the call is inside `create_connection`
+    await wire.aclose()
+    # The connection the closed wire would no longer know of is closed, unused.
+    with pytest.raises(UpstreamUnavailable, match="ReadError"):
+        await soon(pending)
+    await peer.until_closed_by_wire(0)
+    assert peer.requests == []
+
+
+async def test_aclose_fails_a_caller_waiting_for_room_at_once(
+    peers: Peers, wires: Wires, no_expiry: None
+) -> None:
+    busy = await busy_pool_of_one(peers, wires)
+    waiting = asyncio.create_task(get(busy.wire, busy.peer, pool=None))
+    await asyncio.sleep(0)  # in the pool's queue, with no timeout to end its wait
+    await busy.wire.aclose()
+    for pending in (busy.first, waiting):
+        with pytest.raises(UpstreamUnavailable, match="ReadError"):
+            await soon(pending)
+    assert (len(busy.peer.links), len(busy.peer.requests)) == (1, 1)
+    # The wire starts afresh for calls made after it was closed.
+    busy.gate.set()
+    assert (await get(busy.wire, busy.peer)).body == b'{"n": 1}'
+    assert len(busy.peer.links) == 2
 
 
 # --- framing an attacker would use to desynchronise -----------------------------------------
@@ -1229,14 +1245,9 @@ async def test_aclose_during_a_call_on_a_kept_connection_opens_no_other(
 async def test_an_ambiguous_length_is_refused(
     peers: Peers, wires: Wires, framing: tuple[str, ...]
 ) -> None:
-    async def script(link: Link, number: int) -> None:
-        link.send(answer(b"{}", headers=framing) + b"\r\n" + chunked(b"{}"))
-        await link.until_closed()
-
-    peer = await peers(script)
-    with pytest.raises(UpstreamUnavailable, match="RemoteProtocolError"):
-        await get(wires(), peer)
-    await peer.until_closed_by_wire(0)
+    await assert_refused(
+        peers, wires, sends(answer(b"{}", headers=framing) + b"\r\n" + chunked(b"{}"))
+    )
 
 
 # --- connecting -----------------------------------------------------------------------------
