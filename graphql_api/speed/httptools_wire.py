@@ -51,7 +51,7 @@ from ..partner_center import (
 from ..partner_center._httpx_wire import KEEPALIVE_SECONDS
 from ..partner_center._wire_failures import FailureTable, wire_failure
 
-# An answer's status line and headers together; Partner Center's are under 2 KiB. (h11,
+# An answer's status line and headers together; a JSON API's are a few hundred bytes. (h11,
 # under httpx, refuses a head over 16 KiB; aiohttp a line over 8 KiB.)
 MAX_HEAD_BYTES = 64 * 1024
 
