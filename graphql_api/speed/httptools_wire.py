@@ -325,8 +325,7 @@ class _Connection(asyncio.Protocol):
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
-            self._fail(exc)
-            self.close()
+            self._give_up(exc)
             return
         if self._answer is None:
             return
@@ -334,16 +333,14 @@ class _Connection(asyncio.Protocol):
         if not self._head_done:
             self._head_bytes += len(data)
             if self._head_bytes > MAX_HEAD_BYTES:
-                self._fail(HeadTooLarge())
-                self.close()
+                self._give_up(HeadTooLarge())
         elif head_was_done and not self._body_came:
             # Reads after the head with none of the body: chunks' framing, or trailers after
             # the last chunk, which httptools holds in memory until each is whole and the
             # body's bound never sees. Held to the head's bound (as h11 holds them to its).
             self._tail_bytes += len(data)
             if self._tail_bytes > MAX_HEAD_BYTES:
-                self._fail(HeadTooLarge())
-                self.close()
+                self._give_up(HeadTooLarge())
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
@@ -384,8 +381,7 @@ class _Connection(asyncio.Protocol):
         # never ends is cut); the read that ends it may carry a body too, so its raw size says
         # nothing of the head's. A head sent in one piece is only ever counted here.
         if self._field_bytes + 17 > MAX_HEAD_BYTES:
-            self._fail(HeadTooLarge())
-            self.close()
+            self._give_up(HeadTooLarge())
             return
         status = self._status = self._parser.get_status_code()
         if status < 200:
@@ -397,8 +393,7 @@ class _Connection(asyncio.Protocol):
         if framing is not None and framing.strip().lower() != "chunked":
             # A transfer coding besides chunked (which h11, under httpx, refuses too): the
             # body would be read to the connection's end, undecoded, or not end at all.
-            self._fail(httptools.HttpParserError("a transfer coding other than chunked"))
-            self.close()
+            self._give_up(httptools.HttpParserError("a transfer coding other than chunked"))
             return
         declared = fields.get("content-length")
         coding = fields.get("content-encoding", "").strip().lower()
@@ -419,8 +414,7 @@ class _Connection(asyncio.Protocol):
             try:
                 decoded = self._decoder.decode(chunk, room)
             except _UndecodableBody as exc:
-                self._fail(exc)
-                self.close()
+                self._give_up(exc)
                 return
             if decoded is None:
                 self._over_bound()
@@ -452,8 +446,7 @@ class _Connection(asyncio.Protocol):
             try:
                 self._decoder.finish()
             except _UndecodableBody as exc:
-                self._fail(exc)
-                self.close()
+                self._give_up(exc)
                 return
         parts = self._parts
         body = parts[0] if len(parts) == 1 else b"".join(parts)
@@ -470,6 +463,12 @@ class _Connection(asyncio.Protocol):
         self._end_exchange()
         if answer is not None and not answer.done():
             answer.set_result(response)
+
+    def _give_up(self, exc: Exception) -> None:
+        """Fail the awaited answer with `exc` and close: what is left on the connection can
+        no longer be read as the next answer."""
+        self._fail(exc)
+        self.close()
 
     def _fail(self, exc: Exception) -> None:
         answer = self._answer
@@ -494,8 +493,7 @@ class _Connection(asyncio.Protocol):
             self._read_timer = self._loop.call_at(due, self._check_read_timeout)
             return
         self._read_timer = None
-        self._fail(ReadTimedOut())
-        self.close()
+        self._give_up(ReadTimedOut())
 
 
 class HttptoolsWire:
